@@ -1,1 +1,556 @@
-//! TODO
+//! SMTP commands (RFC 5321 §4.1.1, RFC 3030 §2, RFC 3207 §4, RFC 4954 §4,
+//! RFC 2033 §4.1): one parser for a complete, already-framed command line and
+//! one writer, shared by the server (which parses) and the client (which writes).
+//!
+//! ```
+//! use embedded_smtp::{Command, ParseOptions, ReversePath};
+//!
+//! let cmd = Command::parse(b"MAIL FROM:<alice@example.org> SIZE=1024", ParseOptions::STRICT).unwrap();
+//! let Command::Mail { from: ReversePath::Mailbox(m), params } = cmd else { panic!() };
+//! assert_eq!(m.local_part().as_str(), "alice");
+//! assert_eq!(params.size, Some(1024));
+//!
+//! let mut buf = [0u8; 64];
+//! let n = cmd.write(&mut buf).unwrap();
+//! assert_eq!(&buf[..n], b"MAIL FROM:<alice@example.org> SIZE=1024\r\n");
+//! ```
+
+use nom::{
+    IResult, Parser,
+    bytes::complete::{tag_no_case, take_while1, take_while_m_n},
+    character::complete::{char, digit1},
+    combinator::{all_consuming, opt},
+    sequence::preceded,
+};
+
+use super::address::{AddressError, ForwardPath, Host, ReversePath};
+use super::params::{MailParameters, ParamError, RcptParameters};
+use super::{Invalid, ParseOptions, WriteError, Writer, check_text, write_with};
+
+/// The verb of a command, known even when its arguments do not parse, so a
+/// server can pick the reply and the state transition.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Verb {
+    /// `EHLO` (RFC 5321 §4.1.1.1)
+    Ehlo,
+    /// `HELO` (RFC 5321 §4.1.1.1)
+    Helo,
+    /// `LHLO` (RFC 2033 §4.1, LMTP)
+    Lhlo,
+    /// `MAIL` (RFC 5321 §4.1.1.2)
+    Mail,
+    /// `RCPT` (RFC 5321 §4.1.1.3)
+    Rcpt,
+    /// `DATA` (RFC 5321 §4.1.1.4)
+    Data,
+    /// `BDAT` (RFC 3030 §2)
+    Bdat,
+    /// `RSET` (RFC 5321 §4.1.1.5)
+    Rset,
+    /// `VRFY` (RFC 5321 §4.1.1.6)
+    Vrfy,
+    /// `EXPN` (RFC 5321 §4.1.1.7)
+    Expn,
+    /// `HELP` (RFC 5321 §4.1.1.8)
+    Help,
+    /// `NOOP` (RFC 5321 §4.1.1.9)
+    Noop,
+    /// `QUIT` (RFC 5321 §4.1.1.10)
+    Quit,
+    /// `STARTTLS` (RFC 3207 §4)
+    StartTls,
+    /// `AUTH` (RFC 4954 §4)
+    Auth,
+}
+
+impl Verb {
+    /// Every verb, in RFC order.
+    pub const ALL: [Verb; 15] = [
+        Verb::Ehlo,
+        Verb::Helo,
+        Verb::Lhlo,
+        Verb::Mail,
+        Verb::Rcpt,
+        Verb::Data,
+        Verb::Bdat,
+        Verb::Rset,
+        Verb::Vrfy,
+        Verb::Expn,
+        Verb::Help,
+        Verb::Noop,
+        Verb::Quit,
+        Verb::StartTls,
+        Verb::Auth,
+    ];
+
+    /// The verb as written on the wire (upper case).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Verb::Ehlo => "EHLO",
+            Verb::Helo => "HELO",
+            Verb::Lhlo => "LHLO",
+            Verb::Mail => "MAIL",
+            Verb::Rcpt => "RCPT",
+            Verb::Data => "DATA",
+            Verb::Bdat => "BDAT",
+            Verb::Rset => "RSET",
+            Verb::Vrfy => "VRFY",
+            Verb::Expn => "EXPN",
+            Verb::Help => "HELP",
+            Verb::Noop => "NOOP",
+            Verb::Quit => "QUIT",
+            Verb::StartTls => "STARTTLS",
+            Verb::Auth => "AUTH",
+        }
+    }
+
+    /// Recognises a verb, case-insensitively (RFC 5321 §2.4).
+    pub fn from_bytes(word: &[u8]) -> Option<Verb> {
+        Verb::ALL.into_iter().find(|v| v.as_str().as_bytes().eq_ignore_ascii_case(word))
+    }
+}
+
+/// The initial response of `AUTH` (RFC 4954 §4): base64, or `=` for an empty one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum InitialResponse<'a> {
+    /// `=`: a zero-length initial response.
+    Empty,
+    /// The base64 text as sent (not decoded here; the SASL layer decodes it strictly).
+    Base64(&'a str),
+}
+
+/// One SMTP command (RFC 5321 §4.1.1 and the extensions this crate speaks).
+///
+/// Parse one framed line (without its CRLF) with [`Command::parse`]; write one
+/// with [`Command::write`], which validates every caller-supplied string
+/// first (rule D5) and writes nothing when one is invalid.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Command<'a> {
+    /// `ehlo = "EHLO" SP ( Domain / address-literal ) CRLF`
+    Ehlo(Host<'a>),
+    /// `helo = "HELO" SP Domain CRLF` (an address literal is accepted too)
+    Helo(Host<'a>),
+    /// `LHLO` (RFC 2033), the LMTP greeting, with the grammar of EHLO.
+    Lhlo(Host<'a>),
+    /// `mail = "MAIL FROM:" Reverse-path [SP Mail-parameters] CRLF`
+    Mail {
+        /// The reverse path, `<>` included.
+        from: ReversePath<'a>,
+        /// The typed parameters.
+        params: MailParameters<'a>,
+    },
+    /// `rcpt = "RCPT TO:" ( "<Postmaster@" Domain ">" / "<Postmaster>" / Forward-path ) [SP Rcpt-parameters] CRLF`
+    Rcpt {
+        /// The forward path.
+        to: ForwardPath<'a>,
+        /// The typed parameters.
+        params: RcptParameters<'a>,
+    },
+    /// `data = "DATA" CRLF`
+    Data,
+    /// `bdat-cmd = "BDAT" SP chunk-size [ SP end-marker ] CRLF` (RFC 3030)
+    Bdat {
+        /// `chunk-size = 1*DIGIT`: octets that follow the command line.
+        size: u64,
+        /// `end-marker = "LAST"`
+        last: bool,
+    },
+    /// `rset = "RSET" CRLF`
+    Rset,
+    /// `vrfy = "VRFY" SP String CRLF`
+    Vrfy(&'a str),
+    /// `expn = "EXPN" SP String CRLF`
+    Expn(&'a str),
+    /// `help = "HELP" [ SP String ] CRLF`
+    Help(Option<&'a str>),
+    /// `noop = "NOOP" [ SP String ] CRLF`
+    Noop(Option<&'a str>),
+    /// `quit = "QUIT" CRLF`
+    Quit,
+    /// `STARTTLS` CRLF (RFC 3207 §4; no parameters allowed)
+    StartTls,
+    /// `auth-command = "AUTH" SP sasl-mech [SP initial-response] CRLF` (RFC 4954 §4)
+    Auth {
+        /// `sasl-mech = 1*20mech-char`, as sent (compare case-insensitively).
+        mechanism: &'a str,
+        /// The optional initial response.
+        initial: Option<InitialResponse<'a>>,
+    },
+}
+
+/// Why a command line was refused. The peer is at fault; the server answers
+/// with the reply [`CommandError::kind`] suggests (see the variants).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct CommandError {
+    /// The verb, when it was recognised.
+    pub verb: Option<Verb>,
+    /// What was wrong.
+    pub kind: CommandErrorKind,
+}
+
+/// What was wrong with a command line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
+pub enum CommandErrorKind {
+    /// Not an SMTP verb: `500 5.5.2` (RFC 5321 §4.2.4).
+    Unknown,
+    /// A verb SMTP defines that this crate does not implement (`TURN`,
+    /// `ETRN`, `ATRN`, `SEND`, `SOML`, `SAML`, `BURL`): `502 5.5.1`.
+    NotImplemented,
+    /// An HTTP request line or an RFC 5322 header-like line (`Host: x`) in
+    /// command state: another protocol is talking to us (rule D15); close.
+    CrossProtocol,
+    /// Bytes that are not UTF-8 (or not ASCII where ASCII is required):
+    /// `500 5.5.2` (Postfix: "bad UTF-8 syntax").
+    InvalidUtf8,
+    /// Missing, extra or malformed arguments: `501 5.5.4`.
+    Syntax,
+    /// The path does not parse: `501 5.1.7` (MAIL) / `501 5.1.3` (RCPT), or
+    /// `553 5.6.7` for [`AddressError::NonAscii`].
+    Address(AddressError),
+    /// A MAIL/RCPT parameter does not parse: `501 5.5.4`.
+    Parameter(ParamError),
+}
+
+impl core::fmt::Display for CommandError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        if let Some(v) = self.verb {
+            write!(f, "{}: ", v.as_str())?;
+        }
+        match self.kind {
+            CommandErrorKind::Unknown => f.write_str("command not recognized"),
+            CommandErrorKind::NotImplemented => f.write_str("command not implemented"),
+            CommandErrorKind::CrossProtocol => f.write_str("not an SMTP command (another protocol?)"),
+            CommandErrorKind::InvalidUtf8 => f.write_str("bad UTF-8 syntax"),
+            CommandErrorKind::Syntax => f.write_str("syntax error in arguments"),
+            CommandErrorKind::Address(e) => write!(f, "bad address: {e}"),
+            CommandErrorKind::Parameter(e) => write!(f, "bad parameter: {e}"),
+        }
+    }
+}
+
+impl core::error::Error for CommandError {}
+
+/// Verbs RFC 5321 and its predecessors define that this crate refuses with 502.
+const NOT_IMPLEMENTED: [&str; 7] = ["TURN", "ETRN", "ATRN", "SEND", "SOML", "SAML", "BURL"];
+/// Request methods of HTTP (and CONNECT for proxies): cross-protocol attacks.
+const HTTP_METHODS: [&str; 9] =
+    ["GET", "POST", "PUT", "HEAD", "DELETE", "OPTIONS", "CONNECT", "PATCH", "TRACE"];
+
+type Res<'a, T> = IResult<&'a str, T, nom::error::Error<&'a str>>;
+
+impl<'a> Command<'a> {
+    /// Parses one command line, without its CRLF (the framer removed it).
+    ///
+    /// `opts.mode` selects the strict RFC grammar or the documented lenient
+    /// deviations (see [`Mode`](crate::Mode)); `opts.utf8` allows UTF-8 in
+    /// MAIL/RCPT paths and parameters (the server turns it on when it
+    /// advertises SMTPUTF8 and checks the `SMTPUTF8` parameter itself).
+    pub fn parse(line: &'a [u8], opts: ParseOptions) -> Result<Command<'a>, CommandError> {
+        let err = |verb, kind| CommandError { verb, kind };
+        // The verb is ASCII; look at it before demanding UTF-8 of the rest,
+        // so that "MAIL FROM:<\xff@b>" is reported as a MAIL error.
+        let word_end = memchr::memchr(b' ', line).unwrap_or(line.len());
+        let word = &line[..word_end];
+        let Some(verb) = Verb::from_bytes(word) else {
+            return Err(err(None, classify_unknown(line)));
+        };
+        let line = core::str::from_utf8(line).map_err(|_| err(Some(verb), CommandErrorKind::InvalidUtf8))?;
+        let rest = &line[word_end..];
+        parse_arguments(verb, rest, opts).map_err(|kind| err(Some(verb), kind))
+    }
+
+    /// The verb of this command.
+    pub fn verb(&self) -> Verb {
+        match self {
+            Command::Ehlo(_) => Verb::Ehlo,
+            Command::Helo(_) => Verb::Helo,
+            Command::Lhlo(_) => Verb::Lhlo,
+            Command::Mail { .. } => Verb::Mail,
+            Command::Rcpt { .. } => Verb::Rcpt,
+            Command::Data => Verb::Data,
+            Command::Bdat { .. } => Verb::Bdat,
+            Command::Rset => Verb::Rset,
+            Command::Vrfy(_) => Verb::Vrfy,
+            Command::Expn(_) => Verb::Expn,
+            Command::Help(_) => Verb::Help,
+            Command::Noop(_) => Verb::Noop,
+            Command::Quit => Verb::Quit,
+            Command::StartTls => Verb::StartTls,
+            Command::Auth { .. } => Verb::Auth,
+        }
+    }
+
+    /// Writes the command and its CRLF into `buf`; returns the length.
+    ///
+    /// Every caller-supplied string is validated by its grammar first (rule
+    /// D5): a CR, LF, NUL or other control byte anywhere, an empty VRFY/EXPN
+    /// argument, a malformed mechanism or initial response is refused with
+    /// [`WriteError::Invalid`] and nothing is written.
+    pub fn write(&self, buf: &mut [u8]) -> Result<usize, WriteError> {
+        write_with(buf, |w| self.write_to(w))
+    }
+
+    pub(crate) fn write_to(&self, w: &mut Writer<'_>) -> Result<(), Invalid> {
+        w.put_str(self.verb().as_str());
+        match self {
+            Command::Ehlo(h) | Command::Helo(h) | Command::Lhlo(h) => {
+                w.put_byte(b' ');
+                h.write_to(w)?;
+            }
+            Command::Mail { from, params } => {
+                w.put_str(" FROM:");
+                from.write_to(w)?;
+                params.write_to(w)?;
+            }
+            Command::Rcpt { to, params } => {
+                w.put_str(" TO:");
+                to.write_to(w)?;
+                params.write_to(w)?;
+            }
+            Command::Bdat { size, last } => {
+                w.put_byte(b' ');
+                w.put_decimal(*size);
+                if *last {
+                    w.put_str(" LAST");
+                }
+            }
+            Command::Vrfy(s) | Command::Expn(s) => {
+                check_argument(s)?;
+                w.put_byte(b' ');
+                w.put_str(s);
+            }
+            Command::Help(s) | Command::Noop(s) => {
+                if let Some(s) = s {
+                    check_argument(s)?;
+                    w.put_byte(b' ');
+                    w.put_str(s);
+                }
+            }
+            Command::Auth { mechanism, initial } => {
+                if !is_mechanism(mechanism) {
+                    return Err(Invalid::Auth);
+                }
+                w.put_byte(b' ');
+                w.put_str(mechanism);
+                match initial {
+                    None => {}
+                    Some(InitialResponse::Empty) => w.put_str(" ="),
+                    Some(InitialResponse::Base64(b)) => {
+                        if !is_base64(b) {
+                            return Err(Invalid::Auth);
+                        }
+                        w.put_byte(b' ');
+                        w.put_str(b);
+                    }
+                }
+            }
+            Command::Data | Command::Rset | Command::Quit | Command::StartTls => {}
+        }
+        w.put(b"\r\n");
+        Ok(())
+    }
+}
+
+/// An unrecognised first word: a known-but-unimplemented verb, another
+/// protocol, or plain junk.
+fn classify_unknown(line: &[u8]) -> CommandErrorKind {
+    let word_end = memchr::memchr(b' ', line).unwrap_or(line.len());
+    let word = &line[..word_end];
+    if NOT_IMPLEMENTED.iter().any(|v| v.as_bytes().eq_ignore_ascii_case(word)) {
+        return CommandErrorKind::NotImplemented;
+    }
+    // "GET / HTTP/1.1": the method in upper case, as HTTP requires.
+    if HTTP_METHODS.iter().any(|m| m.as_bytes() == word) {
+        return CommandErrorKind::CrossProtocol;
+    }
+    // An RFC 5322 header field: field-name ":" with no space before the colon.
+    if let Some(colon) = memchr::memchr(b':', word)
+        && colon > 0
+        && word[..colon].iter().all(|&b| (33..=126).contains(&b) && b != b':')
+    {
+        return CommandErrorKind::CrossProtocol;
+    }
+    CommandErrorKind::Unknown
+}
+
+/// `rest` is what follows the verb: empty, or starting with a space.
+fn parse_arguments<'a>(verb: Verb, rest: &'a str, opts: ParseOptions) -> Result<Command<'a>, CommandErrorKind> {
+    let lenient = opts.is_lenient();
+    // Arguments after the single SP that separates them from the verb.
+    let arg = rest.strip_prefix(' ');
+    let bare = rest.is_empty() || (lenient && rest.bytes().all(|b| b == b' '));
+    let no_args = |c: Command<'a>| if bare { Ok(c) } else { Err(CommandErrorKind::Syntax) };
+    match verb {
+        Verb::Ehlo | Verb::Helo | Verb::Lhlo => {
+            let host = hello_argument(arg.ok_or(CommandErrorKind::Syntax)?, lenient)?;
+            Ok(match verb {
+                Verb::Ehlo => Command::Ehlo(host),
+                Verb::Helo => Command::Helo(host),
+                _ => Command::Lhlo(host),
+            })
+        }
+        Verb::Mail => {
+            let after = path_start(rest, "FROM:", lenient)?;
+            let (from, params) = if after.starts_with('<') {
+                ReversePath::parse_prefix(after, opts.utf8).map_err(CommandErrorKind::Address)?
+            } else if lenient {
+                let (m, rest) =
+                    super::address::Mailbox::parse_prefix(after, opts.utf8).map_err(CommandErrorKind::Address)?;
+                (ReversePath::Mailbox(m), rest)
+            } else {
+                return Err(CommandErrorKind::Address(AddressError::Syntax));
+            };
+            let params = MailParameters::parse(params, opts).map_err(CommandErrorKind::Parameter)?;
+            Ok(Command::Mail { from, params })
+        }
+        Verb::Rcpt => {
+            let after = path_start(rest, "TO:", lenient)?;
+            let (to, params) = if after.starts_with('<') {
+                ForwardPath::parse_prefix(after, opts.utf8).map_err(CommandErrorKind::Address)?
+            } else if lenient {
+                let (m, rest) =
+                    super::address::Mailbox::parse_prefix(after, opts.utf8).map_err(CommandErrorKind::Address)?;
+                (ForwardPath::Mailbox(m), rest)
+            } else {
+                return Err(CommandErrorKind::Address(AddressError::Syntax));
+            };
+            let params = RcptParameters::parse(params, opts).map_err(CommandErrorKind::Parameter)?;
+            Ok(Command::Rcpt { to, params })
+        }
+        Verb::Data => no_args(Command::Data),
+        Verb::Rset => no_args(Command::Rset),
+        Verb::Quit => no_args(Command::Quit),
+        Verb::StartTls => no_args(Command::StartTls),
+        Verb::Bdat => bdat_arguments(arg.ok_or(CommandErrorKind::Syntax)?, lenient),
+        Verb::Vrfy | Verb::Expn => {
+            let s = string_argument(arg, lenient).ok_or(CommandErrorKind::Syntax)?;
+            Ok(if verb == Verb::Vrfy { Command::Vrfy(s) } else { Command::Expn(s) })
+        }
+        Verb::Help | Verb::Noop => {
+            let s = if bare {
+                None
+            } else {
+                Some(string_argument(arg, lenient).ok_or(CommandErrorKind::Syntax)?)
+            };
+            Ok(if verb == Verb::Help { Command::Help(s) } else { Command::Noop(s) })
+        }
+        Verb::Auth => auth_arguments(arg.ok_or(CommandErrorKind::Syntax)?, lenient),
+    }
+}
+
+/// The EHLO/HELO/LHLO argument: a Domain or an address literal (always
+/// ASCII: RFC 6531 §3.7.1). Lenient mode ignores text after the domain.
+fn hello_argument(arg: &str, lenient: bool) -> Result<Host<'_>, CommandErrorKind> {
+    let arg = if lenient { arg.trim_start_matches(' ') } else { arg };
+    let host = match memchr::memchr(b' ', arg.as_bytes()) {
+        Some(sp) if lenient => &arg[..sp],
+        _ => arg,
+    };
+    if host.is_empty() {
+        return Err(CommandErrorKind::Syntax);
+    }
+    Host::parse(host, false).map_err(|_| CommandErrorKind::Syntax)
+}
+
+/// Checks ` FROM:` / ` TO:` (case-insensitive, RFC 5321 §3.3: no space around
+/// the colon) and returns the text where the path starts. Lenient mode allows
+/// spaces after the colon.
+fn path_start<'a>(rest: &'a str, keyword: &'static str, lenient: bool) -> Result<&'a str, CommandErrorKind> {
+    let r: Res<'a, &'a str> = preceded(char(' '), tag_no_case(keyword)).parse(rest);
+    let (after, _) = r.map_err(|_| CommandErrorKind::Syntax)?;
+    let after = if lenient { after.trim_start_matches(' ') } else { after };
+    if after.is_empty() {
+        return Err(CommandErrorKind::Syntax);
+    }
+    Ok(after)
+}
+
+/// `chunk-size [ SP end-marker ]`
+fn bdat_arguments(arg: &str, lenient: bool) -> Result<Command<'static>, CommandErrorKind> {
+    let arg = if lenient { arg.trim_end_matches(' ') } else { arg };
+    let r: Res<'_, (&str, Option<&str>)> =
+        all_consuming((digit1, opt(preceded(char(' '), tag_no_case("LAST"))))).parse(arg);
+    let (_, (digits, last)) = r.map_err(|_| CommandErrorKind::Syntax)?;
+    let size = digits.parse::<u64>().map_err(|_| CommandErrorKind::Syntax)?;
+    Ok(Command::Bdat { size, last: last.is_some() })
+}
+
+/// `sasl-mech [SP initial-response]`
+fn auth_arguments(arg: &str, lenient: bool) -> Result<Command<'_>, CommandErrorKind> {
+    let arg = if lenient { arg.trim_end_matches(' ') } else { arg };
+    let r: Res<'_, (&str, Option<&str>)> = all_consuming((
+        take_while_m_n(1, 20, |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_'),
+        opt(preceded(char(' '), take_while1(|c: char| c.is_ascii_alphanumeric() || "+/=".contains(c)))),
+    ))
+    .parse(arg);
+    let (_, (mechanism, initial)) = r.map_err(|_| CommandErrorKind::Syntax)?;
+    let initial = match initial {
+        None => None,
+        Some("=") => Some(InitialResponse::Empty),
+        Some(b) if is_base64(b) => Some(InitialResponse::Base64(b)),
+        Some(_) => return Err(CommandErrorKind::Syntax),
+    };
+    Ok(Command::Auth { mechanism, initial })
+}
+
+/// The `String` argument of VRFY/EXPN/HELP/NOOP: any printable text (no
+/// control byte); must not be empty.
+fn string_argument(arg: Option<&str>, lenient: bool) -> Option<&str> {
+    let s = arg?;
+    let s = if lenient { s.trim_matches(' ') } else { s };
+    (!s.is_empty() && check_text(s.as_bytes()).is_ok()).then_some(s)
+}
+
+fn check_argument(s: &str) -> Result<(), Invalid> {
+    if s.is_empty() || s.starts_with(' ') {
+        return Err(Invalid::Argument);
+    }
+    check_text(s.as_bytes())
+}
+
+/// `sasl-mech = 1*20mech-char`, `mech-char = UPPER-ALPHA / DIGIT / HYPHEN / UNDERSCORE`
+/// (lower case is accepted too, as servers compare case-insensitively).
+fn is_mechanism(s: &str) -> bool {
+    (1..=20).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// Strict base64 shape (RFC 4648 §4): groups of four, padding only at the end.
+fn is_base64(s: &str) -> bool {
+    let b = s.as_bytes();
+    if b.is_empty() || b.len() % 4 != 0 {
+        return false;
+    }
+    let pad = b.iter().rev().take_while(|&&c| c == b'=').count();
+    pad <= 2 && b[..b.len() - pad].iter().all(|&c| c.is_ascii_alphanumeric() || c == b'+' || c == b'/')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_shape() {
+        for ok in ["dGVzdAB0ZXN0ADEyMzQ=", "AAAA", "AA==", "+/+/"] {
+            assert!(is_base64(ok), "{ok}");
+        }
+        for bad in ["", "A", "AAA", "A===", "AA=A", "AA AA", "====", "AA-_"] {
+            assert!(!is_base64(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn unknown_words_are_classified() {
+        assert_eq!(classify_unknown(b"FOO"), CommandErrorKind::Unknown);
+        assert_eq!(classify_unknown(b"turn"), CommandErrorKind::NotImplemented);
+        assert_eq!(classify_unknown(b"GET / HTTP/1.1"), CommandErrorKind::CrossProtocol);
+        assert_eq!(classify_unknown(b"Host: example.org"), CommandErrorKind::CrossProtocol);
+        assert_eq!(classify_unknown(b"User-Agent: x"), CommandErrorKind::CrossProtocol);
+        assert_eq!(classify_unknown(b": x"), CommandErrorKind::Unknown);
+    }
+}
