@@ -1,0 +1,369 @@
+//! The checks behind every fuzz target. Each function takes the fuzzer's bytes
+//! and panics when an invariant breaks. The root crate's `cargo test` replays
+//! the checked-in seed corpus through these same functions
+//! (`tests/fuzz_corpus.rs` includes this file), so a seed that once found a
+//! bug stays a regression test.
+//!
+//! Conventions: the first byte of the input selects options (policy, mode,
+//! limits); the rest is the payload. Fragmentation is derived from the
+//! payload itself with a tiny deterministic generator, so that a crash
+//! reproduces from the file alone.
+
+use embedded_smtp::wire::bdat::{BdatReader, ChunkEvent};
+use embedded_smtp::wire::line::{BareLfPolicy, LineEvent, LineFramer};
+use embedded_smtp::wire::stuff::{DotStuffer, StuffPolicy};
+use embedded_smtp::wire::unstuff::{DataEvent, DotUnstuffer};
+use embedded_smtp::{
+    Capabilities, Command, ForwardPath, Mailbox, Mode, ParseOptions, Reply, ReplyLimits, ReversePath, Status,
+    write_reply,
+};
+
+/// A small xorshift generator for chunk sizes: deterministic per input.
+struct Chunks(u64);
+
+impl Chunks {
+    fn new(seed: &[u8]) -> Self {
+        let mut s = 0x9E37_79B9_7F4A_7C15u64;
+        for &b in seed.iter().take(16) {
+            s = (s ^ u64::from(b)).wrapping_mul(0x100_0000_01B3);
+        }
+        Chunks(s | 1)
+    }
+
+    /// A size in 1..=max.
+    fn next(&mut self, max: usize) -> usize {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        1 + (self.0 % max.max(1) as u64) as usize
+    }
+}
+
+fn options(sel: u8) -> ParseOptions {
+    ParseOptions { mode: if sel & 1 == 0 { Mode::Strict } else { Mode::Lenient }, utf8: sel & 2 != 0 }
+}
+
+/// Command parse → write → parse: a command that parses (strict or lenient)
+/// writes without error, contains no CR/LF but its final CRLF, and parses
+/// back strictly to the same value.
+pub fn command(data: &[u8]) {
+    let Some((&sel, line)) = data.split_first() else { return };
+    let opts = options(sel);
+    let Ok(cmd) = Command::parse(line, opts) else { return };
+    let mut buf = [0u8; 8192];
+    let n = match cmd.write(&mut buf) {
+        Ok(n) => n,
+        Err(e) => panic!("a parsed command must be writable: {e:?} for {cmd:?}"),
+    };
+    assert_eq!(&buf[n - 2..n], b"\r\n");
+    let written = &buf[..n - 2];
+    assert!(!written.iter().any(|&b| b == b'\r' || b == b'\n' || b == 0), "control byte written");
+    let strict = ParseOptions { mode: Mode::Strict, utf8: opts.utf8 };
+    match Command::parse(written, strict) {
+        Ok(again) => assert_eq!(cmd, again, "round trip changed the command: {}", String::from_utf8_lossy(written)),
+        Err(e) => panic!("written command does not parse strictly: {e:?}: {}", String::from_utf8_lossy(written)),
+    }
+}
+
+/// Paths and mailboxes: parse → write → parse is the identity, and the
+/// written form keeps the local part byte for byte.
+pub fn address(data: &[u8]) {
+    let Some((&sel, rest)) = data.split_first() else { return };
+    let Ok(s) = core::str::from_utf8(rest) else { return };
+    let utf8 = sel & 1 != 0;
+    let mut buf = [0u8; 1024];
+    if let Ok(m) = Mailbox::parse(s, utf8) {
+        let n = m.write(&mut buf).expect("a parsed mailbox is writable");
+        let w = core::str::from_utf8(&buf[..n]).expect("written mailbox is UTF-8");
+        let again = Mailbox::parse(w, utf8).expect("written mailbox parses");
+        assert_eq!(m, again);
+        assert_eq!(m.local_part().as_str(), again.local_part().as_str());
+    }
+    if let Ok(p) = ReversePath::parse(s, utf8) {
+        let n = p.write(&mut buf).expect("a parsed reverse path is writable");
+        let w = core::str::from_utf8(&buf[..n]).expect("UTF-8");
+        assert_eq!(ReversePath::parse(w, utf8), Ok(p));
+        assert!(n <= 256, "a written path is at most 256 octets");
+    }
+    if let Ok(p) = ForwardPath::parse(s, utf8) {
+        let n = p.write(&mut buf).expect("a parsed forward path is writable");
+        let w = core::str::from_utf8(&buf[..n]).expect("UTF-8");
+        assert_eq!(ForwardPath::parse(w, utf8), Ok(p));
+    }
+}
+
+/// Replies: a complete reply is consistent with its bytes, and writing its
+/// code, enhanced code and line texts back gives a reply that parses to the
+/// same.
+pub fn reply(data: &[u8]) {
+    let limits = ReplyLimits::DEFAULT;
+    let Ok(Status::Complete((r, used))) = Reply::parse(data, &limits) else { return };
+    assert!(used <= data.len() && used >= 5, "consumed {used}");
+    assert_eq!(&data[used - 2..used], b"\r\n");
+    assert_eq!(r.raw(), &data[..used]);
+    assert!(r.line_count() >= 1 && r.line_count() <= limits.max_lines);
+    assert_eq!(r.lines().count(), r.line_count());
+    let _ = Capabilities::parse(&r);
+
+    let mut texts: Vec<&str> = Vec::new();
+    for t in r.lines() {
+        match core::str::from_utf8(t) {
+            Ok(s) if s.len() < 400 => texts.push(s),
+            _ => return,
+        }
+    }
+    let mut buf = vec![0u8; 64 * 1024];
+    let Ok(n) = write_reply(&mut buf, r.code(), r.enhanced(), &texts) else { return };
+    let Ok(Status::Complete((again, used2))) = Reply::parse(&buf[..n], &ReplyLimits::DEFAULT) else {
+        panic!("written reply does not parse: {:?}", String::from_utf8_lossy(&buf[..n]))
+    };
+    assert_eq!(used2, n);
+    assert_eq!(again.code(), r.code());
+    assert_eq!(again.enhanced(), r.enhanced());
+    assert!(again.lines().eq(r.lines()), "line texts changed");
+}
+
+/// EHLO capabilities: whatever a reply advertises, writing the set as a
+/// server and parsing it again gives the same set; folding the lines one by
+/// one gives the same set as parsing the whole reply.
+pub fn ehlo(data: &[u8]) {
+    let limits = ReplyLimits { max_line: 4096, max_lines: 1000, max_total: 1 << 20 };
+    let Ok(Status::Complete((r, _))) = Reply::parse(data, &limits) else { return };
+    let caps = Capabilities::parse(&r);
+    if r.code().get() == 250 {
+        let mut folded = Capabilities::default();
+        for line in r.lines().skip(1) {
+            folded.add_line(line);
+        }
+        assert_eq!(folded, caps, "incremental and whole parsing disagree");
+    }
+    let mut buf = [0u8; 4096];
+    let n = caps.write_ehlo_reply("fuzz.example", "hi", &mut buf).expect("capabilities are writable");
+    let Ok(Status::Complete((again, _))) = Reply::parse(&buf[..n], &limits) else {
+        panic!("written EHLO reply does not parse")
+    };
+    assert_eq!(Capabilities::parse(&again), caps);
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum Ev {
+    Line(Vec<u8>),
+    TooLong,
+    Bare,
+}
+
+fn frame(payload: &[u8], policy: BareLfPolicy, limit: usize, chunks: &mut dyn FnMut() -> usize) -> Vec<Ev> {
+    let mut framer = LineFramer::new(policy);
+    let mut buf: Vec<u8> = Vec::new();
+    let mut pos = 0;
+    let mut events = Vec::new();
+    while pos < payload.len() {
+        let end = (pos + chunks()).min(payload.len());
+        buf.extend_from_slice(&payload[pos..end]);
+        pos = end;
+        loop {
+            let (used, ev) = framer.next_line(&buf, limit);
+            assert!(used <= buf.len());
+            match ev {
+                Some(LineEvent::Line(l)) => {
+                    assert!(l.len() < limit, "line of {} over limit {limit}", l.len());
+                    assert!(!l.contains(&b'\n') && !l.contains(&b'\r'), "terminator inside a line");
+                    events.push(Ev::Line(l.to_vec()));
+                }
+                Some(LineEvent::TooLong) => events.push(Ev::TooLong),
+                Some(LineEvent::BareLineEnding) => events.push(Ev::Bare),
+                None => {}
+            }
+            buf.drain(..used);
+            if used == 0 && ev.is_none() {
+                break;
+            }
+        }
+        assert!(buf.len() < limit, "the framer left a full line's worth of bytes unconsumed");
+    }
+    events
+}
+
+/// The line framer gives the same events whole, byte by byte and under
+/// random fragmentation, and never a line over its limit.
+pub fn line_framer(data: &[u8]) {
+    let Some((&sel, payload)) = data.split_first() else { return };
+    let policy = if sel & 1 == 0 { BareLfPolicy::Reject } else { BareLfPolicy::Normalize };
+    let limit = [8usize, 16, 64, 512][usize::from(sel >> 1) % 4];
+    let whole = frame(payload, policy, limit, &mut || usize::MAX / 2);
+    let bytewise = frame(payload, policy, limit, &mut || 1);
+    assert_eq!(whole, bytewise, "byte-by-byte framing differs");
+    let mut rng = Chunks::new(payload);
+    let random = frame(payload, policy, limit, &mut || rng.next(32));
+    assert_eq!(whole, random, "fragmented framing differs");
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum DataEv {
+    Data(Vec<u8>),
+    Bare,
+    End(usize),
+}
+
+/// Runs the unstuffer; merges adjacent Data events; stops at End, recording
+/// how many payload bytes the message took.
+fn unstuff(payload: &[u8], policy: BareLfPolicy, chunks: &mut dyn FnMut() -> usize) -> Vec<DataEv> {
+    let mut u = DotUnstuffer::new(policy);
+    let mut events: Vec<DataEv> = Vec::new();
+    let mut pos = 0;
+    let mut buf: Vec<u8> = Vec::new();
+    let mut fed = 0;
+    while fed < payload.len() {
+        let end = (fed + chunks()).min(payload.len());
+        buf.extend_from_slice(&payload[fed..end]);
+        fed = end;
+        loop {
+            let (used, ev) = u.feed(&buf);
+            assert!(used <= buf.len());
+            if used == 0 && ev.is_none() {
+                break;
+            }
+            pos += used;
+            let done = matches!(ev, Some(DataEvent::End));
+            match ev {
+                Some(DataEvent::Data(d)) => match events.last_mut() {
+                    Some(DataEv::Data(v)) => v.extend_from_slice(d),
+                    _ => events.push(DataEv::Data(d.to_vec())),
+                },
+                Some(DataEvent::BareLineEnding) => events.push(DataEv::Bare),
+                Some(DataEvent::End) => events.push(DataEv::End(pos)),
+                None => {}
+            }
+            buf.drain(..used);
+            if done {
+                return events;
+            }
+        }
+    }
+    events
+}
+
+/// What the stuffer must produce from `body` under Normalize, before
+/// stuffing: every bare CR or LF becomes CRLF, and a final CRLF is added to a
+/// non-empty body that lacks one.
+fn canonical(body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(body.len() + 2);
+    let mut i = 0;
+    while i < body.len() {
+        match body[i] {
+            b'\r' if body.get(i + 1) == Some(&b'\n') => {
+                out.extend_from_slice(b"\r\n");
+                i += 2;
+            }
+            b'\r' | b'\n' => {
+                out.extend_from_slice(b"\r\n");
+                i += 1;
+            }
+            b => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    if !out.is_empty() && !out.ends_with(b"\r\n") {
+        out.extend_from_slice(b"\r\n");
+    }
+    out
+}
+
+/// A CR not followed by LF, or an LF not preceded by CR.
+fn has_bare(b: &[u8]) -> bool {
+    b.iter().enumerate().any(|(i, &c)| {
+        (c == b'\n' && (i == 0 || b[i - 1] != b'\r')) || (c == b'\r' && b.get(i + 1) != Some(&b'\n'))
+    })
+}
+
+fn stuff_all(body: &[u8], policy: StuffPolicy, rng: &mut Chunks, max_in: usize, max_out: usize) -> Option<Vec<u8>> {
+    let mut s = DotStuffer::new(policy).with_max_line(None);
+    let mut wire = Vec::new();
+    let mut out = vec![0u8; max_out];
+    let mut pos = 0;
+    let mut spins = 0;
+    while pos < body.len() {
+        let end = (pos + rng.next(max_in)).min(body.len());
+        let room = rng.next(max_out);
+        let p = s.stuff(&body[pos..end], &mut out[..room]).ok()?;
+        assert!(p.consumed <= end - pos && p.written <= room);
+        wire.extend_from_slice(&out[..p.written]);
+        pos += p.consumed;
+        spins = if p.consumed == 0 && p.written == 0 { spins + 1 } else { 0 };
+        assert!(spins < 4, "stuffer makes no progress");
+    }
+    loop {
+        let room = rng.next(max_out);
+        let f = s.finish(&mut out[..room]).ok()?;
+        wire.extend_from_slice(&out[..f.written]);
+        if f.done {
+            return Some(wire);
+        }
+        spins = if f.written == 0 { spins + 1 } else { 0 };
+        assert!(spins < 4, "finish makes no progress");
+    }
+}
+
+/// DATA transparency. (a) The unstuffer gives the same events whole, byte
+/// by byte and fragmented. (b) unstuff(stuff(body)) == canonical(body) for
+/// any body under Normalize, whatever the input and output chunk sizes, and
+/// the end of data is exactly the end of what the stuffer wrote.
+pub fn dot(data: &[u8]) {
+    let Some((&sel, payload)) = data.split_first() else { return };
+    let policy = if sel & 1 == 0 { BareLfPolicy::Reject } else { BareLfPolicy::Normalize };
+    let whole = unstuff(payload, policy, &mut || usize::MAX / 2);
+    assert_eq!(whole, unstuff(payload, policy, &mut || 1), "byte-by-byte unstuffing differs");
+    let mut rng = Chunks::new(payload);
+    assert_eq!(whole, unstuff(payload, policy, &mut || rng.next(16)), "fragmented unstuffing differs");
+
+    let stuff_policy = if sel & 2 == 0 { StuffPolicy::Normalize } else { StuffPolicy::Reject };
+    let has_bare = has_bare(payload);
+    let one = stuff_all(payload, stuff_policy, &mut Chunks::new(payload), 1 << 20, 1 << 16);
+    let wire = match (stuff_policy, one) {
+        (StuffPolicy::Reject, None) => return,
+        (StuffPolicy::Reject, Some(w)) => {
+            assert!(!has_bare, "Reject policy let a bare CR/LF through");
+            w
+        }
+        (_, Some(w)) => w,
+        (_, None) => panic!("Normalize policy must not fail without a line limit"),
+    };
+    let mut rng = Chunks::new(payload);
+    let small = stuff_all(payload, stuff_policy, &mut rng, 7, 3).expect("same input, same policy");
+    assert_eq!(wire, small, "stuffing depends on chunk sizes");
+    let got = unstuff(&wire, BareLfPolicy::Reject, &mut || usize::MAX / 2);
+    let expected = canonical(payload);
+    let mut want = Vec::new();
+    if !expected.is_empty() {
+        want.push(DataEv::Data(expected));
+    }
+    want.push(DataEv::End(wire.len()));
+    assert_eq!(got, want, "unstuff(stuff(x)) != canonical(x)");
+}
+
+/// BDAT: exactly `size` octets whatever they contain, under any split.
+pub fn bdat(data: &[u8]) {
+    let Some((&sel, payload)) = data.split_first() else { return };
+    let size = (u64::from(sel) * 7) % (payload.len() as u64 + 1);
+    let mut r = BdatReader::new(size, sel & 1 == 1);
+    let mut rng = Chunks::new(payload);
+    let mut got = Vec::new();
+    let mut pos = 0;
+    loop {
+        let end = (pos + rng.next(9)).min(payload.len());
+        let (used, ev) = r.feed(&payload[pos..end]);
+        pos += used;
+        match ev {
+            Some(ChunkEvent::Data(d)) => got.extend_from_slice(d),
+            Some(ChunkEvent::End { last }) => {
+                assert_eq!(last, sel & 1 == 1);
+                break;
+            }
+            None => assert!(pos < payload.len() || used > 0, "stalled"),
+        }
+    }
+    assert_eq!(got, &payload[..size as usize]);
+    assert_eq!(pos as u64, size);
+}
