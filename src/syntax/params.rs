@@ -256,6 +256,12 @@ impl<'a> MailParameters<'a> {
     /// Strict mode wants exactly one SP before each parameter and none
     /// after the last; lenient mode takes any run of spaces.
     ///
+    /// Errors, first match wins: [`ParamError::NonAscii`] (outside SMTPUTF8
+    /// mode), then [`ParamError::Syntax`] anywhere on the line, then, from
+    /// left to right, a known keyword's bad value ([`ParamError::InvalidValue`])
+    /// or its repetition ([`ParamError::Duplicate`]). Only when all that
+    /// passes is the first unknown parameter reported in `unknown`.
+    ///
     /// ```
     /// use embedded_smtp::{ParseOptions, params::{MailParameters, ParamError}};
     /// let p = MailParameters::parse(" size=99999999999999999999999999999", ParseOptions::STRICT);
@@ -583,7 +589,7 @@ fn write_envid(w: &mut Writer<'_>, x: &XText<'_>) -> Result<(), Invalid> {
     w.put_str(" ENVID=");
     let start = w.position();
     x.write_to(w)?;
-    if w.position() - start > ENVID_MAX {
+    if w.position().saturating_sub(start) > ENVID_MAX {
         return Err(Invalid::TooLong);
     }
     Ok(())
@@ -931,7 +937,7 @@ impl Orcpt<'_> {
         w.put_str(self.addr_type);
         w.put_byte(b';');
         self.address.write_to(w)?;
-        if w.position() - start > ORCPT_MAX {
+        if w.position().saturating_sub(start) > ORCPT_MAX {
             return Err(Invalid::TooLong);
         }
         Ok(())
