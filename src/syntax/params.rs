@@ -302,6 +302,9 @@ impl<'a> MailParameters<'a> {
     /// SMTPUTF8, RET, ENVID, AUTH, REQUIRETLS, MT-PRIORITY, BY,
     /// HOLDFOR/HOLDUNTIL, then the unknown parameter. Values outside their
     /// grammar are refused and nothing is written.
+    ///
+    /// An unknown parameter's value may hold UTF-8 (RFC 6531); sending it
+    /// only when SMTPUTF8 is in use is the caller's business.
     pub fn write(&self, buf: &mut [u8]) -> Result<usize, WriteError> {
         write_with(buf, |w| self.write_to(w))
     }
