@@ -15,7 +15,9 @@ macro_rules! trace {
 }
 #[cfg(not(any(feature = "defmt", feature = "log")))]
 macro_rules! trace {
-    ($($arg:tt)*) => {{ let _ = ($crate::fmt::Ignore); }};
+    ($($arg:tt)*) => {{
+        let _ = ($crate::fmt::Ignore);
+    }};
 }
 
 #[cfg(feature = "defmt")]
@@ -28,7 +30,9 @@ macro_rules! debug {
 }
 #[cfg(not(any(feature = "defmt", feature = "log")))]
 macro_rules! debug {
-    ($($arg:tt)*) => {{ let _ = ($crate::fmt::Ignore); }};
+    ($($arg:tt)*) => {{
+        let _ = ($crate::fmt::Ignore);
+    }};
 }
 
 #[cfg(feature = "defmt")]
@@ -41,10 +45,11 @@ macro_rules! warn {
 }
 #[cfg(not(any(feature = "defmt", feature = "log")))]
 macro_rules! warn {
-    ($($arg:tt)*) => {{ let _ = ($crate::fmt::Ignore); }};
+    ($($arg:tt)*) => {{
+        let _ = ($crate::fmt::Ignore);
+    }};
 }
 
 /// A unit value the no-logging macros evaluate, so they stay expressions.
 #[allow(dead_code)]
 pub(crate) struct Ignore;
-

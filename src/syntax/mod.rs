@@ -61,11 +61,17 @@ pub struct ParseOptions {
 
 impl ParseOptions {
     /// Strict, ASCII only.
-    pub const STRICT: ParseOptions = ParseOptions { mode: Mode::Strict, utf8: false };
+    pub const STRICT: ParseOptions = ParseOptions {
+        mode: Mode::Strict,
+        utf8: false,
+    };
 
     /// The same options in lenient mode.
     pub const fn lenient(self) -> Self {
-        ParseOptions { mode: Mode::Lenient, ..self }
+        ParseOptions {
+            mode: Mode::Lenient,
+            ..self
+        }
     }
 
     /// The same options with SMTPUTF8 mode on or off.

@@ -187,7 +187,12 @@ mod tests {
     #[test]
     fn decimal() {
         let mut buf = [0u8; 32];
-        for (n, s) in [(0u64, "0"), (7, "7"), (10, "10"), (u64::MAX, "18446744073709551615")] {
+        for (n, s) in [
+            (0u64, "0"),
+            (7, "7"),
+            (10, "10"),
+            (u64::MAX, "18446744073709551615"),
+        ] {
             let len = write_with(&mut buf, |w| {
                 w.put_decimal(n);
                 Ok(())
@@ -200,7 +205,11 @@ mod tests {
     #[test]
     fn text_check_refuses_every_control_byte() {
         for b in (0u8..0x20).chain([0x7f]) {
-            assert_eq!(check_text(&[b'a', b, b'b']), Err(Invalid::ControlByte), "{b:#x}");
+            assert_eq!(
+                check_text(&[b'a', b, b'b']),
+                Err(Invalid::ControlByte),
+                "{b:#x}"
+            );
         }
         assert_eq!(check_text("ok ü".as_bytes()), Ok(()));
     }
