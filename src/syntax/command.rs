@@ -25,6 +25,7 @@ use nom::{
 
 use super::address::{AddressError, ForwardPath, Host, ReversePath};
 use super::params::{MailParameters, ParamError, RcptParameters};
+use super::reply::{EnhancedCode, ReplyCode};
 use super::{Invalid, ParseOptions, WriteError, Writer, check_text, write_with};
 
 /// The verb of a command, known even when its arguments do not parse, so a
@@ -235,6 +236,57 @@ impl core::fmt::Display for CommandError {
 }
 
 impl core::error::Error for CommandError {}
+
+/// Builds an enhanced status code at compile time.
+const fn esc(class: u8, subject: u16, detail: u16) -> EnhancedCode {
+    match EnhancedCode::new(class, subject, detail) {
+        Some(e) => e,
+        None => panic!("invalid enhanced status code"),
+    }
+}
+
+impl CommandError {
+    /// The reply a server sends for this error (RFC 5321 §4.2.4, rule D7),
+    /// with its enhanced status code (RFC 3463) and a default text.
+    ///
+    /// ```
+    /// use embedded_smtp::{Command, ParseOptions};
+    /// let e = Command::parse(b"FOO", ParseOptions::STRICT).unwrap_err();
+    /// let (code, esc, _) = e.reply();
+    /// assert_eq!((code.get(), esc.to_string().as_str()), (500, "5.5.2"));
+    /// ```
+    pub fn reply(&self) -> (ReplyCode, EnhancedCode, &'static str) {
+        let code = |c| ReplyCode::new(c).unwrap_or(ReplyCode::SYNTAX_ERROR);
+        match self.kind {
+            CommandErrorKind::Unknown => (code(500), esc(5, 5, 2), "Error: command not recognized"),
+            CommandErrorKind::NotImplemented => (code(502), esc(5, 5, 1), "Error: command not implemented"),
+            CommandErrorKind::CrossProtocol => {
+                (code(421), esc(4, 7, 0), "Error: this is an SMTP server; closing connection")
+            }
+            CommandErrorKind::InvalidUtf8 => (code(500), esc(5, 5, 2), "Error: bad UTF-8 syntax"),
+            CommandErrorKind::Syntax => (code(501), esc(5, 5, 4), "Error: syntax error in parameters or arguments"),
+            CommandErrorKind::Parameter(_) => (code(501), esc(5, 5, 4), "Error: bad MAIL/RCPT parameter"),
+            CommandErrorKind::Address(AddressError::NonAscii) => {
+                let c = if self.verb == Some(Verb::Mail) { 550 } else { 553 };
+                (code(c), esc(5, 6, 7), "Error: non-ASCII address requires SMTPUTF8")
+            }
+            CommandErrorKind::Address(_) => {
+                if self.verb == Some(Verb::Mail) {
+                    (code(501), esc(5, 1, 7), "Error: bad sender address syntax")
+                } else {
+                    (code(501), esc(5, 1, 3), "Error: bad recipient address syntax")
+                }
+            }
+        }
+    }
+
+    /// Whether a server closes the session after the reply: another
+    /// protocol is talking (rule D15), or a BDAT line did not parse so the
+    /// chunk's length, and with it the framing, is lost (rule D3).
+    pub fn closes_session(&self) -> bool {
+        self.kind == CommandErrorKind::CrossProtocol || self.verb == Some(Verb::Bdat)
+    }
+}
 
 /// Verbs RFC 5321 and its predecessors define that this crate refuses with 502.
 const NOT_IMPLEMENTED: [&str; 7] = ["TURN", "ETRN", "ATRN", "SEND", "SOML", "SAML", "BURL"];
@@ -504,7 +556,7 @@ fn auth_arguments(arg: &str, lenient: bool) -> Result<Command<'_>, CommandErrorK
 fn string_argument(arg: Option<&str>, lenient: bool) -> Option<&str> {
     let s = arg?;
     let s = if lenient { s.trim_matches(' ') } else { s };
-    (!s.is_empty() && check_text(s.as_bytes()).is_ok()).then_some(s)
+    check_argument(s).is_ok().then_some(s)
 }
 
 fn check_argument(s: &str) -> Result<(), Invalid> {
