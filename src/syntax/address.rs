@@ -8,14 +8,13 @@
 use core::fmt;
 
 use nom::Parser;
-use nom::bytes::complete::{tag, take_while1};
+use nom::bytes::complete::take_while1;
 use nom::character::complete::{char, satisfy};
 use nom::combinator::{all_consuming, cut, recognize};
-use nom::error::{ErrorKind, ParseError};
 use nom::multi::many0_count;
 use nom::sequence::preceded;
 
-use super::domain::{Host, domain, host};
+use super::domain::{Host, PResult, domain, failure, host, run, run_whole};
 use super::writer::{Invalid, WriteError, Writer, check_text, write_with};
 
 /// Longest local part (RFC 5321 §4.5.3.1.1).
@@ -61,85 +60,6 @@ impl fmt::Display for AddressError {
 }
 
 impl core::error::Error for AddressError {}
-
-// ---- nom plumbing shared with `domain` ---------------------------------------
-
-/// The parser error: what went wrong and how much input was left there.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct PErr {
-    kind: AddressError,
-    rest: usize,
-}
-
-impl ParseError<&str> for PErr {
-    fn from_error_kind(input: &str, _: ErrorKind) -> Self {
-        PErr {
-            kind: AddressError::Syntax,
-            rest: input.len(),
-        }
-    }
-
-    fn append(_: &str, _: ErrorKind, other: Self) -> Self {
-        other
-    }
-}
-
-pub(crate) type PResult<'a, O> = nom::IResult<&'a str, O, PErr>;
-
-/// An unrecoverable error at `at`.
-pub(crate) fn failure<O>(at: &str, kind: AddressError) -> PResult<'_, O> {
-    Err(nom::Err::Failure(PErr {
-        kind,
-        rest: at.len(),
-    }))
-}
-
-/// Turns a parser result into the public one. Without SMTPUTF8, a syntax
-/// error at or after a non-ASCII character is reported as [`AddressError::NonAscii`].
-pub(crate) fn run<'a, O>(
-    s: &'a str,
-    utf8: bool,
-    r: PResult<'a, O>,
-) -> Result<(O, &'a str), AddressError> {
-    match r {
-        Ok((rest, o)) => Ok((o, rest)),
-        Err(nom::Err::Error(e) | nom::Err::Failure(e)) => {
-            let upto = s
-                .len()
-                .saturating_sub(e.rest)
-                .saturating_add(1)
-                .min(s.len());
-            let seen = s.as_bytes().get(..upto).unwrap_or_default();
-            if e.kind == AddressError::Syntax && !utf8 && !seen.is_ascii() {
-                Err(AddressError::NonAscii)
-            } else {
-                Err(e.kind)
-            }
-        }
-        Err(nom::Err::Incomplete(_)) => Err(AddressError::Syntax),
-    }
-}
-
-pub(crate) fn run_whole<'a, O>(
-    s: &'a str,
-    utf8: bool,
-    p: impl FnMut(&'a str) -> PResult<'a, O>,
-) -> Result<O, AddressError> {
-    if !utf8 && !s.is_ascii() {
-        return Err(AddressError::NonAscii);
-    }
-    run(s, utf8, all_consuming(p).parse(s)).map(|(o, _)| o)
-}
-
-/// Lets `core::fmt` output go into a [`Writer`].
-pub(crate) struct FmtSink<'w, 'b>(pub(crate) &'w mut Writer<'b>);
-
-impl fmt::Write for FmtSink<'_, '_> {
-    fn write_str(&mut self, s: &str) -> fmt::Result {
-        self.0.put_str(s);
-        Ok(())
-    }
-}
 
 // ---- local part -------------------------------------------------------------
 
@@ -483,7 +403,7 @@ impl<'a> ReversePath<'a> {
 }
 
 fn reverse_path(i: &str, utf8: bool) -> PResult<'_, ReversePath<'_>> {
-    if let Ok((rest, _)) = tag::<_, _, PErr>("<>").parse(i) {
+    if let Some(rest) = i.strip_prefix("<>") {
         return Ok((rest, ReversePath::Null));
     }
     path(i, utf8).map(|(r, m)| (r, ReversePath::Mailbox(m)))
@@ -593,5 +513,66 @@ impl fmt::Display for ForwardPath<'_> {
             ForwardPath::Postmaster => f.write_str("<Postmaster>"),
             ForwardPath::Mailbox(m) => write!(f, "<{m}>"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::syntax::domain::FmtSink;
+
+    /// Values are only built by the parser, but the writers re-check them
+    /// (rule D5): a local part that bypassed the parser is refused.
+    #[test]
+    fn writers_refuse_what_the_grammar_refuses() {
+        let mut buf = [0u8; 64];
+        for (raw, want) in [
+            ("a b", Invalid::Address),
+            ("a>b", Invalid::Address),
+            ("<a", Invalid::Address),
+            ("", Invalid::Address),
+            ("\"a\r\nRSET\"", Invalid::ControlByte),
+            ("a\0", Invalid::ControlByte),
+        ] {
+            let lp = LocalPart(raw);
+            assert_eq!(
+                lp.write(&mut buf),
+                Err(WriteError::Invalid(want)),
+                "{raw:?}"
+            );
+            let host = Host::parse("x.example", false).unwrap();
+            let m = Mailbox { local: lp, host };
+            assert_eq!(
+                ForwardPath::Mailbox(m).write(&mut buf),
+                Err(WriteError::Invalid(want))
+            );
+            assert!(
+                core::fmt::write(
+                    &mut FmtSink(&mut Writer::new(&mut buf)),
+                    format_args!("{m}")
+                )
+                .is_err()
+            );
+        }
+        // A mailbox over 254 octets that bypassed `Mailbox::new`.
+        let mut d = [b'd'; 255];
+        for dot in [63, 127, 191] {
+            d[dot] = b'.';
+        }
+        let d = core::str::from_utf8(&d).unwrap();
+        let host = Host::parse(d, false).unwrap();
+        let long = Mailbox {
+            local: LocalPart("a"),
+            host,
+        };
+        let mut big = [0u8; 512];
+        assert_eq!(
+            long.write(&mut big),
+            Err(WriteError::Invalid(Invalid::TooLong))
+        );
+        assert_eq!(
+            Mailbox::new(LocalPart("a"), host),
+            Err(AddressError::PathTooLong)
+        );
     }
 }
