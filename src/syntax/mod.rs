@@ -8,6 +8,7 @@
 
 pub mod address;
 pub mod command;
+pub mod domain;
 pub mod ehlo;
 pub mod params;
 pub mod reply;
