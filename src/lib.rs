@@ -11,6 +11,7 @@ extern crate std;
 #[macro_use]
 mod fmt;
 
+pub mod sasl;
 pub mod syntax;
 pub mod wire;
 

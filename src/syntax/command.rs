@@ -23,7 +23,8 @@ use nom::{
     sequence::preceded,
 };
 
-use super::address::{AddressError, ForwardPath, Host, ReversePath};
+use super::address::{AddressError, ForwardPath, ReversePath};
+use super::domain::Host;
 use super::params::{MailParameters, ParamError, RcptParameters};
 use super::reply::{EnhancedCode, ReplyCode};
 use super::{Invalid, ParseOptions, WriteError, Writer, check_text, write_with};

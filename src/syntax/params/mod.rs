@@ -14,9 +14,9 @@
 //! [`ParamError`] means `501 5.5.4`.
 
 use nom::Parser;
-use nom::bytes::complete::take_while1;
+use nom::bytes::complete::{take_while, take_while1};
 use nom::character::complete::{char, satisfy};
-use nom::combinator::opt;
+use nom::combinator::{opt, recognize};
 use nom::sequence::preceded;
 
 mod value;

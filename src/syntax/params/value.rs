@@ -6,7 +6,7 @@ use nom::Parser;
 use nom::branch::alt;
 use nom::bytes::complete::{take_while_m_n, take_while1};
 use nom::character::complete::{char, one_of, satisfy};
-use nom::combinator::{all_consuming, map, opt, recognize, rest, value, verify};
+use nom::combinator::{all_consuming, map, opt, rest, value, verify};
 use nom::sequence::preceded;
 
 use super::ParamError;
