@@ -619,7 +619,7 @@ impl<'a> Iterator for ReplyLines<'a> {
 
 impl core::iter::FusedIterator for ReplyLines<'_> {}
 
-/// Writes a reply (RFC 5321 §4.2) into `buf`; see [`write_reply_to`].
+/// Writes a reply (RFC 5321 §4.2, `Reply-line`) into `buf`.
 ///
 /// Each element of `lines` becomes one or more lines: text that does not fit
 /// in a 512-octet line (code, separator, enhanced code and CRLF included) is
