@@ -473,6 +473,14 @@ fn line_count_limit() {
         Reply::parse(b"250-a\r\n250-b\r\n250-c\r\n250 d\r\n", &limits),
         Err(ReplyError::TooManyLines)
     );
+    let none = ReplyLimits {
+        max_lines: 0,
+        ..ReplyLimits::DEFAULT
+    };
+    assert_eq!(
+        Reply::parse(b"250 a\r\n", &none),
+        Err(ReplyError::TooManyLines)
+    );
     let mut many = Vec::new();
     for _ in 0..100 {
         many.extend_from_slice(b"250-x\r\n");

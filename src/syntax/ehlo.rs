@@ -25,166 +25,93 @@ use nom::{IResult, Parser};
 use super::reply::{MAX_REPLY_LINE, Reply, ReplyCode};
 use super::{Invalid, WriteError, Writer, check_text, write_with};
 
-/// A service extension this crate knows, by its EHLO keyword.
-///
-/// ```
-/// use embedded_smtp::ehlo::Extension;
-/// assert_eq!(Extension::from_name(b"8bitmime"), Some(Extension::EightBitMime));
-/// assert_eq!(Extension::EightBitMime.name(), "8BITMIME");
-/// assert_eq!(Extension::from_name(b"8BIT"), None);
-/// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub enum Extension {
-    /// `SIZE [n]`: message size declaration (RFC 1870).
-    Size,
-    /// `PIPELINING` (RFC 2920).
-    Pipelining,
-    /// `8BITMIME` (RFC 6152).
-    EightBitMime,
-    /// `SMTPUTF8` (RFC 6531).
-    SmtpUtf8,
-    /// `CHUNKING`: the BDAT command (RFC 3030).
-    Chunking,
-    /// `BINARYMIME` (RFC 3030).
-    BinaryMime,
-    /// `DSN`: delivery status notifications (RFC 3461).
-    Dsn,
-    /// `ENHANCEDSTATUSCODES` (RFC 2034).
-    EnhancedStatusCodes,
-    /// `STARTTLS` (RFC 3207).
-    StartTls,
-    /// `AUTH mech...` (RFC 4954).
-    Auth,
-    /// `REQUIRETLS` (RFC 8689).
-    RequireTls,
-    /// `LIMITS name=value...` (RFC 9422).
-    Limits,
+/// An enum of registered names: the type, `ALL` (declaration order, which is
+/// the order the server writes them), `from_name`, `name` and `Display`.
+macro_rules! named_enum {
+    ($(#[$m:meta])* $ty:ident, $what:literal { $( $var:ident = $name:literal, $doc:literal; )* }) => {
+        $(#[$m])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+        pub enum $ty { $( #[doc = $doc] $var, )* }
+
+        impl $ty {
+            #[doc = concat!("Every ", $what, ", in the order the server writes them.")]
+            pub const ALL: [$ty; [$($ty::$var),*].len()] = [$($ty::$var),*];
+
+            #[doc = concat!("The ", $what, " called `name` (ASCII case-insensitive).")]
+            pub fn from_name(name: &[u8]) -> Option<Self> {
+                Self::ALL.into_iter().find(|v| v.name().as_bytes().eq_ignore_ascii_case(name))
+            }
+
+            /// The registered name (upper case).
+            pub const fn name(self) -> &'static str {
+                match self { $( $ty::$var => $name, )* }
+            }
+        }
+
+        impl fmt::Display for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.name())
+            }
+        }
+    };
 }
 
+named_enum!(
+    /// A service extension this crate knows, by its EHLO keyword (IANA "SMTP
+    /// Service Extensions").
+    ///
+    /// ```
+    /// use embedded_smtp::ehlo::Extension;
+    /// assert_eq!(Extension::from_name(b"8bitmime"), Some(Extension::EightBitMime));
+    /// assert_eq!(Extension::EightBitMime.name(), "8BITMIME");
+    /// assert_eq!(Extension::from_name(b"8BIT"), None);
+    /// ```
+    Extension, "extension" {
+        Size = "SIZE", "`SIZE [n]`: message size declaration (RFC 1870).";
+        Pipelining = "PIPELINING", "`PIPELINING` (RFC 2920).";
+        EightBitMime = "8BITMIME", "`8BITMIME` (RFC 6152).";
+        SmtpUtf8 = "SMTPUTF8", "`SMTPUTF8` (RFC 6531).";
+        Chunking = "CHUNKING", "`CHUNKING`: the BDAT command (RFC 3030).";
+        BinaryMime = "BINARYMIME", "`BINARYMIME` (RFC 3030).";
+        Dsn = "DSN", "`DSN`: delivery status notifications (RFC 3461).";
+        EnhancedStatusCodes = "ENHANCEDSTATUSCODES", "`ENHANCEDSTATUSCODES` (RFC 2034).";
+        StartTls = "STARTTLS", "`STARTTLS` (RFC 3207).";
+        Auth = "AUTH", "`AUTH mechanism...` (RFC 4954).";
+        RequireTls = "REQUIRETLS", "`REQUIRETLS` (RFC 8689).";
+        Limits = "LIMITS", "`LIMITS name=value...` (RFC 9422).";
+    }
+);
+
+named_enum!(
+    /// A SASL mechanism this crate knows (RFC 4954; IANA "SASL Mechanisms").
+    ///
+    /// ```
+    /// use embedded_smtp::ehlo::AuthMechanism;
+    /// assert_eq!(AuthMechanism::from_name(b"cram-md5"), Some(AuthMechanism::CramMd5));
+    /// assert_eq!(AuthMechanism::ScramSha256.name(), "SCRAM-SHA-256");
+    /// ```
+    AuthMechanism, "mechanism" {
+        Plain = "PLAIN", "`PLAIN` (RFC 4616).";
+        Login = "LOGIN", "`LOGIN` (draft-murchison-sasl-login; obsolete but common).";
+        XOAuth2 = "XOAUTH2", "`XOAUTH2` (Google, Microsoft).";
+        CramMd5 = "CRAM-MD5", "`CRAM-MD5` (RFC 2195).";
+        ScramSha1 = "SCRAM-SHA-1", "`SCRAM-SHA-1` (RFC 5802).";
+        ScramSha256 = "SCRAM-SHA-256", "`SCRAM-SHA-256` (RFC 7677).";
+        External = "EXTERNAL", "`EXTERNAL` (RFC 4422 App. A).";
+        OAuthBearer = "OAUTHBEARER", "`OAUTHBEARER` (RFC 7628).";
+    }
+);
+
 impl Extension {
-    /// Every extension, in the order the server writes them.
-    pub const ALL: [Extension; 12] = [
-        Extension::Size,
-        Extension::Pipelining,
-        Extension::EightBitMime,
-        Extension::SmtpUtf8,
-        Extension::Chunking,
-        Extension::BinaryMime,
-        Extension::Dsn,
-        Extension::EnhancedStatusCodes,
-        Extension::StartTls,
-        Extension::Auth,
-        Extension::RequireTls,
-        Extension::Limits,
-    ];
-
-    /// The extension whose EHLO keyword is `name` (ASCII case-insensitive).
-    pub fn from_name(name: &[u8]) -> Option<Self> {
-        Self::ALL
-            .into_iter()
-            .find(|e| e.name().as_bytes().eq_ignore_ascii_case(name))
-    }
-
-    /// The EHLO keyword as registered with IANA (upper case).
-    pub const fn name(self) -> &'static str {
-        match self {
-            Extension::Size => "SIZE",
-            Extension::Pipelining => "PIPELINING",
-            Extension::EightBitMime => "8BITMIME",
-            Extension::SmtpUtf8 => "SMTPUTF8",
-            Extension::Chunking => "CHUNKING",
-            Extension::BinaryMime => "BINARYMIME",
-            Extension::Dsn => "DSN",
-            Extension::EnhancedStatusCodes => "ENHANCEDSTATUSCODES",
-            Extension::StartTls => "STARTTLS",
-            Extension::Auth => "AUTH",
-            Extension::RequireTls => "REQUIRETLS",
-            Extension::Limits => "LIMITS",
-        }
-    }
-
     const fn bit(self) -> u16 {
         1 << self as u16
     }
 }
 
-impl fmt::Display for Extension {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-/// A SASL mechanism this crate knows (RFC 4954; IANA "SASL Mechanisms").
-///
-/// ```
-/// use embedded_smtp::ehlo::AuthMechanism;
-/// assert_eq!(AuthMechanism::from_name(b"cram-md5"), Some(AuthMechanism::CramMd5));
-/// assert_eq!(AuthMechanism::ScramSha256.name(), "SCRAM-SHA-256");
-/// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub enum AuthMechanism {
-    /// `PLAIN` (RFC 4616).
-    Plain,
-    /// `LOGIN` (draft-murchison-sasl-login; obsolete but common).
-    Login,
-    /// `XOAUTH2` (Google, Microsoft).
-    XOAuth2,
-    /// `CRAM-MD5` (RFC 2195).
-    CramMd5,
-    /// `SCRAM-SHA-1` (RFC 5802).
-    ScramSha1,
-    /// `SCRAM-SHA-256` (RFC 7677).
-    ScramSha256,
-    /// `EXTERNAL` (RFC 4422 App. A).
-    External,
-    /// `OAUTHBEARER` (RFC 7628).
-    OAuthBearer,
-}
-
 impl AuthMechanism {
-    /// Every mechanism, in the order the server writes them.
-    pub const ALL: [AuthMechanism; 8] = [
-        AuthMechanism::Plain,
-        AuthMechanism::Login,
-        AuthMechanism::XOAuth2,
-        AuthMechanism::CramMd5,
-        AuthMechanism::ScramSha1,
-        AuthMechanism::ScramSha256,
-        AuthMechanism::External,
-        AuthMechanism::OAuthBearer,
-    ];
-
-    /// The mechanism called `name` (ASCII case-insensitive).
-    pub fn from_name(name: &[u8]) -> Option<Self> {
-        Self::ALL
-            .into_iter()
-            .find(|m| m.name().as_bytes().eq_ignore_ascii_case(name))
-    }
-
-    /// The registered name (upper case).
-    pub const fn name(self) -> &'static str {
-        match self {
-            AuthMechanism::Plain => "PLAIN",
-            AuthMechanism::Login => "LOGIN",
-            AuthMechanism::XOAuth2 => "XOAUTH2",
-            AuthMechanism::CramMd5 => "CRAM-MD5",
-            AuthMechanism::ScramSha1 => "SCRAM-SHA-1",
-            AuthMechanism::ScramSha256 => "SCRAM-SHA-256",
-            AuthMechanism::External => "EXTERNAL",
-            AuthMechanism::OAuthBearer => "OAUTHBEARER",
-        }
-    }
-
     const fn bit(self) -> u8 {
         1 << self as u8
-    }
-}
-
-impl fmt::Display for AuthMechanism {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
     }
 }
 

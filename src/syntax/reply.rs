@@ -508,6 +508,9 @@ impl<'a> Reply<'a> {
             }
             let line = ReplyLine::parse(rem.get(..len).unwrap_or(&[]))?;
             count += 1;
+            if count > limits.max_lines {
+                return Err(ReplyError::TooManyLines);
+            }
             let head = *first.get_or_insert(line);
             if head.code != line.code {
                 return Err(ReplyError::CodeMismatch);
