@@ -1,1 +1,734 @@
-//! TODO
+//! Replies: reply codes, enhanced status codes, and whole (multi-line) replies
+//! (RFC 5321 §4.2, §4.2.1; RFC 3463; rules D1 and D10 of `smtp-rules.md`).
+//!
+//! ```text
+//! Reply-line = *( Reply-code "-" [ textstring ] CRLF )
+//!              Reply-code [ SP textstring ] CRLF
+//! Reply-code = %x32-35 %x30-35 %x30-39
+//! textstring = 1*(%d09 / %d32-126)
+//! ```
+//!
+//! The parser is strict and bounded: CRLF is the only line end (a bare CR or
+//! LF is an error, never a line end), every line carries the same code, and
+//! line length, line count and total size are capped by [`ReplyLimits`]. A
+//! code alone (`250\r\n`) is accepted, as §4.2 requires of clients.
+
+use core::fmt;
+
+use memchr::{memchr, memchr2, memrchr};
+use nom::branch::alt;
+use nom::bytes::complete::{tag, take_while_m_n};
+use nom::combinator::{eof, rest, value};
+use nom::{IResult, Parser};
+
+use super::{Invalid, Status, WriteError, Writer, check_text, write_with};
+
+type NomResult<'a, T> = IResult<&'a [u8], T, nom::error::Error<&'a [u8]>>;
+
+/// The longest reply line RFC 5321 §4.5.3.1.5 lets us send, CRLF included.
+pub(crate) const MAX_REPLY_LINE: usize = 512;
+
+/// One digit in `lo..=hi`, as its value.
+fn digit<'a>(
+    lo: u8,
+    hi: u8,
+) -> impl Parser<&'a [u8], Output = u16, Error = nom::error::Error<&'a [u8]>> {
+    take_while_m_n(1, 1, move |b: u8| (lo..=hi).contains(&b))
+        .map(|d: &[u8]| d.first().map_or(0, |b| u16::from(b - b'0')))
+}
+
+/// `1*3DIGIT` as its value.
+fn number_1_3(i: &[u8]) -> NomResult<'_, u16> {
+    take_while_m_n(1, 3, |b: u8| b.is_ascii_digit())
+        .map(|d: &[u8]| d.iter().fold(0u16, |n, b| n * 10 + u16::from(b - b'0')))
+        .parse(i)
+}
+
+/// `Reply-code = %x32-35 %x30-35 %x30-39`.
+fn reply_code(i: &[u8]) -> NomResult<'_, ReplyCode> {
+    (digit(b'2', b'5'), digit(b'0', b'5'), digit(b'0', b'9'))
+        .map(|(a, b, c)| ReplyCode(a * 100 + b * 10 + c))
+        .parse(i)
+}
+
+/// What follows the code: SP (last line), `-` (more follow) or nothing (last).
+fn separator(i: &[u8]) -> NomResult<'_, bool> {
+    alt((
+        value(true, tag(&b" "[..])),
+        value(false, tag(&b"-"[..])),
+        value(true, eof),
+    ))
+    .parse(i)
+}
+
+/// `status-code = class "." subject "." detail`, then SP or the end.
+fn status_code(i: &[u8]) -> NomResult<'_, EnhancedCode> {
+    let class = take_while_m_n(1, 1, |b: u8| matches!(b, b'2' | b'4' | b'5'));
+    let (i, (class, _, subject, _, detail)) = (
+        class,
+        tag(&b"."[..]),
+        number_1_3,
+        tag(&b"."[..]),
+        number_1_3,
+    )
+        .parse(i)?;
+    let (i, _) = alt((tag(&b" "[..]), eof)).parse(i)?;
+    let class = class.first().map_or(0, |b| b - b'0');
+    Ok((i, EnhancedCode::c(class, subject, detail)))
+}
+
+/// Named constants of a `Copy` type, one line each: `NAME = value, "doc";`.
+macro_rules! consts {
+    ($ty:ident { $( $name:ident = $val:expr, $doc:literal; )* }) => {
+        impl $ty { $( #[doc = $doc] pub const $name: $ty = $val; )* }
+    };
+}
+
+/// The class of a reply, by its first digit (RFC 5321 §4.2.1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum ReplyClass {
+    /// `2yz`: the action completed.
+    PositiveCompletion,
+    /// `3yz`: send more (354 after DATA, 334 during AUTH).
+    PositiveIntermediate,
+    /// `4yz`: failed this time; the same command may succeed later.
+    TransientNegative,
+    /// `5yz`: failed; do not repeat the same command.
+    PermanentNegative,
+}
+
+/// A reply code: `Reply-code = %x32-35 %x30-35 %x30-39` (RFC 5321 §4.2).
+///
+/// Only the first digit carries meaning for a client (§4.2: unknown codes are
+/// handled by their first digit); the named constants are the codes SMTP uses.
+///
+/// ```
+/// use embedded_smtp::reply::{ReplyClass, ReplyCode};
+/// let c = ReplyCode::new(452).unwrap();
+/// assert_eq!(c.class(), ReplyClass::TransientNegative);
+/// assert!(c.is_transient());
+/// assert_eq!(ReplyCode::new(600), None);
+/// assert_eq!(ReplyCode::new(260), None); // second digit 0-5 only
+/// assert_eq!(ReplyCode::OK.to_string(), "250");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct ReplyCode(u16);
+
+consts!(ReplyCode {
+    SERVICE_READY = ReplyCode(220), "220 `<domain>` Service ready.";
+    CLOSING = ReplyCode(221), "221 `<domain>` Service closing transmission channel.";
+    AUTH_SUCCEEDED = ReplyCode(235), "235 Authentication succeeded (RFC 4954).";
+    OK = ReplyCode(250), "250 Requested mail action okay, completed.";
+    WILL_FORWARD = ReplyCode(251), "251 User not local; will forward.";
+    CANNOT_VRFY = ReplyCode(252), "252 Cannot VRFY user, but will accept message and attempt delivery.";
+    AUTH_CONTINUE = ReplyCode(334), "334 AUTH continuation (RFC 4954).";
+    START_MAIL_INPUT = ReplyCode(354), "354 Start mail input; end with `<CRLF>.<CRLF>`.";
+    SERVICE_NOT_AVAILABLE = ReplyCode(421), "421 Service not available, closing transmission channel.";
+    MAILBOX_BUSY = ReplyCode(450), "450 Mailbox unavailable (busy or temporarily blocked).";
+    LOCAL_ERROR = ReplyCode(451), "451 Local error in processing.";
+    INSUFFICIENT_STORAGE = ReplyCode(452), "452 Insufficient system storage (also: too many recipients, RFC 5321 §4.5.3.1.10).";
+    TLS_NOT_AVAILABLE = ReplyCode(454), "454 TLS not available / temporary authentication failure (RFC 3207, 4954).";
+    SYNTAX_ERROR = ReplyCode(500), "500 Syntax error, command unrecognized (also: line too long).";
+    ARGUMENT_ERROR = ReplyCode(501), "501 Syntax error in parameters or arguments.";
+    NOT_IMPLEMENTED = ReplyCode(502), "502 Command not implemented.";
+    BAD_SEQUENCE = ReplyCode(503), "503 Bad sequence of commands.";
+    PARAMETER_NOT_IMPLEMENTED = ReplyCode(504), "504 Command parameter not implemented (also: unknown AUTH mechanism).";
+    NO_MAIL_SERVICE = ReplyCode(521), "521 Host does not accept mail (RFC 7504).";
+    AUTH_REQUIRED = ReplyCode(530), "530 Authentication required / must issue STARTTLS first (RFC 4954, 3207).";
+    AUTH_MECHANISM_TOO_WEAK = ReplyCode(534), "534 Authentication mechanism is too weak (RFC 4954).";
+    AUTH_FAILED = ReplyCode(535), "535 Authentication credentials invalid (RFC 4954).";
+    ENCRYPTION_REQUIRED = ReplyCode(538), "538 Encryption required for requested authentication mechanism (RFC 4954).";
+    MAILBOX_UNAVAILABLE = ReplyCode(550), "550 Mailbox unavailable.";
+    USER_NOT_LOCAL = ReplyCode(551), "551 User not local.";
+    EXCEEDED_STORAGE = ReplyCode(552), "552 Exceeded storage allocation.";
+    MAILBOX_NAME_NOT_ALLOWED = ReplyCode(553), "553 Mailbox name not allowed.";
+    TRANSACTION_FAILED = ReplyCode(554), "554 Transaction failed (or, as a greeting, no SMTP service here).";
+    PARAMETERS_NOT_RECOGNIZED = ReplyCode(555), "555 MAIL FROM/RCPT TO parameters not recognized or not implemented.";
+});
+
+impl ReplyCode {
+    /// The code if it matches `Reply-code` (200–599, second digit 0–5).
+    pub const fn new(code: u16) -> Option<ReplyCode> {
+        if code >= 200 && code <= 599 && (code / 10) % 10 <= 5 {
+            Some(ReplyCode(code))
+        } else {
+            None
+        }
+    }
+
+    /// The numeric value.
+    pub const fn get(self) -> u16 {
+        self.0
+    }
+
+    /// The first digit (2–5).
+    pub(crate) const fn first_digit(self) -> u8 {
+        (self.0 / 100) as u8
+    }
+
+    /// The class given by the first digit.
+    pub const fn class(self) -> ReplyClass {
+        match self.first_digit() {
+            2 => ReplyClass::PositiveCompletion,
+            3 => ReplyClass::PositiveIntermediate,
+            4 => ReplyClass::TransientNegative,
+            _ => ReplyClass::PermanentNegative,
+        }
+    }
+
+    /// `2yz` or `3yz`.
+    pub const fn is_positive(self) -> bool {
+        self.first_digit() <= 3
+    }
+
+    /// `4yz`.
+    pub const fn is_transient(self) -> bool {
+        self.first_digit() == 4
+    }
+
+    /// `5yz`.
+    pub const fn is_permanent(self) -> bool {
+        self.first_digit() == 5
+    }
+}
+
+impl fmt::Display for ReplyCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+/// An enhanced mail system status code (RFC 3463 §2, RFC 2034):
+///
+/// ```text
+/// status-code = class "." subject "." detail
+/// class       = "2" / "4" / "5"
+/// subject     = 1*3digit
+/// detail      = 1*3digit
+/// ```
+///
+/// ```
+/// use embedded_smtp::reply::EnhancedCode;
+/// let (esc, rest) = EnhancedCode::parse(b"5.1.3 Bad recipient address syntax").unwrap();
+/// assert_eq!(esc, EnhancedCode::BAD_DEST_SYNTAX);
+/// assert_eq!((esc.class(), esc.subject(), esc.detail()), (5, 1, 3));
+/// assert_eq!(rest, b"Bad recipient address syntax");
+/// assert_eq!(esc.to_string(), "5.1.3");
+/// assert_eq!(EnhancedCode::new(3, 0, 0), None);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct EnhancedCode {
+    class: u8,
+    subject: u16,
+    detail: u16,
+}
+
+consts!(EnhancedCode {
+    OK = EnhancedCode::c(2, 0, 0), "2.0.0 Success, nothing more to say.";
+    SENDER_OK = EnhancedCode::c(2, 1, 0), "2.1.0 Originator address valid.";
+    DEST_OK = EnhancedCode::c(2, 1, 5), "2.1.5 Destination address valid.";
+    MESSAGE_OK = EnhancedCode::c(2, 6, 0), "2.6.0 Message accepted.";
+    AUTH_OK = EnhancedCode::c(2, 7, 0), "2.7.0 Authentication succeeded (RFC 4954).";
+    TRANSIENT = EnhancedCode::c(4, 0, 0), "4.0.0 Unspecified transient failure.";
+    MAILBOX_FULL = EnhancedCode::c(4, 2, 2), "4.2.2 Mailbox full.";
+    SYSTEM_ERROR = EnhancedCode::c(4, 3, 0), "4.3.0 Other or undefined mail system status (transient).";
+    SYSTEM_FULL = EnhancedCode::c(4, 3, 1), "4.3.1 Mail system full.";
+    NOT_ACCEPTING = EnhancedCode::c(4, 3, 2), "4.3.2 System not accepting network messages (shutting down).";
+    TIMEOUT = EnhancedCode::c(4, 4, 2), "4.4.2 Bad connection (timeout, rule D12).";
+    TOO_MANY_RECIPIENTS = EnhancedCode::c(4, 5, 3), "4.5.3 Too many recipients (rule D7: 452, never 552).";
+    SECURITY_TRANSIENT = EnhancedCode::c(4, 7, 0), "4.7.0 Security or policy status, transient (abuse budget, rule D13; temporary AUTH failure).";
+    PERMANENT = EnhancedCode::c(5, 0, 0), "5.0.0 Unspecified permanent failure.";
+    BAD_DEST_MAILBOX = EnhancedCode::c(5, 1, 1), "5.1.1 Bad destination mailbox address.";
+    BAD_DEST_SYNTAX = EnhancedCode::c(5, 1, 3), "5.1.3 Bad destination mailbox address syntax.";
+    BAD_SENDER_SYNTAX = EnhancedCode::c(5, 1, 7), "5.1.7 Bad sender's mailbox address syntax.";
+    MAILBOX_FULL_PERMANENT = EnhancedCode::c(5, 2, 2), "5.2.2 Mailbox full (permanent).";
+    MESSAGE_TOO_BIG = EnhancedCode::c(5, 3, 4), "5.3.4 Message too big for system.";
+    PROTOCOL_ERROR = EnhancedCode::c(5, 5, 0), "5.5.0 Other or undefined protocol status (pipelining synchronization, rule D8).";
+    BAD_SEQUENCE = EnhancedCode::c(5, 5, 1), "5.5.1 Invalid command / bad sequence of commands.";
+    SYNTAX = EnhancedCode::c(5, 5, 2), "5.5.2 Syntax error (also: command unrecognized, line too long).";
+    TOO_MANY_RECIPIENTS_PERMANENT = EnhancedCode::c(5, 5, 3), "5.5.3 Too many recipients (permanent).";
+    INVALID_ARGS = EnhancedCode::c(5, 5, 4), "5.5.4 Invalid command arguments (also: unknown MAIL/RCPT parameter).";
+    AUTH_LINE_TOO_LONG = EnhancedCode::c(5, 5, 6), "5.5.6 Authentication exchange line is too long (RFC 4954).";
+    NON_ASCII = EnhancedCode::c(5, 6, 7), "5.6.7 Non-ASCII addresses not permitted for that sender/recipient (RFC 6531).";
+    SECURITY = EnhancedCode::c(5, 7, 0), "5.7.0 Other or undefined security status (authentication / STARTTLS required).";
+    NOT_AUTHORIZED = EnhancedCode::c(5, 7, 1), "5.7.1 Delivery not authorized, message refused.";
+    AUTH_INVALID = EnhancedCode::c(5, 7, 8), "5.7.8 Authentication credentials invalid (RFC 4954).";
+    AUTH_TOO_WEAK = EnhancedCode::c(5, 7, 9), "5.7.9 Authentication mechanism is too weak (RFC 4954).";
+    REQUIRETLS_NEEDED = EnhancedCode::c(5, 7, 10), "5.7.10 REQUIRETLS support required (RFC 8689).";
+    ENCRYPTION_NEEDED = EnhancedCode::c(5, 7, 11), "5.7.11 Encryption required for requested authentication mechanism (RFC 4954).";
+});
+
+impl EnhancedCode {
+    const fn c(class: u8, subject: u16, detail: u16) -> Self {
+        EnhancedCode {
+            class,
+            subject,
+            detail,
+        }
+    }
+
+    /// The code if `class` is 2, 4 or 5 and `subject` and `detail` are at most 999.
+    pub const fn new(class: u8, subject: u16, detail: u16) -> Option<Self> {
+        if matches!(class, 2 | 4 | 5) && subject <= 999 && detail <= 999 {
+            Some(EnhancedCode::c(class, subject, detail))
+        } else {
+            None
+        }
+    }
+
+    /// The class: 2, 4 or 5.
+    pub const fn class(self) -> u8 {
+        self.class
+    }
+
+    /// The subject (0–999).
+    pub const fn subject(self) -> u16 {
+        self.subject
+    }
+
+    /// The detail (0–999).
+    pub const fn detail(self) -> u16 {
+        self.detail
+    }
+
+    /// Reads a status code at the start of `s`, which must be followed by SP
+    /// or the end of `s`; returns it and what follows the SP.
+    pub fn parse(s: &[u8]) -> Option<(EnhancedCode, &[u8])> {
+        status_code(s).ok().map(|(rest, esc)| (esc, rest))
+    }
+
+    /// Writes `class.subject.detail`.
+    pub(crate) fn write_to(self, w: &mut Writer<'_>) {
+        w.put_decimal(u64::from(self.class));
+        w.put_byte(b'.');
+        w.put_decimal(u64::from(self.subject));
+        w.put_byte(b'.');
+        w.put_decimal(u64::from(self.detail));
+    }
+
+    /// The length of the written form.
+    fn text_len(self) -> usize {
+        let digits = |n: u16| n.checked_ilog10().unwrap_or(0) as usize + 1;
+        3 + digits(self.subject) + digits(self.detail)
+    }
+}
+
+impl fmt::Display for EnhancedCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}.{}", self.class, self.subject, self.detail)
+    }
+}
+
+/// Why a reply was refused (rules D1, D10). The peer is at fault.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
+pub enum ReplyError {
+    /// A line outside `Reply-code [ ("-" / SP) textstring ]`, or a control
+    /// byte other than HTAB in the text.
+    Syntax,
+    /// A line of a multi-line reply carries another code (RFC 5321 §4.2.1).
+    CodeMismatch,
+    /// A bare CR or bare LF (rule D1: only CRLF ends a line).
+    BareLineEnding,
+    /// A line longer than [`ReplyLimits::max_line`].
+    LineTooLong,
+    /// More lines than [`ReplyLimits::max_lines`].
+    TooManyLines,
+    /// More bytes than [`ReplyLimits::max_total`].
+    TooLong,
+}
+
+impl fmt::Display for ReplyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ReplyError::Syntax => "malformed reply line",
+            ReplyError::CodeMismatch => "reply code changed within a multi-line reply",
+            ReplyError::BareLineEnding => "bare CR or LF in a reply",
+            ReplyError::LineTooLong => "reply line too long",
+            ReplyError::TooManyLines => "too many reply lines",
+            ReplyError::TooLong => "reply too long",
+        })
+    }
+}
+
+impl core::error::Error for ReplyError {}
+
+/// Checks reply text: no CR or LF (D1), no control byte but HTAB (`textstring`).
+fn check_reply_text(text: &[u8]) -> Result<(), ReplyError> {
+    if memchr2(b'\r', b'\n', text).is_some() {
+        return Err(ReplyError::BareLineEnding);
+    }
+    if text.iter().any(|&b| (b < 0x20 && b != b'\t') || b == 0x7f) {
+        return Err(ReplyError::Syntax);
+    }
+    Ok(())
+}
+
+/// One reply line, CRLF excluded (RFC 5321 §4.2).
+///
+/// ```
+/// use embedded_smtp::reply::{ReplyCode, ReplyLine};
+/// let l = ReplyLine::parse(b"250-SIZE 1000").unwrap();
+/// assert_eq!((l.code, l.last, l.text), (ReplyCode::OK, false, &b"SIZE 1000"[..]));
+/// let l = ReplyLine::parse(b"250").unwrap();
+/// assert!(l.last && l.text.is_empty());
+/// assert!(ReplyLine::parse(b"250x").is_err());
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct ReplyLine<'a> {
+    /// The reply code.
+    pub code: ReplyCode,
+    /// `true` for SP or a code alone, `false` for `-` (more lines follow).
+    pub last: bool,
+    /// The text after the separator (may be empty; may be non-UTF-8).
+    pub text: &'a [u8],
+}
+
+impl<'a> ReplyLine<'a> {
+    /// Parses one line without its CRLF.
+    pub fn parse(line: &'a [u8]) -> Result<Self, ReplyError> {
+        if memchr2(b'\r', b'\n', line).is_some() {
+            return Err(ReplyError::BareLineEnding);
+        }
+        let (_, (code, last, text)) = (reply_code, separator, rest)
+            .parse(line)
+            .map_err(|_: nom::Err<_>| ReplyError::Syntax)?;
+        check_reply_text(text)?;
+        Ok(ReplyLine { code, last, text })
+    }
+}
+
+/// Bounds on a reply (rule D10). The defaults are above the RFC 5321
+/// §4.5.3.1.5 floor of 512 octets per reply line.
+///
+/// ```
+/// use embedded_smtp::reply::ReplyLimits;
+/// assert_eq!(ReplyLimits::default(), ReplyLimits::DEFAULT);
+/// assert_eq!(ReplyLimits::DEFAULT.max_line, 1000);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct ReplyLimits {
+    /// Longest line, CRLF included.
+    pub max_line: usize,
+    /// Most lines in one reply.
+    pub max_lines: usize,
+    /// Most bytes in one reply, all CRLFs included.
+    pub max_total: usize,
+}
+
+impl ReplyLimits {
+    /// 1000-octet lines, 100 lines, 16 KiB in all.
+    pub const DEFAULT: ReplyLimits = ReplyLimits {
+        max_line: 1000,
+        max_lines: 100,
+        max_total: 16384,
+    };
+}
+
+impl Default for ReplyLimits {
+    fn default() -> Self {
+        Self::DEFAULT
+    }
+}
+
+/// Strips a leading `esc SP` (or a lone `esc`) from `text`.
+fn strip_esc(text: &[u8], esc: Option<EnhancedCode>) -> &[u8] {
+    match (esc, EnhancedCode::parse(text)) {
+        (Some(want), Some((got, rest))) if want == got => rest,
+        _ => text,
+    }
+}
+
+/// The text of a line of a validated reply (CRLF excluded).
+fn line_text(line: &[u8]) -> &[u8] {
+    line.get(4..).unwrap_or(&[])
+}
+
+/// A complete reply: one or more lines with the same code (RFC 5321 §4.2.1),
+/// borrowed from the input.
+///
+/// ```
+/// use embedded_smtp::reply::{EnhancedCode, Reply, ReplyCode, ReplyLimits};
+/// use embedded_smtp::Status;
+/// let input = b"550-5.1.1 No such user\r\n550 5.1.1 here\r\nnext";
+/// let Status::Complete((reply, used)) = Reply::parse(input, &ReplyLimits::DEFAULT).unwrap() else {
+///     panic!()
+/// };
+/// assert_eq!(used, input.len() - 4);
+/// assert_eq!(reply.code(), ReplyCode::MAILBOX_UNAVAILABLE);
+/// assert_eq!(reply.enhanced(), Some(EnhancedCode::BAD_DEST_MAILBOX));
+/// assert_eq!(reply.text(), b"No such user");
+/// assert!(reply.lines().eq([&b"No such user"[..], b"here"]));
+/// assert_eq!(Reply::parse(b"550-5.1.1 No", &ReplyLimits::DEFAULT), Ok(Status::Partial));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Reply<'a> {
+    code: ReplyCode,
+    enhanced: Option<EnhancedCode>,
+    raw: &'a [u8],
+    lines: usize,
+}
+
+impl<'a> Reply<'a> {
+    /// Parses the reply at the start of `input`. Returns [`Status::Partial`]
+    /// until its last line has arrived, and the number of bytes it takes
+    /// (final CRLF included) once it has. A limit violation is reported as
+    /// soon as it is certain, before the end of the reply arrives.
+    pub fn parse(
+        input: &'a [u8],
+        limits: &ReplyLimits,
+    ) -> Result<Status<(Reply<'a>, usize)>, ReplyError> {
+        let max_content = limits.max_line.saturating_sub(2);
+        // Each pass consumes one complete line or returns.
+        let mut pos = 0usize;
+        let mut count = 0usize;
+        let mut first: Option<ReplyLine<'a>> = None;
+        loop {
+            let rem = input.get(pos..).unwrap_or(&[]);
+            let window = rem.get(..max_content.saturating_add(1)).unwrap_or(rem);
+            let len = match memchr2(b'\r', b'\n', window) {
+                Some(i) => match (window.get(i), rem.get(i + 1)) {
+                    (Some(b'\r'), Some(b'\n')) => i,
+                    (Some(b'\r'), None) => return partial(pos, i, limits),
+                    _ => return Err(ReplyError::BareLineEnding),
+                },
+                None if rem.len() > max_content => return Err(ReplyError::LineTooLong),
+                None => return partial(pos, rem.len(), limits),
+            };
+            let end = pos + len + 2;
+            if end > limits.max_total {
+                return Err(ReplyError::TooLong);
+            }
+            let line = ReplyLine::parse(rem.get(..len).unwrap_or(&[]))?;
+            count += 1;
+            if count > limits.max_lines {
+                return Err(ReplyError::TooManyLines);
+            }
+            let head = *first.get_or_insert(line);
+            if head.code != line.code {
+                return Err(ReplyError::CodeMismatch);
+            }
+            if line.last {
+                let enhanced = leading_esc(head.code, head.text);
+                let raw = input.get(..end).unwrap_or(&[]);
+                let reply = Reply {
+                    code: head.code,
+                    enhanced,
+                    raw,
+                    lines: count,
+                };
+                return Ok(Status::Complete((reply, end)));
+            }
+            if count >= limits.max_lines {
+                return Err(ReplyError::TooManyLines);
+            }
+            // The shortest next line is `ddd CRLF`.
+            if end + 5 > limits.max_total {
+                return Err(ReplyError::TooLong);
+            }
+            pos = end;
+        }
+    }
+
+    /// The reply code (the same on every line).
+    pub fn code(&self) -> ReplyCode {
+        self.code
+    }
+
+    /// The enhanced status code of the first line, when its class matches the
+    /// code's first digit and the code is not `3yz` (rule D10, RFC 3463).
+    pub fn enhanced(&self) -> Option<EnhancedCode> {
+        self.enhanced
+    }
+
+    /// The whole reply as received, every CRLF included.
+    pub fn raw(&self) -> &'a [u8] {
+        self.raw
+    }
+
+    /// How many lines the reply has (at least 1).
+    pub fn line_count(&self) -> usize {
+        self.lines
+    }
+
+    /// The text of each line, without code, separator and (when
+    /// [`Reply::enhanced`] is `Some`) that same leading enhanced code.
+    pub fn lines(&self) -> ReplyLines<'a> {
+        ReplyLines {
+            rest: self.raw,
+            enhanced: self.enhanced,
+        }
+    }
+
+    /// The text of the first line, as [`Reply::lines`] gives it.
+    pub fn text(&self) -> &'a [u8] {
+        self.lines().next().unwrap_or(&[])
+    }
+}
+
+/// `Partial`, unless a line of at least `seen` content bytes starting at
+/// `pos` already cannot fit in the total.
+fn partial<T>(pos: usize, seen: usize, limits: &ReplyLimits) -> Result<Status<T>, ReplyError> {
+    if pos.saturating_add(seen.max(3)).saturating_add(2) > limits.max_total {
+        Err(ReplyError::TooLong)
+    } else {
+        Ok(Status::Partial)
+    }
+}
+
+/// The enhanced code leading `text` if it fits `code` (RFC 3463 §3; rule D10).
+fn leading_esc(code: ReplyCode, text: &[u8]) -> Option<EnhancedCode> {
+    if code.first_digit() == 3 {
+        return None;
+    }
+    EnhancedCode::parse(text)
+        .map(|(esc, _)| esc)
+        .filter(|esc| esc.class == code.first_digit())
+}
+
+/// Iterator over the text of each line of a [`Reply`]; see [`Reply::lines`].
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct ReplyLines<'a> {
+    rest: &'a [u8],
+    enhanced: Option<EnhancedCode>,
+}
+
+impl<'a> Iterator for ReplyLines<'a> {
+    type Item = &'a [u8];
+
+    fn next(&mut self) -> Option<&'a [u8]> {
+        if self.rest.is_empty() {
+            return None;
+        }
+        let (line, rest) = match memchr(b'\n', self.rest) {
+            Some(i) => (
+                self.rest.get(..i.saturating_sub(1)).unwrap_or(&[]),
+                self.rest.get(i + 1..).unwrap_or(&[]),
+            ),
+            None => (self.rest, &[][..]),
+        };
+        self.rest = rest;
+        Some(strip_esc(line_text(line), self.enhanced))
+    }
+}
+
+impl core::iter::FusedIterator for ReplyLines<'_> {}
+
+/// Writes a reply (RFC 5321 §4.2, `Reply-line`) into `buf`.
+///
+/// Each element of `lines` becomes one or more lines: text that does not fit
+/// in a 512-octet line (code, separator, enhanced code and CRLF included) is
+/// split at the last space that fits, or hard-split when there is none. An
+/// empty `lines` or an empty element gives a line with the code alone. Every
+/// line carries `enhanced` when given.
+///
+/// Refused (nothing written): a control byte in the text
+/// ([`Invalid::ControlByte`]); an enhanced code on a `3yz` reply or whose class
+/// differs from the code's first digit ([`Invalid::ReplyCode`]).
+///
+/// Text that itself starts with something shaped like an enhanced code of the
+/// reply's class reads back as one when `enhanced` is `None`.
+///
+/// ```
+/// use embedded_smtp::reply::{write_reply, EnhancedCode, ReplyCode};
+/// let mut buf = [0u8; 64];
+/// let n = write_reply(&mut buf, ReplyCode::OK, Some(EnhancedCode::OK), &["Ok", "queued"]).unwrap();
+/// assert_eq!(&buf[..n], b"250-2.0.0 Ok\r\n250 2.0.0 queued\r\n");
+/// let n = write_reply(&mut buf, ReplyCode::OK, None, &[]).unwrap();
+/// assert_eq!(&buf[..n], b"250\r\n");
+/// ```
+pub fn write_reply(
+    buf: &mut [u8],
+    code: ReplyCode,
+    enhanced: Option<EnhancedCode>,
+    lines: &[&str],
+) -> Result<usize, WriteError> {
+    write_with(buf, |w| write_reply_to(w, code, enhanced, lines))
+}
+
+/// [`write_reply`] over a [`Writer`], for writers that compose.
+pub(crate) fn write_reply_to(
+    w: &mut Writer<'_>,
+    code: ReplyCode,
+    enhanced: Option<EnhancedCode>,
+    lines: &[&str],
+) -> Result<(), Invalid> {
+    if let Some(esc) = enhanced
+        && (code.first_digit() == 3 || esc.class != code.first_digit())
+    {
+        return Err(Invalid::ReplyCode);
+    }
+    for text in lines {
+        check_text(text.as_bytes())?;
+    }
+    let room = MAX_REPLY_LINE - 2 - 4 - enhanced.map_or(0, |e| e.text_len() + 1);
+    if lines.is_empty() {
+        put_line(w, code, true, enhanced, b"");
+        return Ok(());
+    }
+    for (idx, text) in lines.iter().enumerate() {
+        let last = idx + 1 == lines.len();
+        let mut rest: &str = text;
+        // Each pass writes at least one byte of `rest`, or ends the element.
+        loop {
+            let (chunk, next) = split_text(rest, room);
+            put_line(w, code, last && next.is_none(), enhanced, chunk.as_bytes());
+            match next {
+                Some(n) => rest = n,
+                None => break,
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Splits `s` into a first part of at most `room` bytes and the rest (if
+/// any): at the last space that fits (dropping it), else at a char boundary.
+fn split_text(s: &str, room: usize) -> (&str, Option<&str>) {
+    if s.len() <= room {
+        return (s, None);
+    }
+    let bytes = s.as_bytes();
+    let at = match bytes.get(1..=room).and_then(|b| memrchr(b' ', b)) {
+        Some(j) => Some((j + 1, j + 2)),
+        None => (room.saturating_sub(3)..=room)
+            .rev()
+            .find(|&h| h > 0 && s.is_char_boundary(h))
+            .map(|h| (h, h)),
+    };
+    match at.and_then(|(end, next)| Some((s.get(..end)?, s.get(next..)?))) {
+        Some((head, "")) => (head, None),
+        Some((head, tail)) => (head, Some(tail)),
+        None => (s, None),
+    }
+}
+
+/// Writes one line: `code ( "-" / SP ) [ esc SP ] text CRLF`, or `code CRLF`.
+fn put_line(
+    w: &mut Writer<'_>,
+    code: ReplyCode,
+    last: bool,
+    esc: Option<EnhancedCode>,
+    text: &[u8],
+) {
+    w.put_decimal(u64::from(code.get()));
+    if !(last && esc.is_none() && text.is_empty()) {
+        w.put_byte(if last { b' ' } else { b'-' });
+    }
+    if let Some(esc) = esc {
+        esc.write_to(w);
+        if !text.is_empty() {
+            w.put_byte(b' ');
+        }
+    }
+    w.put(text);
+    w.put(b"\r\n");
+}
