@@ -2,7 +2,7 @@
 //! smtp-rules.md RPL-01, RPL-02, RPL-04, RPL-07, D1, D10).
 
 use embedded_smtp::Status;
-use embedded_smtp::reply::{
+use embedded_smtp::syntax::reply::{
     EnhancedCode, Reply, ReplyClass, ReplyCode, ReplyError, ReplyLimits, ReplyLine,
 };
 use proptest::prelude::*;

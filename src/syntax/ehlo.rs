@@ -62,7 +62,7 @@ named_enum!(
     /// Service Extensions").
     ///
     /// ```
-    /// use embedded_smtp::ehlo::Extension;
+    /// use embedded_smtp::syntax::ehlo::Extension;
     /// assert_eq!(Extension::from_name(b"8bitmime"), Some(Extension::EightBitMime));
     /// assert_eq!(Extension::EightBitMime.name(), "8BITMIME");
     /// assert_eq!(Extension::from_name(b"8BIT"), None);
@@ -87,7 +87,7 @@ named_enum!(
     /// A SASL mechanism this crate knows (RFC 4954; IANA "SASL Mechanisms").
     ///
     /// ```
-    /// use embedded_smtp::ehlo::AuthMechanism;
+    /// use embedded_smtp::syntax::ehlo::AuthMechanism;
     /// assert_eq!(AuthMechanism::from_name(b"cram-md5"), Some(AuthMechanism::CramMd5));
     /// assert_eq!(AuthMechanism::ScramSha256.name(), "SCRAM-SHA-256");
     /// ```
@@ -118,7 +118,7 @@ impl AuthMechanism {
 /// A set of [`AuthMechanism`]s (the parameters of the `AUTH` EHLO line, RFC 4954 §3).
 ///
 /// ```
-/// use embedded_smtp::ehlo::{AuthMechanism, AuthMechanisms};
+/// use embedded_smtp::syntax::ehlo::{AuthMechanism, AuthMechanisms};
 /// let mut set = AuthMechanisms::empty();
 /// set.insert(AuthMechanism::Login);
 /// set.insert(AuthMechanism::Plain);
@@ -246,8 +246,8 @@ fn decimal(s: &[u8], max_digits: usize) -> Option<u64> {
 /// the extension's values.
 ///
 /// ```
-/// use embedded_smtp::ehlo::{AuthMechanism, Capabilities, Extension};
-/// use embedded_smtp::reply::{Reply, ReplyLimits};
+/// use embedded_smtp::syntax::ehlo::{AuthMechanism, Capabilities, Extension};
+/// use embedded_smtp::syntax::reply::{Reply, ReplyLimits};
 /// let input = b"250-mx.example greets you\r\n250-SIZE 35882577\r\n250-AUTH LOGIN PLAIN\r\n250 PIPELINING\r\n";
 /// let (reply, _) = Reply::parse(input, &ReplyLimits::DEFAULT).unwrap().complete().unwrap();
 /// let caps = Capabilities::parse(&reply);

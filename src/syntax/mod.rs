@@ -15,7 +15,16 @@ pub mod reply;
 mod writer;
 pub mod xtext;
 
+pub use address::{AddressError, ForwardPath, LocalPart, Mailbox, ReversePath};
+pub use command::{Command, CommandError, CommandErrorKind, InitialResponse, Verb};
+pub use domain::{AddressLiteral, Domain, Host};
+pub use ehlo::{AuthMechanism, AuthMechanisms, Capabilities, Extension};
+pub use params::{
+    Body, By, ByMode, Hold, MailAuth, MailParameters, Notify, Orcpt, ParamError, RcptParameters, Ret, UnknownParam,
+};
+pub use reply::{EnhancedCode, Reply, ReplyClass, ReplyCode, ReplyError, ReplyLimits, ReplyLine, write_reply};
 pub use writer::{Invalid, WriteError};
+pub use xtext::XText;
 #[allow(unused_imports)]
 pub(crate) use writer::{Writer, check_text, write_with};
 

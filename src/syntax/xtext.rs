@@ -28,7 +28,7 @@ use super::{Invalid, WriteError, Writer, write_with};
 /// 0x7F): both constructors refuse one (rule D5).
 ///
 /// ```
-/// use embedded_smtp::xtext::XText;
+/// use embedded_smtp::syntax::xtext::XText;
 /// let wire = XText::from_encoded("e+3Dmc2@example.com").unwrap();
 /// let plain = XText::from_plain(b"e=mc2@example.com").unwrap();
 /// assert_eq!(wire, plain);
@@ -205,7 +205,7 @@ impl<'a> XText<'a> {
     /// Writes the encoded form.
     ///
     /// ```
-    /// use embedded_smtp::xtext::XText;
+    /// use embedded_smtp::syntax::xtext::XText;
     /// let mut buf = [0u8; 16];
     /// let n = XText::from_plain(b"x=1").unwrap().write(&mut buf).unwrap();
     /// assert_eq!(&buf[..n], b"x+3D1");
@@ -256,7 +256,7 @@ impl Eq for XText<'_> {}
 /// Iterator over the decoded bytes of an [`XText`] (see [`XText::decode`]).
 ///
 /// ```
-/// use embedded_smtp::xtext::XText;
+/// use embedded_smtp::syntax::xtext::XText;
 /// let v = XText::from_encoded("a+2Bb").unwrap();
 /// let mut it = v.decode();
 /// assert_eq!((it.next(), it.next(), it.next(), it.next()), (Some(b'a'), Some(b'+'), Some(b'b'), None));

@@ -352,7 +352,7 @@ pub(super) fn date_time(i: &str) -> nom::IResult<&str, ()> {
 /// and `DELAY`. The empty set is `NEVER`, so `NEVER.union(x) == x`.
 ///
 /// ```
-/// use embedded_smtp::params::Notify;
+/// use embedded_smtp::syntax::params::Notify;
 /// let n = Notify::SUCCESS | Notify::DELAY;
 /// assert!(n.success() && n.delay() && !n.failure() && !n.is_never());
 /// assert_eq!(Notify::NEVER.union(Notify::FAILURE), Notify::FAILURE);
