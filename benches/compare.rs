@@ -74,7 +74,7 @@ fn body() -> Vec<u8> {
     let words = b"the quick brown fox jumps over the lazy dog and keeps running far ";
     let mut i = 0usize;
     while out.len() < (1 << 20) {
-        if i % 40 == 0 {
+        if i.is_multiple_of(40) {
             out.push(b'.');
         }
         let len = 40 + (i * 7919) % 36;
@@ -128,7 +128,9 @@ fn commands(c: &mut Criterion) {
             black_box(n)
         })
     });
-    g.bench_function("memchr-lines", |b| b.iter(|| black_box(memchr::memchr_iter(b'\n', &corpus).count())));
+    g.bench_function("memchr-lines", |b| {
+        b.iter(|| black_box(memchr::memchr_iter(b'\n', &corpus).count()))
+    });
     g.finish();
 }
 
@@ -172,7 +174,9 @@ fn replies(c: &mut Criterion) {
             black_box(n)
         })
     });
-    g.bench_function("memchr-lines", |b| b.iter(|| black_box(memchr::memchr_iter(b'\n', &joined).count())));
+    g.bench_function("memchr-lines", |b| {
+        b.iter(|| black_box(memchr::memchr_iter(b'\n', &joined).count()))
+    });
     g.finish();
 }
 
@@ -182,23 +186,26 @@ fn data(c: &mut Criterion) {
     let mut g = c.benchmark_group("data");
     g.throughput(Throughput::Bytes(wire.len() as u64));
     let mut out = vec![0u8; wire.len()];
-    g.bench_function(BenchmarkId::new("unstuff", "embedded-smtp zero-copy"), |b| {
-        b.iter(|| {
-            let mut u = DotUnstuffer::new(BareLfPolicy::Reject);
-            let mut rest = &wire[..];
-            let mut n = 0usize;
-            loop {
-                let (used, ev) = u.feed(rest);
-                rest = &rest[used..];
-                match ev {
-                    Some(DataEvent::Data(d)) => n += d.len(),
-                    Some(DataEvent::End) => break,
-                    _ => {}
+    g.bench_function(
+        BenchmarkId::new("unstuff", "embedded-smtp zero-copy"),
+        |b| {
+            b.iter(|| {
+                let mut u = DotUnstuffer::new(BareLfPolicy::Reject);
+                let mut rest = &wire[..];
+                let mut n = 0usize;
+                loop {
+                    let (used, ev) = u.feed(rest);
+                    rest = &rest[used..];
+                    match ev {
+                        Some(DataEvent::Data(d)) => n += d.len(),
+                        Some(DataEvent::End) => break,
+                        _ => {}
+                    }
                 }
-            }
-            black_box(n)
-        })
-    });
+                black_box(n)
+            })
+        },
+    );
     g.bench_function(BenchmarkId::new("unstuff", "embedded-smtp + copy"), |b| {
         b.iter(|| {
             let mut u = DotUnstuffer::new(BareLfPolicy::Reject);
@@ -267,22 +274,61 @@ fn median(path: &str) -> Option<f64> {
 }
 
 fn target_dir() -> String {
-    std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/target").to_string())
+    std::env::var("CARGO_TARGET_DIR")
+        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/target").to_string())
 }
 
 fn report() {
     let rows: &[(&str, &str, &str, f64)] = &[
-        ("commands: ours vs smtp-proto", "commands/embedded-smtp", "commands/smtp-proto", 1.5),
-        ("replies: ours vs smtp-proto", "replies/embedded-smtp", "replies/smtp-proto", 1.5),
-        ("replies: ours vs lettre", "replies/embedded-smtp", "replies/lettre", 1.0),
-        ("unstuff+copy vs memcpy", "data/unstuff/embedded-smtp + copy", "data/floor/copy_from_slice", 0.75),
-        ("unstuff zero-copy vs memcpy", "data/unstuff/embedded-smtp zero-copy", "data/floor/copy_from_slice", 0.75),
-        ("unstuff+copy vs smtp-proto", "data/unstuff/embedded-smtp + copy", "data/unstuff/smtp-proto", 1.0),
-        ("stuff vs memcpy", "data/stuff/embedded-smtp", "data/floor/copy_from_slice", 0.5),
+        (
+            "commands: ours vs smtp-proto",
+            "commands/embedded-smtp",
+            "commands/smtp-proto",
+            1.5,
+        ),
+        (
+            "replies: ours vs smtp-proto",
+            "replies/embedded-smtp",
+            "replies/smtp-proto",
+            1.5,
+        ),
+        (
+            "replies: ours vs lettre",
+            "replies/embedded-smtp",
+            "replies/lettre",
+            1.0,
+        ),
+        (
+            "unstuff+copy vs memcpy",
+            "data/unstuff/embedded-smtp + copy",
+            "data/floor/copy_from_slice",
+            0.75,
+        ),
+        (
+            "unstuff zero-copy vs memcpy",
+            "data/unstuff/embedded-smtp zero-copy",
+            "data/floor/copy_from_slice",
+            0.75,
+        ),
+        (
+            "unstuff+copy vs smtp-proto",
+            "data/unstuff/embedded-smtp + copy",
+            "data/unstuff/smtp-proto",
+            1.0,
+        ),
+        (
+            "stuff vs memcpy",
+            "data/stuff/embedded-smtp",
+            "data/floor/copy_from_slice",
+            0.5,
+        ),
     ];
-    println!("\n{:<32} {:>12} {:>12} {:>8} {:>8}", "comparison", "ours (ns)", "peer (ns)", "ratio", "target");
+    println!(
+        "\n{:<32} {:>12} {:>12} {:>8} {:>8}",
+        "comparison", "ours (ns)", "peer (ns)", "ratio", "target"
+    );
     for (name, ours, peer, target) in rows {
-        let dir = |p: &str| p.replace(' ', "_").replace('+', "_");
+        let dir = |p: &str| p.replace([' ', '+'], "_");
         match (median(&dir(ours)), median(&dir(peer))) {
             // Throughput ratio = peer time / our time (same bytes).
             (Some(o), Some(p)) => {

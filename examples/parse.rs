@@ -6,8 +6,8 @@
 
 use embedded_smtp::wire::line::{BareLfPolicy, LineEvent, LineFramer};
 use embedded_smtp::{
-    Capabilities, Command, CommandError, EnhancedCode, Extension, ForwardPath, ParseOptions, ReplyCode, ReversePath,
-    write_reply,
+    Capabilities, Command, CommandError, EnhancedCode, Extension, ForwardPath, ParseOptions,
+    ReplyCode, ReversePath, write_reply,
 };
 
 fn main() {
@@ -32,7 +32,9 @@ fn main() {
         if used == 0 && event.is_none() {
             break;
         }
-        let shown = String::from_utf8_lossy(&rest[..used]).escape_debug().to_string();
+        let shown = String::from_utf8_lossy(&rest[..used])
+            .escape_debug()
+            .to_string();
         rest = &rest[used..];
         let Some(event) = event else { continue };
         println!("C: {shown}");
@@ -42,9 +44,16 @@ fn main() {
                 Err(e) => refuse(e, &mut out),
             },
             LineEvent::TooLong => reply(&mut out, 500, (5, 5, 2), "Error: line too long"),
-            LineEvent::BareLineEnding => reply(&mut out, 550, (5, 5, 2), "Error: bare <LF> received"),
+            LineEvent::BareLineEnding => {
+                reply(&mut out, 550, (5, 5, 2), "Error: bare <LF> received")
+            }
         };
-        print!("S: {}", String::from_utf8_lossy(&out[..n]).replace("\r\n", "\r\nS: ").trim_end_matches("S: "));
+        print!(
+            "S: {}",
+            String::from_utf8_lossy(&out[..n])
+                .replace("\r\n", "\r\nS: ")
+                .trim_end_matches("S: ")
+        );
     }
 }
 
@@ -52,12 +61,18 @@ fn answer(cmd: &Command<'_>, out: &mut [u8]) -> usize {
     match cmd {
         Command::Ehlo(_) => {
             let mut caps = Capabilities::default();
-            for ext in [Extension::Pipelining, Extension::EightBitMime, Extension::Dsn, Extension::EnhancedStatusCodes] {
+            for ext in [
+                Extension::Pipelining,
+                Extension::EightBitMime,
+                Extension::Dsn,
+                Extension::EnhancedStatusCodes,
+            ] {
                 caps.insert(ext);
             }
             caps.insert(Extension::Size);
             caps.set_size_limit(Some(10 << 20));
-            caps.write_ehlo_reply("mx.example.net", "hello", out).expect("fits")
+            caps.write_ehlo_reply("mx.example.net", "hello", out)
+                .expect("fits")
         }
         Command::Mail { from, params } => {
             let who = match from {
@@ -70,10 +85,26 @@ fn answer(cmd: &Command<'_>, out: &mut [u8]) -> usize {
         Command::Rcpt { params, .. } if params.unknown.is_some() => {
             reply(out, 555, (5, 5, 4), "Unsupported option")
         }
-        Command::Rcpt { to: ForwardPath::Postmaster, .. } => reply(out, 250, (2, 1, 5), "Postmaster OK"),
-        Command::Rcpt { to: ForwardPath::Mailbox(m), .. } => reply(out, 250, (2, 1, 5), &format!("{m} OK")),
-        Command::Vrfy(_) => reply(out, 252, (2, 5, 2), "Cannot VRFY user, but will accept message"),
-        other => reply(out, 250, (2, 0, 0), &format!("{} OK", other.verb().as_str())),
+        Command::Rcpt {
+            to: ForwardPath::Postmaster,
+            ..
+        } => reply(out, 250, (2, 1, 5), "Postmaster OK"),
+        Command::Rcpt {
+            to: ForwardPath::Mailbox(m),
+            ..
+        } => reply(out, 250, (2, 1, 5), &format!("{m} OK")),
+        Command::Vrfy(_) => reply(
+            out,
+            252,
+            (2, 5, 2),
+            "Cannot VRFY user, but will accept message",
+        ),
+        other => reply(
+            out,
+            250,
+            (2, 0, 0),
+            &format!("{} OK", other.verb().as_str()),
+        ),
     }
 }
 

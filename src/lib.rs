@@ -16,9 +16,10 @@ pub mod syntax;
 pub mod wire;
 
 pub use syntax::{
-    AddressError, AddressLiteral, AuthMechanism, AuthMechanisms, Body, By, ByMode, Capabilities, Command,
-    CommandError, CommandErrorKind, Domain, EnhancedCode, Extension, ForwardPath, Hold, Host, InitialResponse,
-    Invalid, LocalPart, MailAuth, MailParameters, Mailbox, Mode, Notify, Orcpt, ParamError, ParseOptions,
-    RcptParameters, Reply, ReplyClass, ReplyCode, ReplyError, ReplyLimits, ReplyLine, Ret, ReversePath, Status,
-    UnknownParam, Verb, WriteError, XText, write_reply,
+    AddressError, AddressLiteral, AuthMechanism, AuthMechanisms, Body, By, ByMode, Capabilities,
+    Command, CommandError, CommandErrorKind, Domain, EnhancedCode, Extension, ForwardPath, Hold,
+    Host, InitialResponse, Invalid, LocalPart, MailAuth, MailParameters, Mailbox, Mode, Notify,
+    Orcpt, ParamError, ParseOptions, RcptParameters, Reply, ReplyClass, ReplyCode, ReplyError,
+    ReplyLimits, ReplyLine, Ret, ReversePath, Status, UnknownParam, Verb, WriteError, XText,
+    write_reply,
 };

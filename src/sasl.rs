@@ -54,7 +54,9 @@ impl core::fmt::Display for SaslError {
         match self {
             SaslError::Base64 => f.write_str("SASL response is not valid base64"),
             SaslError::Malformed => f.write_str("SASL response does not match the mechanism"),
-            SaslError::BufferTooSmall { needed } => write!(f, "scratch buffer too small: {needed} bytes needed"),
+            SaslError::BufferTooSmall { needed } => {
+                write!(f, "scratch buffer too small: {needed} bytes needed")
+            }
         }
     }
 }
@@ -67,7 +69,9 @@ pub fn base64_encode(data: &[u8], out: &mut [u8]) -> Result<usize, WriteError> {
     if out.len() < needed {
         return Err(WriteError::BufferTooSmall { needed });
     }
-    STANDARD.encode_slice(data, out).map_err(|_| WriteError::BufferTooSmall { needed })
+    STANDARD
+        .encode_slice(data, out)
+        .map_err(|_| WriteError::BufferTooSmall { needed })
 }
 
 /// Decodes strict base64 `text` into `out`.
@@ -76,7 +80,9 @@ pub fn base64_decode<'o>(text: &[u8], out: &'o mut [u8]) -> Result<&'o [u8], Sas
     if out.len() < needed {
         return Err(SaslError::BufferTooSmall { needed });
     }
-    let n = STANDARD.decode_slice(text, out).map_err(|_| SaslError::Base64)?;
+    let n = STANDARD
+        .decode_slice(text, out)
+        .map_err(|_| SaslError::Base64)?;
     Ok(&out[..n])
 }
 
@@ -84,24 +90,31 @@ pub fn base64_decode<'o>(text: &[u8], out: &'o mut [u8]) -> Result<&'o [u8], Sas
 /// (a server validates a response before it hands it to the application);
 /// returns the decoded length. An empty text is valid (length 0).
 pub fn check_base64(text: &[u8]) -> Result<usize, SaslError> {
-    if text.len() % 4 != 0 {
+    if !text.len().is_multiple_of(4) {
         return Err(SaslError::Base64);
     }
-    // Decode in slices of 64 characters (48 octets) into a stack buffer: only
-    // the last slice may carry padding, and the engine checks the rest.
+    // Decode in slices of 64 characters (48 octets) into a stack buffer; only
+    // the last slice may carry padding.
     let mut chunk = [0u8; 48];
     let mut total = 0;
-    for piece in text.chunks(64) {
-        total += STANDARD.decode_slice(piece, &mut chunk).map_err(|_| SaslError::Base64)?;
-        if total % 3 != 0 && piece.len() == 64 && total < text.len() / 4 * 3 - 2 {
+    let mut pieces = text.chunks(64).peekable();
+    while let Some(piece) = pieces.next() {
+        let n = STANDARD
+            .decode_slice(piece, &mut chunk)
+            .map_err(|_| SaslError::Base64)?;
+        if n != chunk.len() && pieces.peek().is_some() {
             return Err(SaslError::Base64);
         }
+        total += n;
     }
     Ok(total)
 }
 
 fn refuse_controls(field: &str, also: &[u8]) -> Result<(), Invalid> {
-    if field.bytes().any(|b| b == 0 || b == b'\r' || b == b'\n' || also.contains(&b)) {
+    if field
+        .bytes()
+        .any(|b| b == 0 || b == b'\r' || b == b'\n' || also.contains(&b))
+    {
         Err(Invalid::ControlByte)
     } else {
         Ok(())
@@ -111,14 +124,28 @@ fn refuse_controls(field: &str, also: &[u8]) -> Result<(), Invalid> {
 /// Encodes a PLAIN response (RFC 4616): base64 of
 /// `authzid NUL authcid NUL password`. A NUL, CR or LF in any field is
 /// refused (INJ-07), and so is an empty `authcid`.
-pub fn plain_response(authzid: &str, authcid: &str, password: &str, out: &mut [u8]) -> Result<usize, WriteError> {
+pub fn plain_response(
+    authzid: &str,
+    authcid: &str,
+    password: &str,
+    out: &mut [u8],
+) -> Result<usize, WriteError> {
     for f in [authzid, authcid, password] {
         refuse_controls(f, &[])?;
     }
     if authcid.is_empty() {
         return Err(Invalid::Argument.into());
     }
-    encode_parts(&[authzid.as_bytes(), b"\0", authcid.as_bytes(), b"\0", password.as_bytes()], out)
+    encode_parts(
+        &[
+            authzid.as_bytes(),
+            b"\0",
+            authcid.as_bytes(),
+            b"\0",
+            password.as_bytes(),
+        ],
+        out,
+    )
 }
 
 /// Encodes one LOGIN response (the user name or the password): base64 of
@@ -137,7 +164,16 @@ pub fn xoauth2_response(user: &str, token: &str, out: &mut [u8]) -> Result<usize
     if user.is_empty() || token.is_empty() {
         return Err(Invalid::Argument.into());
     }
-    encode_parts(&[b"user=", user.as_bytes(), b"\x01auth=Bearer ", token.as_bytes(), b"\x01\x01"], out)
+    encode_parts(
+        &[
+            b"user=",
+            user.as_bytes(),
+            b"\x01auth=Bearer ",
+            token.as_bytes(),
+            b"\x01\x01",
+        ],
+        out,
+    )
 }
 
 /// Base64 of the concatenation of `parts`, streamed in 3-octet groups so no
@@ -187,8 +223,14 @@ impl<'s> Plain<'s> {
         let text = core::str::from_utf8(decoded).map_err(|_| SaslError::Malformed)?;
         let mut it = text.split('\0');
         match (it.next(), it.next(), it.next(), it.next()) {
-            (Some(authzid), Some(authcid), Some(password), None) if !authcid.is_empty() && password.len() <= 255 => {
-                Ok(Plain { authzid, authcid, password })
+            (Some(authzid), Some(authcid), Some(password), None)
+                if !authcid.is_empty() && password.len() <= 255 =>
+            {
+                Ok(Plain {
+                    authzid,
+                    authcid,
+                    password,
+                })
             }
             _ => Err(SaslError::Malformed),
         }
@@ -214,7 +256,11 @@ impl<'s> XOAuth2<'s> {
         let rest = rest.strip_prefix("auth=").ok_or(SaslError::Malformed)?;
         let (scheme, token) = rest.split_once(' ').ok_or(SaslError::Malformed)?;
         let token = token.strip_suffix("\x01\x01").ok_or(SaslError::Malformed)?;
-        if user.is_empty() || token.is_empty() || !scheme.eq_ignore_ascii_case("Bearer") || token.contains('\x01') {
+        if user.is_empty()
+            || token.is_empty()
+            || !scheme.eq_ignore_ascii_case("Bearer")
+            || token.contains('\x01')
+        {
             return Err(SaslError::Malformed);
         }
         Ok(XOAuth2 { user, token })
@@ -267,15 +313,20 @@ impl Credentials<'_> {
     /// Decodes into `scratch` (at most 3/4 of the base64 length is needed).
     pub fn decode<'s>(&self, scratch: &'s mut [u8]) -> Result<Decoded<'s>, SaslError> {
         match *self {
-            Credentials::Plain { response } => Ok(Decoded::Plain(Plain::parse(base64_decode(response.as_bytes(), scratch)?)?)),
-            Credentials::XOAuth2 { response } => {
-                Ok(Decoded::XOAuth2(XOAuth2::parse(base64_decode(response.as_bytes(), scratch)?)?))
-            }
+            Credentials::Plain { response } => Ok(Decoded::Plain(Plain::parse(base64_decode(
+                response.as_bytes(),
+                scratch,
+            )?)?)),
+            Credentials::XOAuth2 { response } => Ok(Decoded::XOAuth2(XOAuth2::parse(
+                base64_decode(response.as_bytes(), scratch)?,
+            )?)),
             Credentials::Login { username, password } => {
                 let ulen = check_base64(username.as_bytes())?;
                 let plen = check_base64(password.as_bytes())?;
                 if scratch.len() < ulen + plen {
-                    return Err(SaslError::BufferTooSmall { needed: ulen + plen });
+                    return Err(SaslError::BufferTooSmall {
+                        needed: ulen + plen,
+                    });
                 }
                 let (a, b) = scratch.split_at_mut(ulen);
                 let u = base64_decode(username.as_bytes(), a)?;
@@ -312,8 +363,23 @@ mod tests {
         assert_eq!(check_base64(b""), Ok(0));
         assert_eq!(check_base64(b"AAAA"), Ok(3));
         assert_eq!(check_base64(b"AA=="), Ok(1));
-        for bad in [&b"A"[..], b"AAA", b"A===", b"AA=A", b"AA AA", b"!!!!", b"AB==", b"AAAA\r\n", b"=AAA"] {
-            assert_eq!(check_base64(bad), Err(SaslError::Base64), "{:?}", core::str::from_utf8(bad));
+        for bad in [
+            &b"A"[..],
+            b"AAA",
+            b"A===",
+            b"AA=A",
+            b"AA AA",
+            b"!!!!",
+            b"AB==",
+            b"AAAA\r\n",
+            b"=AAA",
+        ] {
+            assert_eq!(
+                check_base64(bad),
+                Err(SaslError::Base64),
+                "{:?}",
+                core::str::from_utf8(bad)
+            );
         }
         // Long input: padding only at the very end, across chunk boundaries.
         let mut long = [b'A'; 128];
@@ -325,7 +391,12 @@ mod tests {
     #[test]
     fn inj07_credentials_with_nul_cr_lf_are_refused() {
         let mut buf = [0u8; 64];
-        for (z, c, p) in [("", "u\0", "p"), ("", "u", "p\r"), ("a\n", "u", "p"), ("", "", "p")] {
+        for (z, c, p) in [
+            ("", "u\0", "p"),
+            ("", "u", "p\r"),
+            ("a\n", "u", "p"),
+            ("", "", "p"),
+        ] {
             assert!(plain_response(z, c, p, &mut buf).is_err());
         }
         assert!(login_response("u\r\nQUIT", &mut buf).is_err());
@@ -335,10 +406,18 @@ mod tests {
     #[test]
     fn xoauth2_round_trip() {
         let mut buf = [0u8; 128];
-        let n = xoauth2_response("someuser@example.com", "ya29.vF9dft4qmTc2Nvb3RlckBhdHRhdmlzdGEuY29tCg", &mut buf).unwrap();
+        let n = xoauth2_response(
+            "someuser@example.com",
+            "ya29.vF9dft4qmTc2Nvb3RlckBhdHRhdmlzdGEuY29tCg",
+            &mut buf,
+        )
+        .unwrap();
         let text = core::str::from_utf8(&buf[..n]).unwrap();
         let mut scratch = [0u8; 128];
-        let Decoded::XOAuth2(x) = (Credentials::XOAuth2 { response: text }).decode(&mut scratch).unwrap() else {
+        let Decoded::XOAuth2(x) = (Credentials::XOAuth2 { response: text })
+            .decode(&mut scratch)
+            .unwrap()
+        else {
             panic!()
         };
         assert_eq!(x.user, "someuser@example.com");
@@ -349,10 +428,21 @@ mod tests {
     fn plain_structure_is_checked() {
         let mut scratch = [0u8; 64];
         let mut enc = [0u8; 64];
-        for raw in [&b"user\0pass"[..], b"\0\0pass", b"a\0b\0c\0d", b"\xff\0u\0p"] {
+        for raw in [
+            &b"user\0pass"[..],
+            b"\0\0pass",
+            b"a\0b\0c\0d",
+            b"\xff\0u\0p",
+        ] {
             let n = base64_encode(raw, &mut enc).unwrap();
-            let creds = Credentials::Plain { response: core::str::from_utf8(&enc[..n]).unwrap() };
-            assert_eq!(creds.decode(&mut scratch), Err(SaslError::Malformed), "{raw:?}");
+            let creds = Credentials::Plain {
+                response: core::str::from_utf8(&enc[..n]).unwrap(),
+            };
+            assert_eq!(
+                creds.decode(&mut scratch),
+                Err(SaslError::Malformed),
+                "{raw:?}"
+            );
         }
     }
 }

@@ -1,7 +1,9 @@
 //! Reply writing (RFC 5321 §4.2, §4.5.3.1.5 512-octet reply lines; rule D5)
 //! and write -> parse round trips.
 
-use embedded_smtp::syntax::reply::{EnhancedCode, Reply, ReplyCode, ReplyError, ReplyLimits, write_reply};
+use embedded_smtp::syntax::reply::{
+    EnhancedCode, Reply, ReplyCode, ReplyError, ReplyLimits, write_reply,
+};
 use embedded_smtp::{Invalid, Status, WriteError};
 use proptest::prelude::*;
 

@@ -14,8 +14,8 @@ use embedded_smtp::wire::line::{BareLfPolicy, LineEvent, LineFramer};
 use embedded_smtp::wire::stuff::{DotStuffer, StuffPolicy};
 use embedded_smtp::wire::unstuff::{DataEvent, DotUnstuffer};
 use embedded_smtp::{
-    Capabilities, Command, ForwardPath, Mailbox, Mode, ParseOptions, Reply, ReplyLimits, ReversePath, Status,
-    write_reply,
+    Capabilities, Command, ForwardPath, Mailbox, Mode, ParseOptions, Reply, ReplyLimits,
+    ReversePath, Status, write_reply,
 };
 
 /// A small xorshift generator for chunk sizes: deterministic per input.
@@ -40,16 +40,27 @@ impl Chunks {
 }
 
 fn options(sel: u8) -> ParseOptions {
-    ParseOptions { mode: if sel & 1 == 0 { Mode::Strict } else { Mode::Lenient }, utf8: sel & 2 != 0 }
+    ParseOptions {
+        mode: if sel & 1 == 0 {
+            Mode::Strict
+        } else {
+            Mode::Lenient
+        },
+        utf8: sel & 2 != 0,
+    }
 }
 
 /// Command parse → write → parse: a command that parses (strict or lenient)
 /// writes without error, contains no CR/LF but its final CRLF, and parses
 /// back strictly to the same value.
 pub fn command(data: &[u8]) {
-    let Some((&sel, line)) = data.split_first() else { return };
+    let Some((&sel, line)) = data.split_first() else {
+        return;
+    };
     let opts = options(sel);
-    let Ok(cmd) = Command::parse(line, opts) else { return };
+    let Ok(cmd) = Command::parse(line, opts) else {
+        return;
+    };
     let mut buf = [0u8; 8192];
     let n = match cmd.write(&mut buf) {
         Ok(n) => n,
@@ -57,19 +68,37 @@ pub fn command(data: &[u8]) {
     };
     assert_eq!(&buf[n - 2..n], b"\r\n");
     let written = &buf[..n - 2];
-    assert!(!written.iter().any(|&b| b == b'\r' || b == b'\n' || b == 0), "control byte written");
-    let strict = ParseOptions { mode: Mode::Strict, utf8: opts.utf8 };
+    assert!(
+        !written.iter().any(|&b| b == b'\r' || b == b'\n' || b == 0),
+        "control byte written"
+    );
+    let strict = ParseOptions {
+        mode: Mode::Strict,
+        utf8: opts.utf8,
+    };
     match Command::parse(written, strict) {
-        Ok(again) => assert_eq!(cmd, again, "round trip changed the command: {}", String::from_utf8_lossy(written)),
-        Err(e) => panic!("written command does not parse strictly: {e:?}: {}", String::from_utf8_lossy(written)),
+        Ok(again) => assert_eq!(
+            cmd,
+            again,
+            "round trip changed the command: {}",
+            String::from_utf8_lossy(written)
+        ),
+        Err(e) => panic!(
+            "written command does not parse strictly: {e:?}: {}",
+            String::from_utf8_lossy(written)
+        ),
     }
 }
 
 /// Paths and mailboxes: parse → write → parse is the identity, and the
 /// written form keeps the local part byte for byte.
 pub fn address(data: &[u8]) {
-    let Some((&sel, rest)) = data.split_first() else { return };
-    let Ok(s) = core::str::from_utf8(rest) else { return };
+    let Some((&sel, rest)) = data.split_first() else {
+        return;
+    };
+    let Ok(s) = core::str::from_utf8(rest) else {
+        return;
+    };
     let utf8 = sel & 1 != 0;
     let mut buf = [0u8; 1024];
     if let Ok(m) = Mailbox::parse(s, utf8) {
@@ -80,13 +109,17 @@ pub fn address(data: &[u8]) {
         assert_eq!(m.local_part().as_str(), again.local_part().as_str());
     }
     if let Ok(p) = ReversePath::parse(s, utf8) {
-        let n = p.write(&mut buf).expect("a parsed reverse path is writable");
+        let n = p
+            .write(&mut buf)
+            .expect("a parsed reverse path is writable");
         let w = core::str::from_utf8(&buf[..n]).expect("UTF-8");
         assert_eq!(ReversePath::parse(w, utf8), Ok(p));
         assert!(n <= 256, "a written path is at most 256 octets");
     }
     if let Ok(p) = ForwardPath::parse(s, utf8) {
-        let n = p.write(&mut buf).expect("a parsed forward path is writable");
+        let n = p
+            .write(&mut buf)
+            .expect("a parsed forward path is writable");
         let w = core::str::from_utf8(&buf[..n]).expect("UTF-8");
         assert_eq!(ForwardPath::parse(w, utf8), Ok(p));
     }
@@ -97,7 +130,9 @@ pub fn address(data: &[u8]) {
 /// same.
 pub fn reply(data: &[u8]) {
     let limits = ReplyLimits::DEFAULT;
-    let Ok(Status::Complete((r, used))) = Reply::parse(data, &limits) else { return };
+    let Ok(Status::Complete((r, used))) = Reply::parse(data, &limits) else {
+        return;
+    };
     assert!(used <= data.len() && used >= 5, "consumed {used}");
     assert_eq!(&data[used - 2..used], b"\r\n");
     assert_eq!(r.raw(), &data[..used]);
@@ -113,9 +148,15 @@ pub fn reply(data: &[u8]) {
         }
     }
     let mut buf = vec![0u8; 64 * 1024];
-    let Ok(n) = write_reply(&mut buf, r.code(), r.enhanced(), &texts) else { return };
-    let Ok(Status::Complete((again, used2))) = Reply::parse(&buf[..n], &ReplyLimits::DEFAULT) else {
-        panic!("written reply does not parse: {:?}", String::from_utf8_lossy(&buf[..n]))
+    let Ok(n) = write_reply(&mut buf, r.code(), r.enhanced(), &texts) else {
+        return;
+    };
+    let Ok(Status::Complete((again, used2))) = Reply::parse(&buf[..n], &ReplyLimits::DEFAULT)
+    else {
+        panic!(
+            "written reply does not parse: {:?}",
+            String::from_utf8_lossy(&buf[..n])
+        )
     };
     assert_eq!(used2, n);
     assert_eq!(again.code(), r.code());
@@ -127,8 +168,14 @@ pub fn reply(data: &[u8]) {
 /// server and parsing it again gives the same set; folding the lines one by
 /// one gives the same set as parsing the whole reply.
 pub fn ehlo(data: &[u8]) {
-    let limits = ReplyLimits { max_line: 4096, max_lines: 1000, max_total: 1 << 20 };
-    let Ok(Status::Complete((r, _))) = Reply::parse(data, &limits) else { return };
+    let limits = ReplyLimits {
+        max_line: 4096,
+        max_lines: 1000,
+        max_total: 1 << 20,
+    };
+    let Ok(Status::Complete((r, _))) = Reply::parse(data, &limits) else {
+        return;
+    };
     let caps = Capabilities::parse(&r);
     if r.code().get() == 250 {
         let mut folded = Capabilities::default();
@@ -138,7 +185,9 @@ pub fn ehlo(data: &[u8]) {
         assert_eq!(folded, caps, "incremental and whole parsing disagree");
     }
     let mut buf = [0u8; 4096];
-    let n = caps.write_ehlo_reply("fuzz.example", "hi", &mut buf).expect("capabilities are writable");
+    let n = caps
+        .write_ehlo_reply("fuzz.example", "hi", &mut buf)
+        .expect("capabilities are writable");
     let Ok(Status::Complete((again, _))) = Reply::parse(&buf[..n], &limits) else {
         panic!("written EHLO reply does not parse")
     };
@@ -152,7 +201,12 @@ enum Ev {
     Bare,
 }
 
-fn frame(payload: &[u8], policy: BareLfPolicy, limit: usize, chunks: &mut dyn FnMut() -> usize) -> Vec<Ev> {
+fn frame(
+    payload: &[u8],
+    policy: BareLfPolicy,
+    limit: usize,
+    chunks: &mut dyn FnMut() -> usize,
+) -> Vec<Ev> {
     let mut framer = LineFramer::new(policy);
     let mut buf: Vec<u8> = Vec::new();
     let mut pos = 0;
@@ -164,10 +218,14 @@ fn frame(payload: &[u8], policy: BareLfPolicy, limit: usize, chunks: &mut dyn Fn
         loop {
             let (used, ev) = framer.next_line(&buf, limit);
             assert!(used <= buf.len());
+            let stalled = used == 0 && ev.is_none();
             match ev {
                 Some(LineEvent::Line(l)) => {
                     assert!(l.len() < limit, "line of {} over limit {limit}", l.len());
-                    assert!(!l.contains(&b'\n') && !l.contains(&b'\r'), "terminator inside a line");
+                    assert!(
+                        !l.contains(&b'\n') && !l.contains(&b'\r'),
+                        "terminator inside a line"
+                    );
                     events.push(Ev::Line(l.to_vec()));
                 }
                 Some(LineEvent::TooLong) => events.push(Ev::TooLong),
@@ -175,11 +233,14 @@ fn frame(payload: &[u8], policy: BareLfPolicy, limit: usize, chunks: &mut dyn Fn
                 None => {}
             }
             buf.drain(..used);
-            if used == 0 && ev.is_none() {
+            if stalled {
                 break;
             }
         }
-        assert!(buf.len() < limit, "the framer left a full line's worth of bytes unconsumed");
+        assert!(
+            buf.len() < limit,
+            "the framer left a full line's worth of bytes unconsumed"
+        );
     }
     events
 }
@@ -187,8 +248,14 @@ fn frame(payload: &[u8], policy: BareLfPolicy, limit: usize, chunks: &mut dyn Fn
 /// The line framer gives the same events whole, byte by byte and under
 /// random fragmentation, and never a line over its limit.
 pub fn line_framer(data: &[u8]) {
-    let Some((&sel, payload)) = data.split_first() else { return };
-    let policy = if sel & 1 == 0 { BareLfPolicy::Reject } else { BareLfPolicy::Normalize };
+    let Some((&sel, payload)) = data.split_first() else {
+        return;
+    };
+    let policy = if sel & 1 == 0 {
+        BareLfPolicy::Reject
+    } else {
+        BareLfPolicy::Normalize
+    };
     let limit = [8usize, 16, 64, 512][usize::from(sel >> 1) % 4];
     let whole = frame(payload, policy, limit, &mut || usize::MAX / 2);
     let bytewise = frame(payload, policy, limit, &mut || 1);
@@ -274,11 +341,18 @@ fn canonical(body: &[u8]) -> Vec<u8> {
 /// A CR not followed by LF, or an LF not preceded by CR.
 fn has_bare(b: &[u8]) -> bool {
     b.iter().enumerate().any(|(i, &c)| {
-        (c == b'\n' && (i == 0 || b[i - 1] != b'\r')) || (c == b'\r' && b.get(i + 1) != Some(&b'\n'))
+        (c == b'\n' && (i == 0 || b[i - 1] != b'\r'))
+            || (c == b'\r' && b.get(i + 1) != Some(&b'\n'))
     })
 }
 
-fn stuff_all(body: &[u8], policy: StuffPolicy, rng: &mut Chunks, max_in: usize, max_out: usize) -> Option<Vec<u8>> {
+fn stuff_all(
+    body: &[u8],
+    policy: StuffPolicy,
+    rng: &mut Chunks,
+    max_in: usize,
+    max_out: usize,
+) -> Option<Vec<u8>> {
     let mut s = DotStuffer::new(policy).with_max_line(None);
     let mut wire = Vec::new();
     let mut out = vec![0u8; max_out];
@@ -291,7 +365,11 @@ fn stuff_all(body: &[u8], policy: StuffPolicy, rng: &mut Chunks, max_in: usize, 
         assert!(p.consumed <= end - pos && p.written <= room);
         wire.extend_from_slice(&out[..p.written]);
         pos += p.consumed;
-        spins = if p.consumed == 0 && p.written == 0 { spins + 1 } else { 0 };
+        spins = if p.consumed == 0 && p.written == 0 {
+            spins + 1
+        } else {
+            0
+        };
         assert!(spins < 4, "stuffer makes no progress");
     }
     loop {
@@ -311,16 +389,40 @@ fn stuff_all(body: &[u8], policy: StuffPolicy, rng: &mut Chunks, max_in: usize, 
 /// any body under Normalize, whatever the input and output chunk sizes, and
 /// the end of data is exactly the end of what the stuffer wrote.
 pub fn dot(data: &[u8]) {
-    let Some((&sel, payload)) = data.split_first() else { return };
-    let policy = if sel & 1 == 0 { BareLfPolicy::Reject } else { BareLfPolicy::Normalize };
+    let Some((&sel, payload)) = data.split_first() else {
+        return;
+    };
+    let policy = if sel & 1 == 0 {
+        BareLfPolicy::Reject
+    } else {
+        BareLfPolicy::Normalize
+    };
     let whole = unstuff(payload, policy, &mut || usize::MAX / 2);
-    assert_eq!(whole, unstuff(payload, policy, &mut || 1), "byte-by-byte unstuffing differs");
+    assert_eq!(
+        whole,
+        unstuff(payload, policy, &mut || 1),
+        "byte-by-byte unstuffing differs"
+    );
     let mut rng = Chunks::new(payload);
-    assert_eq!(whole, unstuff(payload, policy, &mut || rng.next(16)), "fragmented unstuffing differs");
+    assert_eq!(
+        whole,
+        unstuff(payload, policy, &mut || rng.next(16)),
+        "fragmented unstuffing differs"
+    );
 
-    let stuff_policy = if sel & 2 == 0 { StuffPolicy::Normalize } else { StuffPolicy::Reject };
+    let stuff_policy = if sel & 2 == 0 {
+        StuffPolicy::Normalize
+    } else {
+        StuffPolicy::Reject
+    };
     let has_bare = has_bare(payload);
-    let one = stuff_all(payload, stuff_policy, &mut Chunks::new(payload), 1 << 20, 1 << 16);
+    let one = stuff_all(
+        payload,
+        stuff_policy,
+        &mut Chunks::new(payload),
+        1 << 20,
+        1 << 16,
+    );
     let wire = match (stuff_policy, one) {
         (StuffPolicy::Reject, None) => return,
         (StuffPolicy::Reject, Some(w)) => {
@@ -345,7 +447,9 @@ pub fn dot(data: &[u8]) {
 
 /// BDAT: exactly `size` octets whatever they contain, under any split.
 pub fn bdat(data: &[u8]) {
-    let Some((&sel, payload)) = data.split_first() else { return };
+    let Some((&sel, payload)) = data.split_first() else {
+        return;
+    };
     let size = (u64::from(sel) * 7) % (payload.len() as u64 + 1);
     let mut r = BdatReader::new(size, sel & 1 == 1);
     let mut rng = Chunks::new(payload);

@@ -17,7 +17,7 @@
 
 use nom::{
     IResult, Parser,
-    bytes::complete::{tag_no_case, take_while1, take_while_m_n},
+    bytes::complete::{tag_no_case, take_while_m_n, take_while1},
     character::complete::{char, digit1},
     combinator::{all_consuming, opt},
     sequence::preceded,
@@ -109,7 +109,9 @@ impl Verb {
 
     /// Recognises a verb, case-insensitively (RFC 5321 §2.4).
     pub fn from_bytes(word: &[u8]) -> Option<Verb> {
-        Verb::ALL.into_iter().find(|v| v.as_str().as_bytes().eq_ignore_ascii_case(word))
+        Verb::ALL
+            .into_iter()
+            .find(|v| v.as_str().as_bytes().eq_ignore_ascii_case(word))
     }
 }
 
@@ -227,7 +229,9 @@ impl core::fmt::Display for CommandError {
         match self.kind {
             CommandErrorKind::Unknown => f.write_str("command not recognized"),
             CommandErrorKind::NotImplemented => f.write_str("command not implemented"),
-            CommandErrorKind::CrossProtocol => f.write_str("not an SMTP command (another protocol?)"),
+            CommandErrorKind::CrossProtocol => {
+                f.write_str("not an SMTP command (another protocol?)")
+            }
             CommandErrorKind::InvalidUtf8 => f.write_str("bad UTF-8 syntax"),
             CommandErrorKind::Syntax => f.write_str("syntax error in arguments"),
             CommandErrorKind::Address(e) => write!(f, "bad address: {e}"),
@@ -260,22 +264,44 @@ impl CommandError {
         let code = |c| ReplyCode::new(c).unwrap_or(ReplyCode::SYNTAX_ERROR);
         match self.kind {
             CommandErrorKind::Unknown => (code(500), esc(5, 5, 2), "Error: command not recognized"),
-            CommandErrorKind::NotImplemented => (code(502), esc(5, 5, 1), "Error: command not implemented"),
-            CommandErrorKind::CrossProtocol => {
-                (code(421), esc(4, 7, 0), "Error: this is an SMTP server; closing connection")
+            CommandErrorKind::NotImplemented => {
+                (code(502), esc(5, 5, 1), "Error: command not implemented")
             }
+            CommandErrorKind::CrossProtocol => (
+                code(421),
+                esc(4, 7, 0),
+                "Error: this is an SMTP server; closing connection",
+            ),
             CommandErrorKind::InvalidUtf8 => (code(500), esc(5, 5, 2), "Error: bad UTF-8 syntax"),
-            CommandErrorKind::Syntax => (code(501), esc(5, 5, 4), "Error: syntax error in parameters or arguments"),
-            CommandErrorKind::Parameter(_) => (code(501), esc(5, 5, 4), "Error: bad MAIL/RCPT parameter"),
+            CommandErrorKind::Syntax => (
+                code(501),
+                esc(5, 5, 4),
+                "Error: syntax error in parameters or arguments",
+            ),
+            CommandErrorKind::Parameter(_) => {
+                (code(501), esc(5, 5, 4), "Error: bad MAIL/RCPT parameter")
+            }
             CommandErrorKind::Address(AddressError::NonAscii) => {
-                let c = if self.verb == Some(Verb::Mail) { 550 } else { 553 };
-                (code(c), esc(5, 6, 7), "Error: non-ASCII address requires SMTPUTF8")
+                let c = if self.verb == Some(Verb::Mail) {
+                    550
+                } else {
+                    553
+                };
+                (
+                    code(c),
+                    esc(5, 6, 7),
+                    "Error: non-ASCII address requires SMTPUTF8",
+                )
             }
             CommandErrorKind::Address(_) => {
                 if self.verb == Some(Verb::Mail) {
                     (code(501), esc(5, 1, 7), "Error: bad sender address syntax")
                 } else {
-                    (code(501), esc(5, 1, 3), "Error: bad recipient address syntax")
+                    (
+                        code(501),
+                        esc(5, 1, 3),
+                        "Error: bad recipient address syntax",
+                    )
                 }
             }
         }
@@ -292,8 +318,9 @@ impl CommandError {
 /// Verbs RFC 5321 and its predecessors define that this crate refuses with 502.
 const NOT_IMPLEMENTED: [&str; 7] = ["TURN", "ETRN", "ATRN", "SEND", "SOML", "SAML", "BURL"];
 /// Request methods of HTTP (and CONNECT for proxies): cross-protocol attacks.
-const HTTP_METHODS: [&str; 9] =
-    ["GET", "POST", "PUT", "HEAD", "DELETE", "OPTIONS", "CONNECT", "PATCH", "TRACE"];
+const HTTP_METHODS: [&str; 9] = [
+    "GET", "POST", "PUT", "HEAD", "DELETE", "OPTIONS", "CONNECT", "PATCH", "TRACE",
+];
 
 type Res<'a, T> = IResult<&'a str, T, nom::error::Error<&'a str>>;
 
@@ -313,7 +340,8 @@ impl<'a> Command<'a> {
         let Some(verb) = Verb::from_bytes(word) else {
             return Err(err(None, classify_unknown(line)));
         };
-        let line = core::str::from_utf8(line).map_err(|_| err(Some(verb), CommandErrorKind::InvalidUtf8))?;
+        let line = core::str::from_utf8(line)
+            .map_err(|_| err(Some(verb), CommandErrorKind::InvalidUtf8))?;
         let rest = &line[word_end..];
         parse_arguments(verb, rest, opts).map_err(|kind| err(Some(verb), kind))
     }
@@ -415,7 +443,10 @@ impl<'a> Command<'a> {
 fn classify_unknown(line: &[u8]) -> CommandErrorKind {
     let word_end = memchr::memchr(b' ', line).unwrap_or(line.len());
     let word = &line[..word_end];
-    if NOT_IMPLEMENTED.iter().any(|v| v.as_bytes().eq_ignore_ascii_case(word)) {
+    if NOT_IMPLEMENTED
+        .iter()
+        .any(|v| v.as_bytes().eq_ignore_ascii_case(word))
+    {
         return CommandErrorKind::NotImplemented;
     }
     // "GET / HTTP/1.1": the method in upper case, as HTTP requires.
@@ -425,7 +456,9 @@ fn classify_unknown(line: &[u8]) -> CommandErrorKind {
     // An RFC 5322 header field: field-name ":" with no space before the colon.
     if let Some(colon) = memchr::memchr(b':', word)
         && colon > 0
-        && word[..colon].iter().all(|&b| (33..=126).contains(&b) && b != b':')
+        && word[..colon]
+            .iter()
+            .all(|&b| (33..=126).contains(&b) && b != b':')
     {
         return CommandErrorKind::CrossProtocol;
     }
@@ -433,12 +466,22 @@ fn classify_unknown(line: &[u8]) -> CommandErrorKind {
 }
 
 /// `rest` is what follows the verb: empty, or starting with a space.
-fn parse_arguments<'a>(verb: Verb, rest: &'a str, opts: ParseOptions) -> Result<Command<'a>, CommandErrorKind> {
+fn parse_arguments<'a>(
+    verb: Verb,
+    rest: &'a str,
+    opts: ParseOptions,
+) -> Result<Command<'a>, CommandErrorKind> {
     let lenient = opts.is_lenient();
     // Arguments after the single SP that separates them from the verb.
     let arg = rest.strip_prefix(' ');
     let bare = rest.is_empty() || (lenient && rest.bytes().all(|b| b == b' '));
-    let no_args = |c: Command<'a>| if bare { Ok(c) } else { Err(CommandErrorKind::Syntax) };
+    let no_args = |c: Command<'a>| {
+        if bare {
+            Ok(c)
+        } else {
+            Err(CommandErrorKind::Syntax)
+        }
+    };
     match verb {
         Verb::Ehlo | Verb::Helo | Verb::Lhlo => {
             let host = hello_argument(arg.ok_or(CommandErrorKind::Syntax)?, lenient)?;
@@ -453,13 +496,14 @@ fn parse_arguments<'a>(verb: Verb, rest: &'a str, opts: ParseOptions) -> Result<
             let (from, params) = if after.starts_with('<') {
                 ReversePath::parse_prefix(after, opts.utf8).map_err(CommandErrorKind::Address)?
             } else if lenient {
-                let (m, rest) =
-                    super::address::Mailbox::parse_prefix(after, opts.utf8).map_err(CommandErrorKind::Address)?;
+                let (m, rest) = super::address::Mailbox::parse_prefix(after, opts.utf8)
+                    .map_err(CommandErrorKind::Address)?;
                 (ReversePath::Mailbox(m), rest)
             } else {
                 return Err(CommandErrorKind::Address(AddressError::Syntax));
             };
-            let params = MailParameters::parse(params, opts).map_err(CommandErrorKind::Parameter)?;
+            let params =
+                MailParameters::parse(params, opts).map_err(CommandErrorKind::Parameter)?;
             Ok(Command::Mail { from, params })
         }
         Verb::Rcpt => {
@@ -467,13 +511,14 @@ fn parse_arguments<'a>(verb: Verb, rest: &'a str, opts: ParseOptions) -> Result<
             let (to, params) = if after.starts_with('<') {
                 ForwardPath::parse_prefix(after, opts.utf8).map_err(CommandErrorKind::Address)?
             } else if lenient {
-                let (m, rest) =
-                    super::address::Mailbox::parse_prefix(after, opts.utf8).map_err(CommandErrorKind::Address)?;
+                let (m, rest) = super::address::Mailbox::parse_prefix(after, opts.utf8)
+                    .map_err(CommandErrorKind::Address)?;
                 (ForwardPath::Mailbox(m), rest)
             } else {
                 return Err(CommandErrorKind::Address(AddressError::Syntax));
             };
-            let params = RcptParameters::parse(params, opts).map_err(CommandErrorKind::Parameter)?;
+            let params =
+                RcptParameters::parse(params, opts).map_err(CommandErrorKind::Parameter)?;
             Ok(Command::Rcpt { to, params })
         }
         Verb::Data => no_args(Command::Data),
@@ -483,7 +528,11 @@ fn parse_arguments<'a>(verb: Verb, rest: &'a str, opts: ParseOptions) -> Result<
         Verb::Bdat => bdat_arguments(arg.ok_or(CommandErrorKind::Syntax)?, lenient),
         Verb::Vrfy | Verb::Expn => {
             let s = string_argument(arg, lenient).ok_or(CommandErrorKind::Syntax)?;
-            Ok(if verb == Verb::Vrfy { Command::Vrfy(s) } else { Command::Expn(s) })
+            Ok(if verb == Verb::Vrfy {
+                Command::Vrfy(s)
+            } else {
+                Command::Expn(s)
+            })
         }
         Verb::Help | Verb::Noop => {
             let s = if bare {
@@ -491,7 +540,11 @@ fn parse_arguments<'a>(verb: Verb, rest: &'a str, opts: ParseOptions) -> Result<
             } else {
                 Some(string_argument(arg, lenient).ok_or(CommandErrorKind::Syntax)?)
             };
-            Ok(if verb == Verb::Help { Command::Help(s) } else { Command::Noop(s) })
+            Ok(if verb == Verb::Help {
+                Command::Help(s)
+            } else {
+                Command::Noop(s)
+            })
         }
         Verb::Auth => auth_arguments(arg.ok_or(CommandErrorKind::Syntax)?, lenient),
     }
@@ -500,7 +553,11 @@ fn parse_arguments<'a>(verb: Verb, rest: &'a str, opts: ParseOptions) -> Result<
 /// The EHLO/HELO/LHLO argument: a Domain or an address literal (always
 /// ASCII: RFC 6531 §3.7.1). Lenient mode ignores text after the domain.
 fn hello_argument(arg: &str, lenient: bool) -> Result<Host<'_>, CommandErrorKind> {
-    let arg = if lenient { arg.trim_start_matches(' ') } else { arg };
+    let arg = if lenient {
+        arg.trim_start_matches(' ')
+    } else {
+        arg
+    };
     let host = match memchr::memchr(b' ', arg.as_bytes()) {
         Some(sp) if lenient => &arg[..sp],
         _ => arg,
@@ -514,10 +571,18 @@ fn hello_argument(arg: &str, lenient: bool) -> Result<Host<'_>, CommandErrorKind
 /// Checks ` FROM:` / ` TO:` (case-insensitive, RFC 5321 §3.3: no space around
 /// the colon) and returns the text where the path starts. Lenient mode allows
 /// spaces after the colon.
-fn path_start<'a>(rest: &'a str, keyword: &'static str, lenient: bool) -> Result<&'a str, CommandErrorKind> {
+fn path_start<'a>(
+    rest: &'a str,
+    keyword: &'static str,
+    lenient: bool,
+) -> Result<&'a str, CommandErrorKind> {
     let r: Res<'a, &'a str> = preceded(char(' '), tag_no_case(keyword)).parse(rest);
     let (after, _) = r.map_err(|_| CommandErrorKind::Syntax)?;
-    let after = if lenient { after.trim_start_matches(' ') } else { after };
+    let after = if lenient {
+        after.trim_start_matches(' ')
+    } else {
+        after
+    };
     if after.is_empty() {
         return Err(CommandErrorKind::Syntax);
     }
@@ -526,20 +591,38 @@ fn path_start<'a>(rest: &'a str, keyword: &'static str, lenient: bool) -> Result
 
 /// `chunk-size [ SP end-marker ]`
 fn bdat_arguments(arg: &str, lenient: bool) -> Result<Command<'static>, CommandErrorKind> {
-    let arg = if lenient { arg.trim_end_matches(' ') } else { arg };
+    let arg = if lenient {
+        arg.trim_end_matches(' ')
+    } else {
+        arg
+    };
     let r: Res<'_, (&str, Option<&str>)> =
         all_consuming((digit1, opt(preceded(char(' '), tag_no_case("LAST"))))).parse(arg);
     let (_, (digits, last)) = r.map_err(|_| CommandErrorKind::Syntax)?;
-    let size = digits.parse::<u64>().map_err(|_| CommandErrorKind::Syntax)?;
-    Ok(Command::Bdat { size, last: last.is_some() })
+    let size = digits
+        .parse::<u64>()
+        .map_err(|_| CommandErrorKind::Syntax)?;
+    Ok(Command::Bdat {
+        size,
+        last: last.is_some(),
+    })
 }
 
 /// `sasl-mech [SP initial-response]`
 fn auth_arguments(arg: &str, lenient: bool) -> Result<Command<'_>, CommandErrorKind> {
-    let arg = if lenient { arg.trim_end_matches(' ') } else { arg };
+    let arg = if lenient {
+        arg.trim_end_matches(' ')
+    } else {
+        arg
+    };
     let r: Res<'_, (&str, Option<&str>)> = all_consuming((
-        take_while_m_n(1, 20, |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_'),
-        opt(preceded(char(' '), take_while1(|c: char| c.is_ascii_alphanumeric() || "+/=".contains(c)))),
+        take_while_m_n(1, 20, |c: char| {
+            c.is_ascii_alphanumeric() || c == '-' || c == '_'
+        }),
+        opt(preceded(
+            char(' '),
+            take_while1(|c: char| c.is_ascii_alphanumeric() || "+/=".contains(c)),
+        )),
     ))
     .parse(arg);
     let (_, (mechanism, initial)) = r.map_err(|_| CommandErrorKind::Syntax)?;
@@ -570,17 +653,22 @@ fn check_argument(s: &str) -> Result<(), Invalid> {
 /// `sasl-mech = 1*20mech-char`, `mech-char = UPPER-ALPHA / DIGIT / HYPHEN / UNDERSCORE`
 /// (lower case is accepted too, as servers compare case-insensitively).
 fn is_mechanism(s: &str) -> bool {
-    (1..=20).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    (1..=20).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 /// Strict base64 shape (RFC 4648 §4): groups of four, padding only at the end.
 fn is_base64(s: &str) -> bool {
     let b = s.as_bytes();
-    if b.is_empty() || b.len() % 4 != 0 {
+    if b.is_empty() || !b.len().is_multiple_of(4) {
         return false;
     }
     let pad = b.iter().rev().take_while(|&&c| c == b'=').count();
-    pad <= 2 && b[..b.len() - pad].iter().all(|&c| c.is_ascii_alphanumeric() || c == b'+' || c == b'/')
+    pad <= 2
+        && b[..b.len() - pad]
+            .iter()
+            .all(|&c| c.is_ascii_alphanumeric() || c == b'+' || c == b'/')
 }
 
 #[cfg(test)]
@@ -601,9 +689,18 @@ mod tests {
     fn unknown_words_are_classified() {
         assert_eq!(classify_unknown(b"FOO"), CommandErrorKind::Unknown);
         assert_eq!(classify_unknown(b"turn"), CommandErrorKind::NotImplemented);
-        assert_eq!(classify_unknown(b"GET / HTTP/1.1"), CommandErrorKind::CrossProtocol);
-        assert_eq!(classify_unknown(b"Host: example.org"), CommandErrorKind::CrossProtocol);
-        assert_eq!(classify_unknown(b"User-Agent: x"), CommandErrorKind::CrossProtocol);
+        assert_eq!(
+            classify_unknown(b"GET / HTTP/1.1"),
+            CommandErrorKind::CrossProtocol
+        );
+        assert_eq!(
+            classify_unknown(b"Host: example.org"),
+            CommandErrorKind::CrossProtocol
+        );
+        assert_eq!(
+            classify_unknown(b"User-Agent: x"),
+            CommandErrorKind::CrossProtocol
+        );
         assert_eq!(classify_unknown(b": x"), CommandErrorKind::Unknown);
     }
 }

@@ -20,13 +20,16 @@ pub use command::{Command, CommandError, CommandErrorKind, InitialResponse, Verb
 pub use domain::{AddressLiteral, Domain, Host};
 pub use ehlo::{AuthMechanism, AuthMechanisms, Capabilities, Extension};
 pub use params::{
-    Body, By, ByMode, Hold, MailAuth, MailParameters, Notify, Orcpt, ParamError, RcptParameters, Ret, UnknownParam,
+    Body, By, ByMode, Hold, MailAuth, MailParameters, Notify, Orcpt, ParamError, RcptParameters,
+    Ret, UnknownParam,
 };
-pub use reply::{EnhancedCode, Reply, ReplyClass, ReplyCode, ReplyError, ReplyLimits, ReplyLine, write_reply};
+pub use reply::{
+    EnhancedCode, Reply, ReplyClass, ReplyCode, ReplyError, ReplyLimits, ReplyLine, write_reply,
+};
 pub use writer::{Invalid, WriteError};
-pub use xtext::XText;
 #[allow(unused_imports)]
 pub(crate) use writer::{Writer, check_text, write_with};
+pub use xtext::XText;
 
 /// How strictly the peer's lines are read.
 ///

@@ -108,7 +108,7 @@ impl<'a> XText<'a> {
     /// control byte (`x+0Ay`), as Exim's CVE-2020-28021 teaches.
     ///
     /// ```
-    /// use embedded_smtp::{params::ParamError, xtext::XText};
+    /// use embedded_smtp::{syntax::params::ParamError, syntax::xtext::XText};
     /// assert!(XText::from_encoded("a+2Bb").is_ok());
     /// assert_eq!(XText::from_encoded("x+0Ay"), Err(ParamError::InvalidValue));
     /// assert_eq!(XText::from_encoded("a+2bb"), Err(ParamError::InvalidValue));
@@ -127,7 +127,7 @@ impl<'a> XText<'a> {
     /// DEL, …) are refused; bytes from 0x80 up are allowed and written as `+XX`.
     ///
     /// ```
-    /// use embedded_smtp::{Invalid, xtext::XText};
+    /// use embedded_smtp::{Invalid, syntax::xtext::XText};
     /// assert_eq!(XText::from_plain(b"a\r\nb"), Err(Invalid::ControlByte));
     /// assert_eq!(XText::from_plain("ü".as_bytes()).unwrap().encoded_len(), 6);
     /// ```

@@ -21,8 +21,8 @@ use nom::sequence::preceded;
 
 mod value;
 
-pub use value::{By, ByMode, Body, ENVID_MAX, Hold, MailAuth, Notify, ORCPT_MAX, Orcpt, Ret};
 use value::*;
+pub use value::{Body, By, ByMode, ENVID_MAX, Hold, MailAuth, Notify, ORCPT_MAX, Orcpt, Ret};
 
 use super::xtext::XText;
 use super::{Invalid, ParseOptions, WriteError, Writer, check_text, write_with};
@@ -61,7 +61,7 @@ impl core::error::Error for ParamError {}
 /// `esmtp-param`); a server answers `555 5.5.4` for it.
 ///
 /// ```
-/// use embedded_smtp::{ParseOptions, params::{MailParameters, UnknownParam}};
+/// use embedded_smtp::{ParseOptions, syntax::params::{MailParameters, UnknownParam}};
 /// let p = MailParameters::parse(" FOO=bar", ParseOptions::STRICT).unwrap();
 /// assert_eq!(p.unknown, Some(UnknownParam { keyword: "FOO", value: Some("bar") }));
 /// ```
@@ -216,7 +216,7 @@ fn write_unknown(
 /// `NOTIFY` and `ORCPT` belong to RCPT and are unknown here.
 ///
 /// ```
-/// use embedded_smtp::{ParseOptions, params::{Body, MailParameters}};
+/// use embedded_smtp::{ParseOptions, syntax::params::{Body, MailParameters}};
 /// let s = " SIZE=1000 BODY=8BITMIME SMTPUTF8";
 /// let p = MailParameters::parse(s, ParseOptions::STRICT.utf8(true)).unwrap();
 /// assert_eq!(p.size, Some(1000));
@@ -267,7 +267,7 @@ impl<'a> MailParameters<'a> {
     /// passes is the first unknown parameter reported in `unknown`.
     ///
     /// ```
-    /// use embedded_smtp::{ParseOptions, params::{MailParameters, ParamError}};
+    /// use embedded_smtp::{ParseOptions, syntax::params::{MailParameters, ParamError}};
     /// let p = MailParameters::parse(" size=99999999999999999999999999999", ParseOptions::STRICT);
     /// assert_eq!(p.unwrap().size, Some(u64::MAX));
     /// let e = MailParameters::parse(" SIZE=1 SIZE=2", ParseOptions::STRICT);
@@ -360,7 +360,7 @@ impl<'a> MailParameters<'a> {
 /// `SIZE`, `BODY` and the other MAIL parameters are unknown here.
 ///
 /// ```
-/// use embedded_smtp::{ParseOptions, params::{Notify, RcptParameters}};
+/// use embedded_smtp::{ParseOptions, syntax::params::{Notify, RcptParameters}};
 /// let s = " NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;Bob@Example.COM";
 /// let p = RcptParameters::parse(s, ParseOptions::STRICT).unwrap();
 /// assert_eq!(p.notify, Some(Notify::SUCCESS | Notify::FAILURE));
@@ -384,7 +384,7 @@ impl<'a> RcptParameters<'a> {
     /// Parses the text after the forward-path (see [`MailParameters::parse`]).
     ///
     /// ```
-    /// use embedded_smtp::{ParseOptions, params::{ParamError, RcptParameters}};
+    /// use embedded_smtp::{ParseOptions, syntax::params::{ParamError, RcptParameters}};
     /// let e = RcptParameters::parse(" NOTIFY=NEVER,SUCCESS", ParseOptions::STRICT);
     /// assert_eq!(e, Err(ParamError::InvalidValue));
     /// ```

@@ -23,8 +23,8 @@ use super::{Invalid, Status, WriteError, Writer, check_text, write_with};
 
 mod code;
 
-pub use code::{EnhancedCode, ReplyClass, ReplyCode};
 use code::*;
+pub use code::{EnhancedCode, ReplyClass, ReplyCode};
 
 /// The longest reply line RFC 5321 §4.5.3.1.5 lets us send, CRLF included.
 pub(crate) const MAX_REPLY_LINE: usize = 512;
