@@ -340,10 +340,17 @@ impl DotStuffer {
     fn plain_prefix(&mut self, region: &[u8]) -> Result<usize, BodyError> {
         let mut pos = 0;
         let mut len = self.line_len;
+        let mut retry_at = 0;
         loop {
-            // Whole plain windows while no line in them can be too long.
-            while len.saturating_add(BLOCK) <= self.max_line {
-                let Some(tail) = window_at(region, pos).and_then(plain_window_tail) else {
+            // Whole plain windows while no line in them can be too long;
+            // after a failed window, go line by line past it first (bounded
+            // work on input made of short special lines).
+            while pos >= retry_at && len.saturating_add(BLOCK) <= self.max_line {
+                let Some(window) = window_at(region, pos) else {
+                    break;
+                };
+                let Some(tail) = plain_window_tail(window) else {
+                    retry_at = pos + BLOCK;
                     break;
                 };
                 pos += BLOCK;

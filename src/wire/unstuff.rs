@@ -234,13 +234,21 @@ impl DotUnstuffer {
                 }
                 State::Mid => {
                     let start = *run.get_or_insert(pos);
+                    let mut retry_at = 0;
                     // The hot loop: jump from line end to line end while the
                     // lines are plain CRLF lines that do not start with a period.
                     loop {
                         // Whole plain blocks first (the window includes the byte
-                        // before `pos`, so a CR there is seen).
-                        while let Some(window) = window_at(input, pos) {
+                        // before `pos`, so a CR there is seen). After a window
+                        // fails, go line by line past it before trying again,
+                        // so that input made of short special lines (empty
+                        // lines, say) costs at most one window check per block.
+                        while pos >= retry_at {
+                            let Some(window) = window_at(input, pos) else {
+                                break;
+                            };
                             if !plain_window(window) {
+                                retry_at = pos + BLOCK;
                                 break;
                             }
                             pos += BLOCK;
