@@ -767,6 +767,9 @@ proptest! {
     ) {
         let wire = tx(SR, Some(998), &cut(&body, &in_cuts), room).unwrap();
         assert_clean_wire(&wire);
+        // Canonical input grows by at most 4/3 (".\r\n" -> "..\r\n"), once
+        // the final CRLF is added, plus ".\r\n".
+        prop_assert!(3 * (wire.len() - 3) <= 4 * (body.len() + 2), "expansion over 4/3");
         for p in [R, N] {
             let got = rx(p, &cut(&wire, &rx_cuts));
             let expected = with_final_crlf(&body);
@@ -783,6 +786,7 @@ proptest! {
         for policy in [SN, SS] {
             let wire = tx(policy, None, &cut(&body, &in_cuts), room).unwrap();
             assert_clean_wire(&wire);
+            prop_assert!(wire.len() <= 2 * body.len() + 5, "expansion over 2");
             let got = rx(R, &[&wire]);
             let expected = with_final_crlf(&canonicalise(&body, policy));
             prop_assert_eq!(&got.content, &expected);

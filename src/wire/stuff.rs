@@ -13,8 +13,9 @@
 //!
 //! [`DotStuffer`] is resumable into an output buffer of any size, even one
 //! byte: the few bytes it has decided but could not write yet (`..`, a CRLF)
-//! wait in its state. The worst-case expansion is 3/2 (`.\n` per line under
-//! [`StuffPolicy::Normalize`] becomes `..\r\n`) plus the 5-byte end mark.
+//! wait in its state. The worst-case expansion, before the 5-byte end mark,
+//! is 4/3 for canonical input (`.\r\n` becomes `..\r\n`) and 2 under
+//! [`StuffPolicy::Normalize`] (`\n` becomes `\r\n`, `.\n` becomes `..\r\n`).
 //! Under BDAT (RFC 3030 §3) no stuffing is done; do not use this there.
 //!
 //! ```
