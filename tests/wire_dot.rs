@@ -555,6 +555,23 @@ fn dot07_long_lines() {
 }
 
 #[test]
+fn line_limit_is_exact_at_every_offset() {
+    // The fast paths look at 64-byte windows; the limit must hold to the
+    // octet wherever the line starts relative to them.
+    for pre in 0..140 {
+        for (len, ok) in [(998, true), (999, false)] {
+            let body = [&vec![b'p'; pre][..], b"\r\n", &vec![b'x'; len], b"\r\nend"].concat();
+            for room in [1, 64, 5000] {
+                let got = tx(SR, Some(998), &[&body], room);
+                assert_eq!(got.is_ok(), ok, "pre {pre} len {len} room {room}");
+            }
+            let got = tx(SR, Some(998), &body.chunks(100).collect::<Vec<_>>(), 300);
+            assert_eq!(got.is_ok(), ok, "pre {pre} len {len} chunked");
+        }
+    }
+}
+
+#[test]
 fn errors_abort_the_body() {
     let mut s = DotStuffer::new(SR);
     let mut out = [0u8; 16];
@@ -611,10 +628,42 @@ fn canonical_body() -> impl Strategy<Value = Vec<u8>> {
 }
 
 fn any_body() -> impl Strategy<Value = Vec<u8>> {
-    prop::collection::vec(
-        prop::sample::select(vec![b'a', b'.', b'\r', b'\n', 0u8]),
-        0..40,
-    )
+    prop_oneof![
+        prop::collection::vec(
+            prop::sample::select(vec![b'a', b'.', b'\r', b'\n', 0u8]),
+            0..40
+        ),
+        long_body(),
+    ]
+}
+
+/// Long bodies, mostly text with well-formed CRLF lines and rare specials:
+/// they reach the block-at-a-time fast paths (64-byte windows) and their
+/// fallbacks at every offset.
+fn long_body() -> impl Strategy<Value = Vec<u8>> {
+    let piece = prop_oneof![
+        8 => prop::collection::vec(prop::sample::select(vec![b'a', b'b', b' ', 0x8d, 0x8a]), 1..90),
+        4 => Just(b"\r\n".to_vec()),
+        1 => Just(b"\r\n.".to_vec()),
+        1 => Just(b"\r\n..".to_vec()),
+        1 => prop::sample::select(vec![&b"\r"[..], b"\n", b".", b"\n.", b"\r\n.\r\n", b"\r\r\n"]).prop_map(|s| s.to_vec()),
+    ];
+    prop::collection::vec(piece, 0..40).prop_map(|v| v.concat())
+}
+
+/// Like [`canonical_body`], with long lines that cross the 64-byte windows.
+fn long_canonical_body() -> impl Strategy<Value = Vec<u8>> {
+    let line = prop_oneof![
+        3 => prop::collection::vec(prop::sample::select(vec![b'a', b'.', b' ', 0x8d, 0x8a, 0xae]), 0..200),
+        1 => prop::collection::vec(Just(b'.'), 0..3),
+    ];
+    (prop::collection::vec(line, 0..12), any::<bool>()).prop_map(|(lines, trailing)| {
+        let mut body = lines.join(&b"\r\n"[..]);
+        if trailing && !lines.is_empty() {
+            body.extend_from_slice(b"\r\n");
+        }
+        body
+    })
 }
 
 /// Cuts `input` at the given (unordered, out-of-range) points.
@@ -711,13 +760,16 @@ proptest! {
     /// and output on the way out and any split on the way in.
     #[test]
     fn stuff_then_unstuff_is_identity(
-        body in canonical_body(),
-        in_cuts in prop::collection::vec(0usize..200, 0..6),
+        body in prop_oneof![canonical_body(), long_canonical_body()],
+        in_cuts in prop::collection::vec(0usize..4000, 0..6),
         room in 1usize..=64,
-        rx_cuts in prop::collection::vec(0usize..200, 0..6),
+        rx_cuts in prop::collection::vec(0usize..4000, 0..6),
     ) {
         let wire = tx(SR, Some(998), &cut(&body, &in_cuts), room).unwrap();
         assert_clean_wire(&wire);
+        // Canonical input grows by at most 4/3 (".\r\n" -> "..\r\n"), once
+        // the final CRLF is added, plus ".\r\n".
+        prop_assert!(3 * (wire.len() - 3) <= 4 * (body.len() + 2), "expansion over 4/3");
         for p in [R, N] {
             let got = rx(p, &cut(&wire, &rx_cuts));
             let expected = with_final_crlf(&body);
@@ -730,10 +782,11 @@ proptest! {
     /// Normalize and Space turn any body into a clean wire whose content is
     /// the canonical body; Reject accepts exactly the bodies without bare ends.
     #[test]
-    fn any_body_is_made_canonical(body in any_body(), in_cuts in prop::collection::vec(0usize..50, 0..4), room in 1usize..=16) {
+    fn any_body_is_made_canonical(body in any_body(), in_cuts in prop::collection::vec(0usize..4000, 0..4), room in prop_oneof![1usize..=16, 60usize..300]) {
         for policy in [SN, SS] {
             let wire = tx(policy, None, &cut(&body, &in_cuts), room).unwrap();
             assert_clean_wire(&wire);
+            prop_assert!(wire.len() <= 2 * body.len() + 5, "expansion over 2");
             let got = rx(R, &[&wire]);
             let expected = with_final_crlf(&canonicalise(&body, policy));
             prop_assert_eq!(&got.content, &expected);
@@ -746,7 +799,7 @@ proptest! {
     /// Rule D2 for the receiver: the end is exactly the first raw CRLF.CRLF
     /// (the DATA line's CRLF counting), whatever the policy and chunking.
     #[test]
-    fn end_is_the_first_raw_crlf_dot_crlf(input in any_body(), cuts in prop::collection::vec(0usize..50, 0..6)) {
+    fn end_is_the_first_raw_crlf_dot_crlf(input in any_body(), cuts in prop::collection::vec(0usize..4000, 0..6)) {
         let framed = cat(&[b"\r\n", &input]);
         let first = framed.windows(5).position(|w| w == b"\r\n.\r\n");
         for p in [R, N] {
@@ -778,7 +831,7 @@ proptest! {
 
     /// The Normalize receiver matches its line model.
     #[test]
-    fn normalize_matches_the_line_model(input in any_body(), cuts in prop::collection::vec(0usize..60, 0..6)) {
+    fn normalize_matches_the_line_model(input in any_body(), cuts in prop::collection::vec(0usize..4000, 0..6)) {
         let input = cat(&[&input, b"\r\n.\r\nQUIT"]);
         let (content, used) = normalize_model(&input);
         let got = rx(N, &cut(&input, &cuts));

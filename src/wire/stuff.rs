@@ -13,8 +13,9 @@
 //!
 //! [`DotStuffer`] is resumable into an output buffer of any size, even one
 //! byte: the few bytes it has decided but could not write yet (`..`, a CRLF)
-//! wait in its state. The worst-case expansion is 3/2 (`.\n` per line under
-//! [`StuffPolicy::Normalize`] becomes `..\r\n`) plus the 5-byte end mark.
+//! wait in its state. The worst-case expansion, before the 5-byte end mark,
+//! is 4/3 for canonical input (`.\r\n` becomes `..\r\n`) and 2 under
+//! [`StuffPolicy::Normalize`] (`\n` becomes `\r\n`, `.\n` becomes `..\r\n`).
 //! Under BDAT (RFC 3030 §3) no stuffing is done; do not use this there.
 //!
 //! ```
@@ -30,6 +31,8 @@
 //! ```
 
 use memchr::memchr2;
+
+use super::line::{BLOCK, plain_window_tail, window_at};
 
 /// What to do with a bare CR or bare LF in the body handed to the stuffer
 /// (RFC 5321 §2.3.8; rule D4).
@@ -245,16 +248,16 @@ impl DotStuffer {
                 p.consumed += 1;
                 continue;
             }
-            let run = memchr2(b'\r', b'\n', rest).unwrap_or(rest.len());
-            if run > 0 {
-                let room = out.len().saturating_sub(p.written);
-                if room == 0 {
-                    return Ok(p);
-                }
-                let n = run.min(room);
-                self.text(n)?;
+            // Plain text needs no change: copy as much as fits in one go.
+            let room = out.len().saturating_sub(p.written);
+            if room == 0 {
+                return Ok(p);
+            }
+            let region = rest.get(..room).unwrap_or(rest);
+            let n = self.plain_prefix(region)?;
+            if n > 0 {
                 if let (Some(dst), Some(src)) =
-                    (out.get_mut(p.written..p.written + n), rest.get(..n))
+                    (out.get_mut(p.written..p.written + n), region.get(..n))
                 {
                     dst.copy_from_slice(src);
                 }
@@ -262,6 +265,7 @@ impl DotStuffer {
                 p.written += n;
                 continue;
             }
+            // `b` is a CR (is an LF next?) or a bare LF.
             p.consumed += 1;
             if b == b'\r' {
                 self.held_cr = true;
@@ -327,6 +331,60 @@ impl DotStuffer {
                 Ok(Finish { written, done })
             }
         }
+    }
+
+    /// The length of the longest prefix of `region` that goes on the wire
+    /// unchanged: text and CRLFs, where no CRLF is followed by a period (or by
+    /// nothing: the next byte must be known) and no bare CR or LF occurs.
+    /// Updates the line state for it; fails if a line grows too long.
+    /// Called with no CR held, and not at a line start before a period.
+    fn plain_prefix(&mut self, region: &[u8]) -> Result<usize, BodyError> {
+        let mut pos = 0;
+        let mut len = self.line_len;
+        let mut retry_at = 0;
+        loop {
+            // Whole plain windows while no line in them can be too long;
+            // after a failed window, go line by line past it first (bounded
+            // work on input made of short special lines).
+            while pos >= retry_at && len.saturating_add(BLOCK) <= self.max_line {
+                let Some(window) = window_at(region, pos) else {
+                    break;
+                };
+                let Some(tail) = plain_window_tail(window) else {
+                    retry_at = pos + BLOCK;
+                    break;
+                };
+                pos += BLOCK;
+                len = if tail == BLOCK { len + BLOCK } else { tail };
+            }
+            let rest = region.get(pos..).unwrap_or_default();
+            let Some(off) = memchr2(b'\r', b'\n', rest) else {
+                len = len.saturating_add(rest.len());
+                pos = region.len();
+                break;
+            };
+            let at = pos + off;
+            len = len.saturating_add(off);
+            if len > self.max_line {
+                break;
+            }
+            let crlf = region.get(at) == Some(&b'\r') && region.get(at + 1) == Some(&b'\n');
+            if crlf && region.get(at + 2).is_some_and(|&c| c != b'.') {
+                pos = at + 2;
+                len = 0;
+            } else {
+                pos = at;
+                break;
+            }
+        }
+        if len > self.max_line {
+            return self.fail(BodyError::LineTooLong).map(|()| 0);
+        }
+        if pos > 0 {
+            self.line_len = len;
+            self.at_line_start = region.get(pos - 1) == Some(&b'\n');
+        }
+        Ok(pos)
     }
 
     /// Where the end mark starts: `.\r\n` right after a CRLF (or for an empty

@@ -36,7 +36,7 @@
 
 use memchr::{memchr, memchr2};
 
-use super::line::BareLfPolicy;
+use super::line::{BLOCK, BareLfPolicy, plain_window, window_at};
 
 /// What [`DotUnstuffer::feed`] found.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -234,42 +234,69 @@ impl DotUnstuffer {
                 }
                 State::Mid => {
                     let start = *run.get_or_insert(pos);
-                    let rest = input.get(pos..).unwrap_or_default();
-                    let Some(off) = memchr2(b'\r', b'\n', rest) else {
-                        pos = input.len();
-                        break;
-                    };
-                    let at = pos + off;
-                    let next = input.get(at + 1).copied();
-                    if input.get(at) == Some(&b'\r') {
-                        match next {
-                            Some(b'\n') => {
-                                pos = at + 2;
-                                self.state = State::LineStart { crlf: true };
+                    let mut retry_at = 0;
+                    // The hot loop: jump from line end to line end while the
+                    // lines are plain CRLF lines that do not start with a period.
+                    loop {
+                        // Whole plain blocks first (the window includes the byte
+                        // before `pos`, so a CR there is seen). After a window
+                        // fails, go line by line past it before trying again,
+                        // so that input made of short special lines (empty
+                        // lines, say) costs at most one window check per block.
+                        while pos >= retry_at {
+                            let Some(window) = window_at(input, pos) else {
+                                break;
+                            };
+                            if !plain_window(window) {
+                                retry_at = pos + BLOCK;
+                                break;
                             }
-                            None => {
-                                // The CR is the last byte: hold it back.
-                                self.state = State::Cr;
-                                return (at + 1, non_empty(slice(input, start, at)));
-                            }
-                            Some(_) if reject => {
-                                if start < at {
-                                    return (at, Some(DataEvent::Data(slice(input, start, at))));
-                                }
-                                self.state = State::Swallow(1);
-                                return (at + 1, Some(DataEvent::BareLineEnding));
-                            }
-                            Some(_) => pos = at + 1, // a bare CR is content
+                            pos += BLOCK;
                         }
-                    } else if start < at {
-                        // A bare LF: first hand out the content before it.
-                        return (at, Some(DataEvent::Data(slice(input, start, at))));
-                    } else if reject {
-                        self.state = State::Swallow(0);
-                        return (at + 1, Some(DataEvent::BareLineEnding));
-                    } else {
-                        self.state = State::LineStart { crlf: false };
-                        return (at + 1, Some(DataEvent::Data(CRLF)));
+                        let rest = input.get(pos..).unwrap_or_default();
+                        let Some(off) = memchr2(b'\r', b'\n', rest) else {
+                            pos = input.len();
+                            break;
+                        };
+                        let at = pos + off;
+                        if input.get(at) == Some(&b'\r') {
+                            match input.get(at + 1) {
+                                Some(b'\n') => {
+                                    pos = at + 2;
+                                    if matches!(input.get(pos), Some(b'.') | None) {
+                                        self.state = State::LineStart { crlf: true };
+                                        break;
+                                    }
+                                    // Any other byte after a CRLF is handled
+                                    // exactly as inside a line.
+                                }
+                                None => {
+                                    // The CR is the last byte: hold it back.
+                                    self.state = State::Cr;
+                                    return (at + 1, non_empty(slice(input, start, at)));
+                                }
+                                Some(_) if reject => {
+                                    if start < at {
+                                        return (
+                                            at,
+                                            Some(DataEvent::Data(slice(input, start, at))),
+                                        );
+                                    }
+                                    self.state = State::Swallow(1);
+                                    return (at + 1, Some(DataEvent::BareLineEnding));
+                                }
+                                Some(_) => pos = at + 1, // a bare CR is content
+                            }
+                        } else if start < at {
+                            // A bare LF: first hand out the content before it.
+                            return (at, Some(DataEvent::Data(slice(input, start, at))));
+                        } else if reject {
+                            self.state = State::Swallow(0);
+                            return (at + 1, Some(DataEvent::BareLineEnding));
+                        } else {
+                            self.state = State::LineStart { crlf: false };
+                            return (at + 1, Some(DataEvent::Data(CRLF)));
+                        }
                     }
                 }
             }
