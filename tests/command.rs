@@ -641,12 +641,25 @@ proptest! {
 fn inj02_inj05_hello_names_and_parameters_cannot_carry_line_breaks() {
     use embedded_smtp::{Host, XText};
     // INJ-05: the EHLO name must be a Domain or an address literal.
-    for name in ["h\r\nMAIL FROM:<x@y>", "h h", "_bad", "h\n", "h\r", "h\0", ""] {
+    for name in [
+        "h\r\nMAIL FROM:<x@y>",
+        "h h",
+        "_bad",
+        "h\n",
+        "h\r",
+        "h\0",
+        "",
+    ] {
         assert!(Host::parse(name, false).is_err(), "{name:?}");
         assert!(Host::parse(name, true).is_err(), "{name:?}");
     }
     // INJ-02: a lone CR, LF or NUL in an address or a parameter value.
-    for addr in ["a\r@b.example", "a@b\n.example", "a\0@b.example", "\"a\rb\"@c.example"] {
+    for addr in [
+        "a\r@b.example",
+        "a@b\n.example",
+        "a\0@b.example",
+        "\"a\rb\"@c.example",
+    ] {
         assert!(Mailbox::parse(addr, false).is_err(), "{addr:?}");
         assert!(Mailbox::parse(addr, true).is_err(), "{addr:?}");
     }
