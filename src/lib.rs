@@ -11,6 +11,7 @@ extern crate std;
 #[macro_use]
 mod fmt;
 
+pub mod client;
 pub mod sasl;
 pub mod syntax;
 pub mod wire;
@@ -23,3 +24,5 @@ pub use syntax::{
     ReplyLimits, ReplyLine, Ret, ReversePath, Status, UnknownParam, Verb, WriteError, XText,
     write_reply,
 };
+
+pub use client::{Client, ClientConfig, ClientError, Envelope, Event as ClientEvent};
