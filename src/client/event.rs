@@ -66,7 +66,9 @@ pub enum Event<'a> {
     Hello(crate::syntax::ReplyLine<'a>),
     /// The server accepted STARTTLS: hand the transport to TLS now, then
     /// call [`Client::tls_established`](super::Client::tls_established).
-    /// Bytes the server sent after the `220` are a violation (rule D6).
+    /// Call `feed` once more with the rest of your buffer first: bytes the
+    /// server sent after the `220` are a violation (rule D6) and make it
+    /// fail with [`ProtocolError::AfterStartTls`](super::ProtocolError).
     StartTls,
     /// STARTTLS was refused under [`TlsPolicy::Opportunistic`](super::TlsPolicy):
     /// the session continues in plaintext.

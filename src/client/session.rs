@@ -110,7 +110,7 @@ impl<'c> Client<'c> {
             Ok(Status::Partial) => return Ok((0, Event::NeedMore)),
             Err(e) => return Err(self.protocol(ProtocolError::Reply(e))),
         };
-        let event = self.on_reply(reply, used < input.len())?;
+        let event = self.on_reply(reply)?;
         Ok((used, event))
     }
 
@@ -192,7 +192,7 @@ impl<'c> Client<'c> {
     }
 
     /// Dispatches one complete reply.
-    fn on_reply<'a>(&mut self, reply: Reply<'a>, trailing: bool) -> Result<Event<'a>, ClientError> {
+    fn on_reply<'a>(&mut self, reply: Reply<'a>) -> Result<Event<'a>, ClientError> {
         let code = reply.code();
         if code.get() == 421 && self.state != (State::Quit { sent: true }) {
             // The server is closing (RFC 5321 §3.8): transient, like 451.
@@ -206,7 +206,7 @@ impl<'c> Client<'c> {
         }
         match self.state {
             State::Greeting => self.on_greeting(reply),
-            State::StartTls { sent: true } => self.on_starttls(reply, trailing),
+            State::StartTls { sent: true } => self.on_starttls(reply),
             State::Auth(a) if a.sent => self.on_auth(a, reply),
             State::Tx if self.tx.replied < self.tx.written => self.on_tx_reply(reply),
             State::Bdat if self.bdat.outstanding > 0 => self.on_chunk_reply(reply),
@@ -393,18 +393,13 @@ impl<'c> Client<'c> {
         }
     }
 
-    /// RFC 3207 §4, rule D6, TLS-11.
-    fn on_starttls<'a>(
-        &mut self,
-        reply: Reply<'a>,
-        trailing: bool,
-    ) -> Result<Event<'a>, ClientError> {
+    /// RFC 3207 §4, rule D6, TLS-11. Bytes after the 220 are flagged by the
+    /// next `feed` (which the caller makes, as it feeds until `NeedMore`),
+    /// so the outcome does not depend on how the input was split.
+    fn on_starttls<'a>(&mut self, reply: Reply<'a>) -> Result<Event<'a>, ClientError> {
         let code = reply.code();
         match code.first_digit() {
             2 if code.get() == 220 => {
-                if trailing {
-                    return Err(self.protocol(ProtocolError::AfterStartTls));
-                }
                 self.state = State::Handshake;
                 Ok(Event::StartTls)
             }

@@ -181,6 +181,10 @@ impl<'s, 'a> Driver<'s, 'a> {
     }
 
     fn feed(&mut self, piece: &[u8]) {
+        if self.client.is_closed() {
+            // A driver stops reading once the session is over.
+            return;
+        }
         self.inbuf.extend_from_slice(piece);
         for _ in 0..100_000 {
             let (used, text, action) = match self.client.feed(&self.inbuf) {
