@@ -60,3 +60,8 @@ fn dot_seeds() {
 fn bdat_seeds() {
     replay("bdat", checks::bdat);
 }
+
+#[test]
+fn client_seeds() {
+    replay("client", checks::client);
+}

@@ -471,3 +471,185 @@ pub fn bdat(data: &[u8]) {
     assert_eq!(got, &payload[..size as usize]);
     assert_eq!(pos as u64, size);
 }
+
+/// A whole client session against arbitrary server bytes: the first bytes
+/// choose the configuration, the output buffer size and how the server's
+/// bytes and the body are cut; the rest is what the server says. Checks:
+/// no panic, bounded work, `feed` never consumes more than it was given,
+/// `transmit` writes whole CRLF-terminated commands with no bare CR/LF, and
+/// "delivered" is never reported before the content's end mark was written
+/// (rule D12).
+pub fn client(data: &[u8]) {
+    client_session(data);
+}
+
+/// [`client`], returning how many messages were reported delivered.
+pub fn client_session(data: &[u8]) -> usize {
+    use embedded_smtp::client::{
+        AuthConfig, ChunkingPolicy, Client, ClientConfig, Envelope, Event, Recipient, TlsPolicy,
+    };
+    use embedded_smtp::wire::stuff::StuffPolicy;
+
+    let Some((&[a, b, c], server)) = data.split_first_chunk::<3>() else {
+        return 0;
+    };
+    let mut config = ClientConfig::new("c.example").unwrap();
+    config.tls = [
+        TlsPolicy::Never,
+        TlsPolicy::Opportunistic,
+        TlsPolicy::Required,
+    ][usize::from(a % 3)];
+    config.pipelining = a & 4 != 0;
+    config.chunking = if a & 8 != 0 {
+        ChunkingPolicy::WhenAdvertised
+    } else {
+        ChunkingPolicy::Never
+    };
+    config.lmtp = a & 16 != 0;
+    config.allow_plaintext_auth = a & 32 != 0;
+    config.auth = match a >> 6 {
+        1 => Some(AuthConfig::password("user", "pass")),
+        2 => Some(AuthConfig::XOAuth2 {
+            user: "u@x",
+            token: "tok",
+        }),
+        _ => None,
+    };
+    config.stuff_policy = [
+        StuffPolicy::Reject,
+        StuffPolicy::Normalize,
+        StuffPolicy::Space,
+    ][usize::from(b % 3)];
+    // Enough for the longest command here; sometimes several.
+    let out_len = 40 + usize::from(b >> 2) * 8;
+    let body_out_len = 1 + usize::from(c & 63);
+    let Ok(mut client) = Client::new(config) else {
+        return 0;
+    };
+    let rcpts = [
+        Recipient::new("r0@s.example").unwrap(),
+        Recipient::new("r1@s.example").unwrap(),
+    ];
+    let env = Envelope::new("a@c.example", &rcpts).unwrap();
+    // Canonical under Reject; bare line ends for the rewriting policies.
+    let body: &[u8] = if b % 3 == 0 {
+        b"Subject: t\r\n\r\n.hi\r\nline\r\n.\r\nend"
+    } else {
+        b"Subject: t\r\n\r\n.hi\r\nline\n.\r\nend\r"
+    };
+    let mut out = vec![0u8; out_len];
+    let mut body_out = vec![0u8; body_out_len];
+    let mut chunks = Chunks::new(data);
+    let mut input: Vec<u8> = Vec::new();
+    let mut rest = server;
+    let (mut sending, mut body_left, mut finished) = (false, &b""[..], false);
+    let mut sent_messages = 0;
+    let mut delivered = 0;
+    for _ in 0..10_000 {
+        if client.is_closed() {
+            break;
+        }
+        if client.is_ready() {
+            if sent_messages < 2 && client.send(&env).is_ok() {
+                sent_messages += 1;
+                finished = false;
+            } else {
+                let _ = client.quit();
+            }
+        }
+        if let Ok(n) = client.transmit(Some(&env), &mut out) {
+            {
+                let w = &out[..n];
+                if n > 0 {
+                    assert!(w.ends_with(b"\r\n"), "partial command {w:?}");
+                }
+                for (i, &x) in w.iter().enumerate() {
+                    if x == b'\n' {
+                        assert!(i > 0 && w[i - 1] == b'\r', "bare LF in {w:?}");
+                    }
+                    if x == b'\r' {
+                        assert_eq!(w.get(i + 1), Some(&b'\n'), "bare CR in {w:?}");
+                    }
+                }
+            }
+        }
+        if sending {
+            if !body_left.is_empty() {
+                let piece = body_left.len().min(1 + usize::from(c >> 6) * 20);
+                match client.body(&body_left[..piece], &mut body_out) {
+                    Ok(p) => {
+                        assert!(p.consumed <= piece && p.written <= body_out.len());
+                        body_left = &body_left[p.consumed..];
+                    }
+                    Err(_) => sending = false,
+                }
+            } else {
+                match client.finish_body(&mut body_out) {
+                    Ok(f) if f.done => {
+                        sending = false;
+                        finished = true;
+                    }
+                    Ok(_) => {}
+                    Err(_) => sending = false,
+                }
+            }
+        }
+        // Feed a piece of the server's bytes and handle one event, then let
+        // the client write again (a lock-step server answers one command at
+        // a time; a pipelining one may have answered several).
+        if !rest.is_empty() {
+            let n = chunks.next(rest.len().min(64));
+            input.extend_from_slice(&rest[..n]);
+            rest = &rest[n..];
+        }
+        let mut waiting = false;
+        // The scripted server's bytes are all "already sent": hold them
+        // back while the content goes out, as a server that reads does.
+        for _ in 0..usize::from(!sending) {
+            let before = input.len();
+            let (used, ev) = match client.feed(&input) {
+                Ok((used, ev)) => {
+                    assert!(used <= before);
+                    let kind = match ev {
+                        Event::NeedMore => 0,
+                        Event::SendBody(_) => 1,
+                        Event::StartTls => 2,
+                        Event::Delivered { .. } => 3,
+                        _ => 4,
+                    };
+                    (used, kind)
+                }
+                Err(_) => {
+                    if client.is_closed() {
+                        break;
+                    }
+                    continue;
+                }
+            };
+            input.drain(..used);
+            match ev {
+                0 => waiting = true,
+                1 => {
+                    sending = true;
+                    body_left = body;
+                }
+                2 if input.is_empty() && client.feed(&[]).is_ok() => {
+                    let _ = client.tls_established();
+                }
+                3 => {
+                    assert!(finished, "delivered before the end of the content");
+                    delivered += 1;
+                }
+                _ => {}
+            }
+            break;
+        }
+        if waiting && rest.is_empty() && !sending && !client.wants_transmit() && !client.is_ready()
+        {
+            // The server has nothing more to say: EOF.
+            let _ = client.eof();
+            break;
+        }
+    }
+    delivered
+}
