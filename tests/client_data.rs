@@ -744,3 +744,61 @@ fn several_transactions_rset_after_a_failed_one() {
     assert!(failed[0].contains("Mail") && failed[0].contains("Transient"));
     assert!(failed[1].contains("Content") && failed[1].contains("Permanent"));
 }
+
+/// `transmit` never writes part of a command: with a small buffer the
+/// pipelined group goes out in several calls, each holding whole commands;
+/// a command that cannot fit at all is BufferTooSmall with the size needed.
+#[test]
+fn transmit_writes_whole_commands_only() {
+    let rcpts = [
+        Recipient::new("r1@s.example").unwrap(),
+        Recipient::new("r2@s.example").unwrap(),
+    ];
+    let e = Envelope::new("a@c.example", &rcpts).unwrap();
+    let mut c = ready_client(EHLO_PIPE);
+    c.send(&e).unwrap();
+    let mut small = [0u8; 30];
+    let mut wire = Vec::new();
+    for _ in 0..10 {
+        let n = c.transmit(Some(&e), &mut small).unwrap();
+        if n == 0 {
+            break;
+        }
+        assert!(small[..n].ends_with(b"\r\n"));
+        wire.extend_from_slice(&small[..n]);
+    }
+    assert!(!c.wants_transmit());
+    assert_eq!(
+        wire,
+        b"MAIL FROM:<a@c.example>\r\nRCPT TO:<r1@s.example>\r\nRCPT TO:<r2@s.example>\r\nDATA\r\n"
+    );
+    let mut c = ready_client(EHLO_PIPE);
+    c.send(&e).unwrap();
+    let mut tiny = [0u8; 10];
+    assert_eq!(
+        c.transmit(Some(&e), &mut tiny),
+        Err(ClientError::BufferTooSmall { needed: 25 })
+    );
+    // Another envelope mid-transaction is refused.
+    let other = Envelope::new("z@c.example", one_rcpt()).unwrap();
+    let mut out = [0u8; 512];
+    assert_eq!(c.transmit(Some(&other), &mut out), Err(ClientError::State));
+    assert_eq!(c.transmit(None, &mut out), Err(ClientError::State));
+    assert!(c.transmit(Some(&e), &mut out).unwrap() > 0);
+}
+
+#[test]
+fn calls_out_of_order_are_state_errors() {
+    let mut c = Client::new(plain_config()).unwrap();
+    let mut out = [0u8; 64];
+    assert_eq!(c.send(&env()), Err(ClientError::State));
+    assert_eq!(c.body(b"x", &mut out), Err(ClientError::State));
+    assert_eq!(c.finish_body(&mut out), Err(ClientError::State));
+    assert_eq!(c.quit(), Err(ClientError::State));
+    assert_eq!(c.tls_established(), Err(ClientError::State));
+    assert_eq!(c.abort(), Err(ClientError::State));
+    let mut c = ready_client(EHLO_PLAIN);
+    c.send(&env()).unwrap();
+    assert_eq!(c.send(&env()), Err(ClientError::State));
+    assert_eq!(c.body(b"x", &mut out), Err(ClientError::State));
+}

@@ -734,6 +734,24 @@ fn res08_huge_ehlo_reply_in_bounded_memory() {
     assert!(c.is_ready());
     assert!(c.capabilities().has(Extension::Pipelining));
     assert!(c.capabilities().auth().contains(AuthMechanism::Plain));
+
+    // A 100 KB AUTH line passes the reply line limit: a bounded protocol
+    // error, never a bigger buffer.
+    let mut c = Client::new(plain_config()).unwrap();
+    c.feed(GREETING).unwrap();
+    c.transmit(None, &mut out).unwrap();
+    let mut line = b"250-s.example\r\n250-AUTH".to_vec();
+    while line.len() < 100_000 {
+        line.extend_from_slice(b" X-MECH");
+    }
+    let (n, _) = c.feed(&line[..15]).unwrap();
+    assert_eq!(n, 15);
+    assert_eq!(
+        c.feed(&line[15..]),
+        Err(ClientError::Protocol(ProtocolError::Reply(
+            ReplyError::LineTooLong
+        )))
+    );
 }
 
 #[test]
