@@ -1,7 +1,6 @@
 //! RFC 5321 Appendix D.1–D.4 from the client side (CNF-01): given the
 //! server's lines, the client writes exactly the client's lines.
 
-mod common;
 #[path = "common/client_script.rs"]
 mod script;
 
