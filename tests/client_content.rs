@@ -392,3 +392,65 @@ fn several_transactions_rset_after_a_failed_one() {
     assert!(failed[0].contains("Mail") && failed[0].contains("Transient"));
     assert!(failed[1].contains("Content") && failed[1].contains("Permanent"));
 }
+
+/// Drives a lock-step CHUNKING session up to the content by hand.
+fn bdat_client() -> embedded_smtp::Client<'static> {
+    let mut c = plain_config();
+    c.pipelining = false;
+    let mut client = embedded_smtp::Client::new(c).unwrap();
+    let mut out = [0u8; 512];
+    client.feed(GREETING).unwrap();
+    client.transmit(None, &mut out).unwrap();
+    client.feed(b"250-s.example\r\n250 CHUNKING\r\n").unwrap();
+    client.send(&env()).unwrap();
+    for reply in [&b"250 ok\r\n"[..], b"250 ok\r\n"] {
+        client.transmit(Some(&env()), &mut out).unwrap();
+        client.feed(reply).unwrap();
+    }
+    let (n, ev) = client.feed(b"").unwrap();
+    assert_eq!((n, ev), (0, embedded_smtp::ClientEvent::SendBody(None)));
+    client
+}
+
+/// CNF-02 from the client side: RFC 3030's `BDAT 69 LAST`, and
+/// `BDAT 100000` then `BDAT 324 LAST`; one reply per chunk.
+#[test]
+fn cnf02_rfc3030_bdat_examples() {
+    use embedded_smtp::ClientEvent;
+    let mut msg69 = vec![b'x'; 67];
+    msg69.extend_from_slice(b"\r\n");
+    let mut client = bdat_client();
+    let mut out = vec![0u8; 200];
+    let p = client.body_last(&msg69, &mut out).unwrap();
+    let mut want = b"BDAT 69 LAST\r\n".to_vec();
+    want.extend_from_slice(&msg69);
+    assert_eq!((p.consumed, &out[..p.written]), (69, &want[..]));
+    let f = client.finish_body(&mut out).unwrap();
+    assert_eq!((f.written, f.done), (0, true));
+    let (_, ev) = client.feed(b"250 2.0.0 ok\r\n").unwrap();
+    assert!(matches!(ev, ClientEvent::Delivered { .. }));
+
+    let line = [&[b'y'; 98][..], b"\r\n"].concat();
+    let big: Vec<u8> = line.iter().copied().cycle().take(100_000).collect();
+    let mut tail = vec![b'z'; 322];
+    tail.extend_from_slice(b"\r\n");
+    let mut client = bdat_client();
+    let mut out = vec![0u8; 100_100];
+    let p = client.body(&big, &mut out).unwrap();
+    assert_eq!(p.consumed, 100_000);
+    assert!(out[..p.written].starts_with(b"BDAT 100000\r\nyyy"));
+    assert_eq!(p.written, 13 + 100_000);
+    // Lock-step: the next chunk waits for the reply.
+    assert_eq!(client.body_last(&tail, &mut out).unwrap().consumed, 0);
+    let (_, ev) = client
+        .feed(b"250 2.0.0 100000 octets received\r\n")
+        .unwrap();
+    assert!(matches!(ev, ClientEvent::ChunkAccepted(_)));
+    let p = client.body_last(&tail, &mut out).unwrap();
+    assert!(out[..p.written].starts_with(b"BDAT 324 LAST\r\nzzz"));
+    assert_eq!(p.written, 15 + 324);
+    assert!(client.finish_body(&mut out).unwrap().done);
+    let (_, ev) = client.feed(b"250 2.0.0 ok\r\n").unwrap();
+    assert!(matches!(ev, ClientEvent::Delivered { .. }));
+    assert!(client.is_ready());
+}

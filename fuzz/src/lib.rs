@@ -558,25 +558,28 @@ pub fn client_session(data: &[u8]) -> usize {
             }
         }
         if let Ok(n) = client.transmit(Some(&env), &mut out) {
-            {
-                let w = &out[..n];
-                if n > 0 {
-                    assert!(w.ends_with(b"\r\n"), "partial command {w:?}");
+            let w = &out[..n];
+            if n > 0 {
+                assert!(w.ends_with(b"\r\n"), "partial command {w:?}");
+            }
+            for (i, &x) in w.iter().enumerate() {
+                if x == b'\n' {
+                    assert!(i > 0 && w[i - 1] == b'\r', "bare LF in {w:?}");
                 }
-                for (i, &x) in w.iter().enumerate() {
-                    if x == b'\n' {
-                        assert!(i > 0 && w[i - 1] == b'\r', "bare LF in {w:?}");
-                    }
-                    if x == b'\r' {
-                        assert_eq!(w.get(i + 1), Some(&b'\n'), "bare CR in {w:?}");
-                    }
+                if x == b'\r' {
+                    assert_eq!(w.get(i + 1), Some(&b'\n'), "bare CR in {w:?}");
                 }
             }
         }
         if sending {
             if !body_left.is_empty() {
                 let piece = body_left.len().min(1 + usize::from(c >> 6) * 20);
-                match client.body(&body_left[..piece], &mut body_out) {
+                let result = if piece == body_left.len() && c & 2 != 0 {
+                    client.body_last(&body_left[..piece], &mut body_out)
+                } else {
+                    client.body(&body_left[..piece], &mut body_out)
+                };
+                match result {
                     Ok(p) => {
                         assert!(p.consumed <= piece && p.written <= body_out.len());
                         body_left = &body_left[p.consumed..];

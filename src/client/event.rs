@@ -62,7 +62,9 @@ pub enum Event<'a> {
     Refused(Reply<'a>),
     /// The reply to EHLO, HELO or LHLO is complete; its capabilities are in
     /// [`Client::capabilities`](super::Client::capabilities). Only the last
-    /// line is given: an EHLO reply is folded line by line (RES-08).
+    /// line is given: an EHLO reply is folded line by line (RES-08). After
+    /// a `421` the session is closed; after another refusal QUIT is due
+    /// (EHLO refused with 500/502 falls back to HELO).
     Hello(crate::syntax::ReplyLine<'a>),
     /// The server accepted STARTTLS: hand the transport to TLS now, then
     /// call [`Client::tls_established`](super::Client::tls_established).

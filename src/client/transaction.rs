@@ -312,6 +312,15 @@ impl<'c> Client<'c> {
     /// envelope (EXT-10). A refused body closes the session: content cannot
     /// be withdrawn in band.
     pub fn body(&mut self, chunk: &[u8], out: &mut [u8]) -> Result<Progress, ClientError> {
+        self.content_piece(chunk, out, false)
+    }
+
+    fn content_piece(
+        &mut self,
+        chunk: &[u8],
+        out: &mut [u8],
+        last: bool,
+    ) -> Result<Progress, ClientError> {
         let discard = Progress {
             consumed: chunk.len(),
             written: 0,
@@ -324,11 +333,21 @@ impl<'c> Client<'c> {
                     .map_err(|e| self.content(ContentError::Text(e)))
             }
             State::Bdat if self.tx.failed => Ok(discard),
-            State::Bdat => self.bdat_chunk(chunk, out),
+            State::Bdat => self.bdat_chunk(chunk, out, last),
             State::Closed => Err(ClientError::Closed),
             _ if self.tx.failed => Ok(discard),
             _ => Err(ClientError::State),
         }
+    }
+
+    /// Like [`Client::body`] for the last piece of the content: under BDAT,
+    /// when the whole of `chunk` fits in `out` it goes as `BDAT n LAST`
+    /// (RFC 3030 §2, e.g. `BDAT 69 LAST`) and [`Client::finish_body`] then
+    /// has nothing left to write; otherwise a chunk of what fits is sent and
+    /// the caller calls again with the rest. Under DATA it is `body`. Call
+    /// `finish_body` afterwards in every case.
+    pub fn body_last(&mut self, chunk: &[u8], out: &mut [u8]) -> Result<Progress, ClientError> {
+        self.content_piece(chunk, out, true)
     }
 
     /// Ends the content: the final CRLF if missing and `.` (DATA), or
@@ -407,8 +426,14 @@ impl<'c> Client<'c> {
         Ok(())
     }
 
-    /// One `BDAT n` chunk of what fits in `out`.
-    fn bdat_chunk(&mut self, chunk: &[u8], out: &mut [u8]) -> Result<Progress, ClientError> {
+    /// One `BDAT n` chunk of what fits in `out`; `BDAT n LAST` when `last`
+    /// and the whole of `chunk` fits.
+    fn bdat_chunk(
+        &mut self,
+        chunk: &[u8],
+        out: &mut [u8],
+        last: bool,
+    ) -> Result<Progress, ClientError> {
         if self.bdat.last_sent {
             return Err(ClientError::State);
         }
@@ -417,6 +442,10 @@ impl<'c> Client<'c> {
         }
         self.check_eight_bit(chunk)?;
         let held = usize::from(self.bdat.held_cr);
+        let whole = held + chunk.len();
+        if last && header_len(whole) + " LAST".len() + whole <= out.len() {
+            return self.bdat_last(chunk, out);
+        }
         let max_data = out.len().saturating_sub(header_len(out.len()));
         let take = chunk.len().min(max_data.saturating_sub(held));
         if take == 0 {
@@ -457,6 +486,38 @@ impl<'c> Client<'c> {
         self.bdat.outstanding = self.bdat.outstanding.saturating_add(1);
         Ok(Progress {
             consumed: take,
+            written: pos,
+        })
+    }
+
+    /// The whole rest of the content as `BDAT n LAST` (it fits in `out`).
+    fn bdat_last(&mut self, chunk: &[u8], out: &mut [u8]) -> Result<Progress, ClientError> {
+        let held = self.bdat.held_cr;
+        if !self.tx.plan.binary() {
+            // The end of the message: a CR still waiting for its LF is bare.
+            if canonical(held, chunk).map_err(|e| self.content(ContentError::Text(e)))? {
+                return Err(self.content(ContentError::Text(BodyError::BareCr)));
+            }
+        }
+        let size = usize::from(held) + chunk.len();
+        let mut pos = 0;
+        put(out, &mut pos, |w| {
+            Command::Bdat {
+                size: size as u64,
+                last: true,
+            }
+            .write_to(w)?;
+            if held {
+                w.put_byte(b'\r');
+            }
+            w.put(chunk);
+            Ok(())
+        })?;
+        self.bdat.held_cr = false;
+        self.bdat.last_sent = true;
+        self.await_final();
+        Ok(Progress {
+            consumed: chunk.len(),
             written: pos,
         })
     }
