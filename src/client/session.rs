@@ -524,8 +524,8 @@ impl<'c> Client<'c> {
         // Fill the reserved room with the base64 response.
         let sends_response = a.step == AuthStep::Response || (a.step == AuthStep::Start && with_ir);
         if sends_response {
-            let end = *pos - 2;
-            let start = end - response_len;
+            let end = pos.saturating_sub(2);
+            let start = end.saturating_sub(response_len);
             let room = out.get_mut(start..end).unwrap_or_default();
             let r = match (creds, a.mech, a.round) {
                 (

@@ -21,8 +21,8 @@ use super::{Client, Envelope, Pending, State, put};
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub(crate) struct Tx {
     pub plan: Plan,
-    pub written: u16,
-    pub replied: u16,
+    pub written: u32,
+    pub replied: u32,
     pub accepted: u16,
     pub mail_ok: bool,
     pub mail_transient: bool,
@@ -53,8 +53,8 @@ pub(crate) struct Bdat {
 
 impl Tx {
     /// Commands in the sequence.
-    fn len(&self) -> u16 {
-        1 + self.plan.count + u16::from(!self.plan.bdat)
+    fn len(&self) -> u32 {
+        1 + u32::from(self.plan.count) + u32::from(!self.plan.bdat)
     }
 
     /// Whether the next command of the sequence may be written now.
@@ -67,7 +67,7 @@ impl Tx {
         }
         // Lock-step: one command at a time; no RCPT after a refused MAIL,
         // no DATA without an accepted recipient.
-        let is_data = self.written == 1 + self.plan.count;
+        let is_data = self.written == 1 + u32::from(self.plan.count);
         self.written == self.replied
             && (self.written == 0 || self.mail_ok)
             && !(is_data && self.accepted == 0)
@@ -80,7 +80,7 @@ impl Tx {
         }
         Some(match self.replied {
             0 => t.mail,
-            k if k <= self.plan.count => t.rcpt,
+            k if k <= u32::from(self.plan.count) => t.rcpt,
             _ => t.data_init,
         })
     }
@@ -89,7 +89,7 @@ impl Tx {
     pub fn phase(&self) -> Phase {
         match self.replied {
             0 => Phase::Mail,
-            k if k <= self.plan.count => Phase::Recipients,
+            k if k <= u32::from(self.plan.count) => Phase::Recipients,
             _ => Phase::Data,
         }
     }
@@ -189,8 +189,8 @@ impl<'c> Client<'c> {
             let k = self.tx.written;
             let cmd = match k {
                 0 => env.mail(&self.tx.plan),
-                k if k <= self.tx.plan.count => {
-                    env.rcpt(usize::from(k - 1)).ok_or(ClientError::State)?
+                k if k <= u32::from(self.tx.plan.count) => {
+                    env.rcpt(k as usize - 1).ok_or(ClientError::State)?
                 }
                 _ => Command::Data,
             };
@@ -206,7 +206,7 @@ impl<'c> Client<'c> {
     pub(crate) fn on_tx_reply<'a>(&mut self, reply: Reply<'a>) -> Result<Event<'a>, ClientError> {
         let k = self.tx.replied;
         self.tx.replied += 1;
-        let n = self.tx.plan.count;
+        let n = u32::from(self.tx.plan.count);
         let code = reply.code();
         if k > n {
             return self.on_data_reply(reply);
@@ -218,7 +218,8 @@ impl<'c> Client<'c> {
             self.tx.mail_transient = code.first_digit() == 4;
             Event::MailFrom(reply)
         } else {
-            let index = k - 1;
+            // `k` is at most `n`, a u16.
+            let index = (k - 1) as u16;
             if positive {
                 self.tx.accepted += 1;
                 if let Some(word) = self.accepted_bits.get_mut(usize::from(index / 32)) {
@@ -527,7 +528,7 @@ impl<'c> Client<'c> {
         &mut self,
         reply: Reply<'a>,
     ) -> Result<Event<'a>, ClientError> {
-        self.bdat.outstanding -= 1;
+        self.bdat.outstanding = self.bdat.outstanding.saturating_sub(1);
         self.expect_not_3xx(reply.code())?;
         let event = if self.tx.failed {
             Event::Reply(reply)
