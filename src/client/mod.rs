@@ -158,6 +158,7 @@ enum Pending {
 /// `size_of::<Client>()` is 416 bytes on 64-bit targets (at most 512, checked by a
 /// test), whatever the envelope or message size.
 #[derive(Clone, Debug)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Client<'c> {
     config: ClientConfig<'c>,
     state: State,
