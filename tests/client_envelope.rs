@@ -451,3 +451,21 @@ fn calls_out_of_order_are_state_errors() {
     assert_eq!(c.send(&env()), Err(ClientError::State));
     assert_eq!(c.body(b"x", &mut out), Err(ClientError::State));
 }
+
+#[test]
+fn config_limits_are_checked() {
+    use embedded_smtp::client::ConfigError;
+    let mut c = plain_config();
+    c.max_auth_rounds = 1;
+    assert_eq!(Client::new(c).err(), Some(ConfigError::Limit));
+    let mut c = plain_config();
+    c.max_recipients = 0;
+    assert_eq!(Client::new(c).err(), Some(ConfigError::Limit));
+    let mut c = plain_config();
+    c.lmtp = true;
+    c.max_recipients = 257;
+    assert_eq!(Client::new(c).err(), Some(ConfigError::Limit));
+    let mut c = plain_config();
+    c.reply_limits.max_line = 511;
+    assert_eq!(Client::new(c).err(), Some(ConfigError::Limit));
+}

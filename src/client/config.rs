@@ -234,7 +234,8 @@ pub struct ClientConfig<'c> {
     /// Most recipients per transaction the caller intends to use (not 0;
     /// a server must accept at least 100, RFC 5321 §4.5.3.1.8).
     pub max_recipients: u16,
-    /// Most SASL challenge rounds before the client cancels with `*`.
+    /// Most SASL challenge rounds before the client cancels with `*` (at
+    /// least 2: LOGIN needs two).
     pub max_auth_rounds: u8,
     /// Bounds on each reply (rule D10). An EHLO reply is folded line by
     /// line, so only `max_line` applies to it (RES-08).
@@ -281,6 +282,7 @@ impl<'c> ClientConfig<'c> {
         }
         let lmtp_cap = self.lmtp && self.max_recipients > LMTP_MAX_RECIPIENTS;
         if self.max_recipients == 0
+            || self.max_auth_rounds < 2
             || lmtp_cap
             || self.reply_limits.max_line < crate::wire::line::REPLY_LINE_MIN
             || self.reply_limits.max_lines == 0
