@@ -52,8 +52,12 @@ impl Server<'_> {
     }
 
     /// Whether `verb` ends a pipelining group (RFC 2920 §3.1); without
-    /// PIPELINING in effect every command does.
+    /// PIPELINING in effect every command but BDAT does.
     fn ends_group(&self, verb: Option<Verb>) -> bool {
+        // BDAT is followed by its chunk at once (RFC 3030 §2): never an end.
+        if verb == Some(Verb::Bdat) {
+            return false;
+        }
         !self.pipelining()
             || matches!(
                 verb,

@@ -35,6 +35,7 @@ impl Server<'_> {
         self.state = State::Data(DataRx {
             rx: DotUnstuffer::new(self.config.bare_lf),
             aborted: None,
+            abort_due: false,
         });
         Ok(Flow::Return(Event::DataStart))
     }
@@ -50,6 +51,11 @@ impl Server<'_> {
         io: &mut Io<'a, '_>,
         mut d: DataRx,
     ) -> Result<Flow<'a>, ServerError> {
+        if d.abort_due {
+            d.abort_due = false;
+            self.state = State::Data(d);
+            return Ok(Flow::Return(Event::MessageAborted(AbortReason::TooBig)));
+        }
         let (n, ev) = d.rx.feed(io.rest());
         io.pos += n;
         self.state = State::Data(d);
@@ -62,7 +68,18 @@ impl Server<'_> {
                 }
                 let len = bytes.len() as u64;
                 if self.too_big(len) {
+                    // Hand out exactly the octets up to the limit, then the
+                    // abort: the same events however the input is split.
+                    let max = self.config.max_message_size;
+                    let allowed = max.saturating_sub(self.tx.received);
                     d.aborted = Some(AbortReason::TooBig);
+                    self.tx.received = max;
+                    if allowed > 0 {
+                        d.abort_due = true;
+                        self.state = State::Data(d);
+                        let head = bytes.get(..allowed as usize).unwrap_or_default();
+                        return Ok(Flow::Return(Event::Data(head)));
+                    }
                     self.state = State::Data(d);
                     return Ok(Flow::Return(Event::MessageAborted(AbortReason::TooBig)));
                 }

@@ -80,6 +80,8 @@ pub(super) struct Transaction {
 pub(super) struct DataRx {
     pub(super) rx: DotUnstuffer,
     pub(super) aborted: Option<AbortReason>,
+    /// The content up to the size limit was handed out; the abort is next.
+    pub(super) abort_due: bool,
 }
 
 /// BDAT chunk reception.
@@ -550,7 +552,7 @@ impl<'c> Server<'c> {
     /// session is closed afterwards.
     pub fn end_of_input(&mut self) -> Event<'static> {
         let in_message = match self.state {
-            State::Data(d) => d.aborted.is_none(),
+            State::Data(d) => d.aborted.is_none() || d.abort_due,
             State::Chunk(c) => c.fail.is_none(),
             State::MoreDecisions { .. } => true,
             _ => self.tx.started || matches!(self.pending, Some(Pending::MessageEnd { .. })),
