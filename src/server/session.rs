@@ -271,6 +271,14 @@ impl<'c> Server<'c> {
         // Every pass consumes input, writes a reply or moves to a state that
         // returns, so the loop is bounded by the input and the recipients.
         loop {
+            let idle = match self.state {
+                State::Command | State::Auth(_) | State::Fresh => true,
+                State::Data(d) => !d.abort_due,
+                _ => false,
+            };
+            if idle && io.rest().is_empty() {
+                return Ok(Event::NeedInput);
+            }
             let room = io.out.len().saturating_sub(io.written);
             if room < self.output_room() {
                 if io.written > 0 {
