@@ -85,10 +85,12 @@
 //! assert!(server.is_closed());
 //! ```
 
+mod advertise;
 mod auth;
 mod commands;
 mod config;
 mod data;
+mod decision;
 mod error;
 mod event;
 mod replies;

@@ -1,13 +1,14 @@
-//! The [`Server`] struct: state, the feed loop, and the calls the
-//! application makes. Command dispatch is in `commands.rs`, message data in
-//! `data.rs`, the AUTH exchange in `auth.rs`.
+//! The [`Server`] struct: its state, the feed loop, and the session-level
+//! calls (greeting, deadlines, timeout, end of input, TLS). Command dispatch
+//! is in `commands.rs`, message data in `data.rs`, the AUTH exchange in
+//! `auth.rs`, the answers to decisions in `decision.rs`, what is advertised
+//! and the line limits in `advertise.rs`, the reply texts in `replies.rs`.
 
 use crate::syntax::{
-    Capabilities, EnhancedCode, Extension, Invalid, ReplyClass, ReplyCode, WriteError, Writer,
-    check_text, write_reply, write_with,
+    EnhancedCode, Extension, ReplyClass, ReplyCode, WriteError, Writer, write_with,
 };
 use crate::wire::bdat::BdatReader;
-use crate::wire::line::{AUTH_LINE_MAX, LineFramer};
+use crate::wire::line::LineFramer;
 use crate::wire::unstuff::DotUnstuffer;
 
 use super::auth::AuthStage;
@@ -161,7 +162,7 @@ pub struct Server<'c> {
     pub(super) junk: u16,
     pub(super) auth_failures: u8,
     /// Output room needed before a unit of input is taken.
-    room: u16,
+    pub(super) room: u16,
 }
 
 impl<'c> Server<'c> {
@@ -394,102 +395,6 @@ impl<'c> Server<'c> {
         Flow::Return(Event::Close)
     }
 
-    // ------------------------------------------------------------ session facts
-
-    /// Whether the client gave EHLO/LHLO and PIPELINING is advertised.
-    pub(super) fn pipelining(&self) -> bool {
-        self.config.pipelining && self.hello == Hello::Ehlo
-    }
-
-    /// Whether AUTH is advertised now (RFC 4954 §4; rule D6).
-    pub(super) fn auth_offered(&self) -> bool {
-        !self.config.auth.is_empty()
-            && (self.tls_active || (self.config.auth_without_tls && !self.config.tls_required))
-    }
-
-    /// What the EHLO reply advertises now.
-    pub(super) fn capabilities(&self) -> Capabilities {
-        let c = &self.config;
-        let mut caps = Capabilities::new();
-        caps.insert(Extension::Size);
-        caps.set_size_limit(Some(c.max_message_size));
-        let flags = [
-            (c.pipelining, Extension::Pipelining),
-            (c.eight_bit_mime, Extension::EightBitMime),
-            (c.smtputf8, Extension::SmtpUtf8),
-            (c.chunking, Extension::Chunking),
-            (c.binarymime, Extension::BinaryMime),
-            (c.dsn, Extension::Dsn),
-            (c.enhanced_status_codes, Extension::EnhancedStatusCodes),
-            (c.tls_available && !self.tls_active, Extension::StartTls),
-            (c.requiretls && self.tls_active, Extension::RequireTls),
-        ];
-        for (on, ext) in flags {
-            if on {
-                caps.insert(ext);
-            }
-        }
-        if self.auth_offered() {
-            caps.set_auth(c.auth);
-        }
-        if c.limits.max_recipients <= 999_999 {
-            caps.set_rcpt_max(Some(c.limits.max_recipients));
-        }
-        caps
-    }
-
-    /// The line limit for a command with this verb, CRLF included (rule
-    /// D11): `limits.max_line`, plus for MAIL 500 when AUTH is configured
-    /// (RFC 4954 §5 `AUTH=`), 100 with DSN (`RET`, `ENVID`) and 10 with
-    /// SMTPUTF8 (RFC 6531 §3.4); for RCPT 500 with DSN (`NOTIFY`, `ORCPT`)
-    /// and 10 with SMTPUTF8; AUTH lines may be 12288 octets (RFC 4954 §4)
-    /// when AUTH is configured. A longer line gets `500 5.5.2`.
-    pub fn line_limit(&self, verb: crate::syntax::Verb) -> usize {
-        use crate::syntax::Verb;
-        let c = &self.config;
-        let base = c.limits.max_line;
-        let utf8 = if c.smtputf8 { 10 } else { 0 };
-        match verb {
-            Verb::Mail => {
-                base + utf8 + if c.auth.is_empty() { 0 } else { 500 } + if c.dsn { 100 } else { 0 }
-            }
-            Verb::Rcpt => base + utf8 + if c.dsn { 500 } else { 0 },
-            Verb::Auth if !c.auth.is_empty() => base.max(AUTH_LINE_MAX),
-            _ => base,
-        }
-    }
-
-    /// The limit the framer applies before the verb is known.
-    pub(super) fn frame_limit(&self) -> usize {
-        use crate::syntax::Verb;
-        [Verb::Mail, Verb::Rcpt, Verb::Auth]
-            .into_iter()
-            .map(|v| self.line_limit(v))
-            .max()
-            .unwrap_or(self.config.limits.max_line)
-    }
-
-    /// Free output room `feed` needs before it takes a unit of input:
-    /// [`Server::MIN_ROOM`], or the longest EHLO reply if that is longer.
-    pub fn output_room(&self) -> usize {
-        usize::from(self.room)
-    }
-
-    /// Unconsumed input the caller's receive buffer must be able to hold:
-    /// the longest command line, or two AUTH lines during AUTH LOGIN.
-    pub fn input_room(&self) -> usize {
-        let login = self
-            .config
-            .auth
-            .contains(crate::syntax::AuthMechanism::Login);
-        let frame = self.frame_limit();
-        if login {
-            frame.max(2 * AUTH_LINE_MAX)
-        } else {
-            frame
-        }
-    }
-
     /// Whether the session is closed.
     pub fn is_closed(&self) -> bool {
         self.state == State::Closed
@@ -597,114 +502,6 @@ impl<'c> Server<'c> {
     /// `454 4.7.0 TLS not available due to temporary reason` (RFC 3207 §4).
     pub fn set_tls_ready(&mut self, ready: bool) {
         self.tls_ready = ready;
-    }
-
-    // ------------------------------------------------------------ decisions
-
-    /// Answers the pending decision positively: `250 2.1.0` (MAIL),
-    /// `250 2.1.5` (RCPT, VRFY), `250 2.0.0 Ok: queued` (MessageEnd),
-    /// `235 2.7.0` (AUTH).
-    pub fn accept(&mut self, out: &mut [u8]) -> Result<usize, ServerError> {
-        let c = match self.pending.ok_or(ServerError::NoDecisionPending)? {
-            Pending::Mail { .. } => r::MAIL_OK,
-            Pending::Rcpt => r::RCPT_OK,
-            Pending::Verify => r::VRFY_OK,
-            Pending::MessageEnd { .. } => r::MESSAGE_OK,
-            Pending::Auth => r::AUTH_OK,
-        };
-        self.answer(out, c.code, Some(c.esc), c.text)
-    }
-
-    /// Answers the pending decision negatively: `550 5.7.1` (MAIL),
-    /// `550 5.1.1` (RCPT, VRFY), `554 5.7.1` (MessageEnd), `535 5.7.8` (AUTH).
-    pub fn reject(&mut self, out: &mut [u8]) -> Result<usize, ServerError> {
-        let c = match self.pending.ok_or(ServerError::NoDecisionPending)? {
-            Pending::Mail { .. } => r::MAIL_REJECTED,
-            Pending::Rcpt => r::RCPT_REJECTED,
-            Pending::Verify => r::VRFY_REJECTED,
-            Pending::MessageEnd { .. } => r::MESSAGE_REJECTED,
-            Pending::Auth => r::AUTH_FAILED,
-        };
-        self.answer(out, c.code, Some(c.esc), c.text)
-    }
-
-    /// Answers the pending decision with the application's own reply: a
-    /// 2xx accepts, a 4xx or 5xx refuses; 3xx is never allowed. `text` must
-    /// hold no control byte (rule D5); long text is split over lines. The
-    /// enhanced code is written only with ENHANCEDSTATUSCODES on. A `421`
-    /// closes the session after the reply (the next `feed` reports Close).
-    pub fn respond(
-        &mut self,
-        code: ReplyCode,
-        enhanced: Option<EnhancedCode>,
-        text: &str,
-        out: &mut [u8],
-    ) -> Result<usize, ServerError> {
-        self.pending.ok_or(ServerError::NoDecisionPending)?;
-        if code.class() == ReplyClass::PositiveIntermediate {
-            return Err(ServerError::InvalidReply(Invalid::ReplyCode));
-        }
-        check_text(text.as_bytes()).map_err(ServerError::InvalidReply)?;
-        if enhanced.is_some_and(|e| u16::from(e.class()) != code.get() / 100) {
-            return Err(ServerError::InvalidReply(Invalid::ReplyCode));
-        }
-        let n = self.answer(out, code, enhanced, text)?;
-        if code.get() == 421 {
-            self.state = State::Closing;
-        }
-        Ok(n)
-    }
-
-    fn answer(
-        &mut self,
-        out: &mut [u8],
-        code: ReplyCode,
-        esc: Option<EnhancedCode>,
-        text: &str,
-    ) -> Result<usize, ServerError> {
-        let pending = self.pending.ok_or(ServerError::NoDecisionPending)?;
-        let esc = esc.filter(|_| self.config.enhanced_status_codes);
-        let n = write_reply(out, code, esc, &[text]).map_err(write_error)?;
-        let ok = code.class() == ReplyClass::PositiveCompletion;
-        self.pending = None;
-        match pending {
-            Pending::Mail { binary, smtputf8 } => {
-                if ok {
-                    self.tx.mail = true;
-                    self.tx.binary = binary;
-                    self.tx.smtputf8 = smtputf8;
-                }
-            }
-            Pending::Rcpt => {
-                self.tx.rcpt_seen = true;
-                if ok {
-                    self.tx.accepted = self.tx.accepted.saturating_add(1);
-                }
-            }
-            Pending::Verify => {}
-            Pending::MessageEnd { remaining } => {
-                if remaining > 1 {
-                    self.state = State::MoreDecisions {
-                        remaining: remaining - 1,
-                    };
-                } else {
-                    self.tx = Transaction::default();
-                }
-                if ok {
-                    // A delivered message ends the client's probation.
-                    self.errors = 0;
-                    self.junk = 0;
-                }
-            }
-            Pending::Auth => {
-                if ok {
-                    self.authenticated = true;
-                } else {
-                    self.auth_failures = self.auth_failures.saturating_add(1);
-                }
-            }
-        }
-        Ok(n)
     }
 
     /// Aborts a BDAT message whose content was already handed out, before

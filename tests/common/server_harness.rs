@@ -313,6 +313,26 @@ impl<'p> Script<'p> {
         panic!("no progress");
     }
 
+    /// For long scripts: whole, byte by byte, and splits every `stride`
+    /// bytes of each non-atomic segment (plus its last byte).
+    pub fn check_coarse(&self, stride: usize) -> Outcome {
+        let whole = self.run(Split::Whole);
+        assert_eq!(self.run(Split::Bytes), whole, "byte-by-byte run differs");
+        for (i, s) in self.segments.iter().enumerate() {
+            if s.atomic || s.bytes.len() < 2 {
+                continue;
+            }
+            let points = (1..s.bytes.len())
+                .step_by(stride.max(1))
+                .chain([s.bytes.len() - 1]);
+            for at in points {
+                let o = self.run(Split::At { seg: i, at });
+                assert_eq!(o, whole, "split of segment {i} at {at} differs");
+            }
+        }
+        whole
+    }
+
     /// Runs whole, byte by byte and at every 2-way split of every
     /// non-atomic segment; asserts identical outcomes; returns it.
     pub fn check(&self) -> Outcome {
