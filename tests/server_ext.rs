@@ -360,3 +360,77 @@ fn aut09_auth_mail_parameter() {
     // Not advertised: 555 (rule D14).
     assert_eq!(mail(config(), &["MAIL FROM:<a@b> AUTH=<>"]), [555]);
 }
+
+#[test]
+fn auth_login_lines_in_one_segment_and_split_anywhere() {
+    // The user-name line stays unconsumed until the password arrives,
+    // however the two lines are cut.
+    let o = check(
+        auth_config(),
+        vec![
+            s("EHLO x\r\n"),
+            s("AUTH LOGIN\r\n"),
+            s("dXNlcg==\r\ncGFzcw==\r\n"),
+        ],
+    );
+    assert_eq!(o.codes()[2..], [334, 334, 235]);
+    assert_eq!(
+        o.events[1],
+        Ev::AuthLogin("dXNlcg==".into(), "cGFzcw==".into())
+    );
+    // A bad password line ends the exchange: 501, one failure.
+    let o = check(
+        auth_config(),
+        vec![
+            s("EHLO x\r\n"),
+            s("AUTH LOGIN dXNlcg==\r\n"),
+            s("!!\r\n"),
+            s("NOOP\r\n"),
+        ],
+    );
+    assert_eq!(o.codes()[2..], [334, 501, 250]);
+    assert_eq!(o.replies()[3].1, "501 5.5.2 Error: invalid base64 data\r\n");
+}
+
+#[test]
+fn auth_input_room_covers_two_auth_lines() {
+    let server = embedded_smtp::Server::new(auth_config()).unwrap();
+    assert_eq!(server.input_room(), 2 * 12288);
+    assert_eq!(
+        embedded_smtp::Server::new(config()).unwrap().input_room(),
+        2048
+    );
+}
+
+#[test]
+fn requiretls_only_under_tls_and_binarymime_with_bdat() {
+    let mut c = config();
+    c.tls_available = true;
+    c.requiretls = true;
+    let o = check(
+        c,
+        vec![
+            s("EHLO x\r\n"),
+            s("MAIL FROM:<a@b> REQUIRETLS\r\n"),
+            s("STARTTLS\r\n"),
+            s("EHLO x\r\n"),
+            s("MAIL FROM:<a@b> REQUIRETLS\r\n"),
+        ],
+    );
+    assert_eq!(o.codes(), [220, 250, 555, 220, 250, 250]);
+    assert!(!o.replies()[1].1.contains("REQUIRETLS"));
+    assert!(o.replies()[4].1.contains("250-REQUIRETLS\r\n"));
+    let mut c = config();
+    c.binarymime = true;
+    let o = check(
+        c,
+        vec![
+            s("EHLO x\r\n"),
+            s("MAIL FROM:<a@b> BODY=BINARYMIME\r\n"),
+            s("RCPT TO:<c@d>\r\n"),
+            seg(b"BDAT 4 LAST\r\n\x00\xff\r\n"),
+        ],
+    );
+    assert_eq!(o.codes(), [220, 250, 250, 250, 250]);
+    assert_eq!(o.messages(), vec![b"\x00\xff\r\n".to_vec()]);
+}

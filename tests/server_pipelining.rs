@@ -419,3 +419,83 @@ fn tls_established_only_after_starttls() {
     server.tls_established().unwrap();
     assert_eq!(server.phase(), Phase::Command);
 }
+
+#[test]
+fn bare_cr_in_a_command_line_is_never_executed() {
+    let o = check(
+        config(),
+        vec![s("EHLO x\r\n"), s("MAIL FROM:<a@b>\rRCPT TO:<c@d>\r\n")],
+    );
+    assert_eq!(o.codes(), [220, 250, 550]);
+    assert!(o.closed);
+    let mut c = config();
+    c.bare_lf_reply = embedded_smtp::server::BareLfReply::Disconnect521;
+    let o = check(c, vec![s("EHLO x\r\n"), s("NOOP\nNOOP\r\n")]);
+    assert_eq!(o.codes(), [220, 250, 521]);
+}
+
+#[test]
+fn end_of_input_with_a_pending_message_decision_is_an_abort() {
+    let mut server = Server::new(config()).unwrap();
+    let mut out = [0u8; 2048];
+    server.greet(&mut out).unwrap();
+    for line in [
+        &b"EHLO x\r\n"[..],
+        b"MAIL FROM:<a@b>\r\n",
+        b"RCPT TO:<c@d>\r\n",
+    ] {
+        let step = server.feed(line, &mut out).unwrap();
+        if step.event != Event::NeedInput && !matches!(step.event, Event::Hello { .. }) {
+            server.accept(&mut out).unwrap();
+        }
+    }
+    server.feed(b"DATA\r\n", &mut out).unwrap();
+    let input = b"hi\r\n.\r\n";
+    let step = server.feed(input, &mut out).unwrap();
+    assert_eq!(step.event, Event::Data(b"hi\r\n"));
+    let step = server.feed(&input[step.consumed..], &mut out).unwrap();
+    assert_eq!(step.event, Event::MessageEnd);
+    assert_eq!(
+        server.end_of_input(),
+        Event::MessageAborted(embedded_smtp::AbortReason::Eof)
+    );
+    assert!(server.is_closed());
+    assert_eq!(server.end_of_input(), Event::Close);
+}
+
+#[test]
+fn a_quiet_end_of_input_is_a_close() {
+    let o = Script::new(config(), vec![s("EHLO x\r\n")]).eof().check();
+    assert_eq!(o.events.last(), Some(&Ev::Close));
+    assert!(o.closed);
+}
+
+#[test]
+fn output_room_covers_the_longest_ehlo_reply() {
+    let server = Server::new(config()).unwrap();
+    assert_eq!(server.output_room(), Server::MIN_ROOM);
+    let long = Box::leak(format!("{}.example", "a".repeat(60)).into_boxed_str());
+    let mut c = Config::new(long);
+    c.greeting_text = "x";
+    assert!(Server::new(c).unwrap().output_room() >= Server::MIN_ROOM);
+}
+
+#[test]
+fn message_decision_may_be_temporary() {
+    let o = Script::new(
+        config(),
+        vec![
+            s("EHLO x\r\n"),
+            s("MAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nDATA\r\n"),
+            s("hi\r\n.\r\n"),
+            s("MAIL FROM:<a@b>\r\n"),
+        ],
+    )
+    .policy(&|e| match e {
+        Ev::MessageEnd => Decision::Respond(451, Some((4, 3, 0)), "Local error, try again"),
+        _ => Decision::Accept,
+    })
+    .check();
+    assert_eq!(o.codes(), [220, 250, 250, 250, 354, 451, 250]);
+    assert_eq!(o.replies()[5].1, "451 4.3.0 Local error, try again\r\n");
+}

@@ -217,24 +217,25 @@ impl<'c> Server<'c> {
 
     fn greeting(&self, out: &mut [u8]) -> Result<usize, ServerError> {
         let c = &self.config;
-        let sep = if c.greeting_text.is_empty() { "" } else { " " };
-        let (code, proto) = match (c.service, c.lmtp) {
-            (Service::NoService, _) => (554, ""),
-            (Service::Ready, false) => (220, " ESMTP"),
-            (Service::Ready, true) => (220, " LMTP"),
+        let (code, parts) = match c.service {
+            Service::NoService => {
+                let text = if c.greeting_text.is_empty() {
+                    "No SMTP service here"
+                } else {
+                    c.greeting_text
+                };
+                (ReplyCode::TRANSACTION_FAILED, [c.hostname, " ", text, ""])
+            }
+            Service::Ready => {
+                let proto = if c.lmtp { " LMTP" } else { " ESMTP" };
+                let sep = if c.greeting_text.is_empty() { "" } else { " " };
+                (
+                    ReplyCode::SERVICE_READY,
+                    [c.hostname, proto, sep, c.greeting_text],
+                )
+            }
         };
-        let text = if c.service == Service::NoService && c.greeting_text.is_empty() {
-            " No SMTP service here"
-        } else {
-            c.greeting_text
-        };
-        let sep = if c.service == Service::NoService && c.greeting_text.is_empty() {
-            ""
-        } else {
-            sep
-        };
-        let code = ReplyCode::new(code).unwrap_or(ReplyCode::SERVICE_READY);
-        write_line(out, code, None, &[c.hostname, proto, sep, text])
+        write_line(out, code, None, &parts)
     }
 
     /// Takes the client's bytes and reports one [`Event`]; see [`Step`].
