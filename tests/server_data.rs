@@ -389,3 +389,16 @@ fn lmtp_aborted_message_gets_one_reply_per_recipient() {
     );
     assert_eq!(o.codes(), [220, 250, 250, 250, 250, 354, 552, 552]);
 }
+
+#[test]
+fn d13_null_bdat_chunks_are_junk() {
+    let mut segs = bdat_pre();
+    segs.extend((0..150).map(|_| seg("BDAT 0\r\n")));
+    let o = Script::new(config(), segs).check_coarse(3);
+    let codes = o.codes();
+    // 100 free null chunks, then each counts as an error: 19 more get their
+    // 250, the 20th error is answered 421 and the session closes.
+    assert_eq!(codes.len(), 4 + 119 + 1);
+    assert_eq!(*codes.last().unwrap(), 421);
+    assert!(o.closed);
+}

@@ -277,13 +277,15 @@ fn aut06_auth_refusals() {
             s("EHLO x\r\n"),
             s("AUTH FOO\r\n"),
             s("AUTH CRAM-MD5 aGk=\r\n"),
+            s("AUTH EXTERNAL =\r\n"),
             s("AUTH PLAIN !!!!\r\n"),
             s("AUTH PLAIN dGVzdAB0ZXN0ADEyMzQ=\r\n"),
             s("AUTH PLAIN dGVzdAB0ZXN0ADEyMzQ=\r\n"),
         ],
     );
-    // CRAM-MD5 is not offered by this engine: 504 like any unknown mechanism.
-    assert_eq!(o.codes()[2..], [504, 504, 501, 235, 503]);
+    // CRAM-MD5 and EXTERNAL are not offered by this engine: 504 like any
+    // unknown mechanism.
+    assert_eq!(o.codes()[2..], [504, 504, 504, 501, 235, 503]);
     assert_eq!(
         o.replies()[2].1,
         "504 5.5.4 Unrecognized authentication type\r\n"
@@ -433,4 +435,19 @@ fn requiretls_only_under_tls_and_binarymime_with_bdat() {
     );
     assert_eq!(o.codes(), [220, 250, 250, 250, 250]);
     assert_eq!(o.messages(), vec![b"\x00\xff\r\n".to_vec()]);
+}
+
+#[test]
+fn aut05_over_long_auth_command_line() {
+    let line = format!("AUTH PLAIN {}\r\n", "A".repeat(12288));
+    let o = Script::new(
+        auth_config(),
+        vec![s("EHLO x\r\n"), seg(&line), s("NOOP\r\n")],
+    )
+    .check_coarse(1009);
+    assert_eq!(o.codes()[2..], [500, 250]);
+    assert_eq!(
+        o.replies()[2].1,
+        "500 5.5.6 Authentication Exchange line is too long\r\n"
+    );
 }

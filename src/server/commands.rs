@@ -26,7 +26,15 @@ impl Server<'_> {
         match ev {
             None if n == 0 => Ok(Flow::Return(Event::NeedInput)),
             None => Ok(Flow::Continue),
-            Some(LineEvent::TooLong) => self.error(io, r::LINE_TOO_LONG),
+            Some(LineEvent::TooLong) => {
+                // RFC 4954 §4: an over-long AUTH line gets 500 5.5.6.
+                let head = io.input.get(start..start + 5).unwrap_or_default();
+                if head.eq_ignore_ascii_case(b"AUTH ") && !self.config.auth.is_empty() {
+                    self.error(io, r::AUTH_TOO_LONG)
+                } else {
+                    self.error(io, r::LINE_TOO_LONG)
+                }
+            }
             Some(LineEvent::BareLineEnding) => self.bare_line(io),
             Some(LineEvent::Line(line)) => self.dispatch(io, start, line, n),
         }

@@ -153,6 +153,12 @@ impl Server<'_> {
             self.put(io, r::NOT_IMPLEMENTED)?;
             return Ok(self.close());
         }
+        if size == 0 && !last {
+            // A null chunk moves nothing: junk, bounded by the budgets (D13).
+            if let Flow::Return(close) = self.count_junk(io)? {
+                return Ok(Flow::Return(close));
+            }
+        }
         let mut abort = false;
         let fail = if !self.tx.mail {
             Some(r::NEED_MAIL)
