@@ -173,7 +173,7 @@ impl Server<'_> {
                 let (held, at, len) = (held as usize, user_at as usize, user_len as usize);
                 let Some(user) = io
                     .rest()
-                    .get(at..at + len)
+                    .get(at..at.saturating_add(len))
                     .filter(|_| io.rest().len() >= held)
                 else {
                     return Ok(Flow::Return(Event::NeedInput));

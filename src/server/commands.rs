@@ -28,7 +28,7 @@ impl Server<'_> {
             None => Ok(Flow::Continue),
             Some(LineEvent::TooLong) => {
                 // RFC 4954 §4: an over-long AUTH line gets 500 5.5.6.
-                let head = io.input.get(start..start + 5).unwrap_or_default();
+                let head = io.rest_from(start).get(..5).unwrap_or_default();
                 if head.eq_ignore_ascii_case(b"AUTH ") && !self.config.auth.is_empty() {
                     self.error(io, r::AUTH_TOO_LONG)
                 } else {

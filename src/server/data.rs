@@ -83,7 +83,7 @@ impl Server<'_> {
                     self.state = State::Data(d);
                     return Ok(Flow::Return(Event::MessageAborted(AbortReason::TooBig)));
                 }
-                self.tx.received += len;
+                self.tx.received = self.tx.received.saturating_add(len);
                 Ok(Flow::Return(Event::Data(bytes)))
             }
             Some(DataEvent::BareLineEnding) => {

@@ -30,7 +30,12 @@ pub(super) struct Io<'a, 'o> {
 impl<'a> Io<'a, '_> {
     /// The unconsumed input.
     pub(super) fn rest(&self) -> &'a [u8] {
-        self.input.get(self.pos..).unwrap_or_default()
+        self.rest_from(self.pos)
+    }
+
+    /// The input from `at` on.
+    pub(super) fn rest_from(&self, at: usize) -> &'a [u8] {
+        self.input.get(at..).unwrap_or_default()
     }
 }
 
