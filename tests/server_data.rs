@@ -59,7 +59,14 @@ fn smg02_to_05_bare_line_endings_are_never_end_of_data() {
         // the smuggled commands are content.
         let o = check(normalize(), with(pre(), &[&cat(&[BODY, v, SMUG])]));
         let msgs = o.messages();
-        assert!(msgs.len() <= 1, "{v:?}");
+        assert_eq!(msgs.len(), 1, "{v:?}");
+        let content = &msgs[0];
+        let smuggled = b"MAIL FROM:<ceo@bank.example>\r\n";
+        assert!(
+            content.windows(smuggled.len()).any(|w| w == smuggled),
+            "{v:?}"
+        );
+        assert!(content.ends_with(b"forged\r\n"), "{v:?}");
         assert!(
             !o.events
                 .iter()

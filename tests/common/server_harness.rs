@@ -1,8 +1,10 @@
 //! One harness for every scripted server session (rule D2 meta-rule): a
 //! script is a list of client segments (what the client sends before it
 //! waits for replies) and a decision policy; the harness runs it with each
-//! segment whole, byte by byte, and split at every 2-way point, and asserts
-//! that the replies and the events are identical every time.
+//! segment whole, byte by byte, and split at every 2-way point (and once
+//! with the least output room the engine accepts, so that backpressure is
+//! exercised), and asserts that the replies and the events are identical
+//! every time.
 //!
 //! A segment marked `atomic` is never split: its point is that its bytes
 //! arrive together (a pipelining synchronization violation, STARTTLS
@@ -215,8 +217,18 @@ impl<'p> Script<'p> {
         self
     }
 
-    /// One run with the given fragmentation.
+    /// One run with the given fragmentation and a roomy output buffer.
     pub fn run(&self, split: Split) -> Outcome {
+        self.run_with(split, 4096)
+    }
+
+    /// One run with the output buffer as small as the engine allows.
+    pub fn run_tight(&self, split: Split) -> Outcome {
+        let room = Server::new(self.config).expect("config").output_room();
+        self.run_with(split, room)
+    }
+
+    fn run_with(&self, split: Split, out_len: usize) -> Outcome {
         let mut server = Server::new(self.config).expect("config");
         let size = core::mem::size_of_val(&server);
         let mut o = Outcome {
@@ -224,7 +236,7 @@ impl<'p> Script<'p> {
             events: Vec::new(),
             closed: false,
         };
-        let mut buf = vec![0u8; 4096];
+        let mut buf = vec![0u8; out_len];
         if self.greet {
             let n = server.greet(&mut buf).unwrap();
             o.out.extend_from_slice(&buf[..n]);
@@ -318,6 +330,7 @@ impl<'p> Script<'p> {
     pub fn check_coarse(&self, stride: usize) -> Outcome {
         let whole = self.run(Split::Whole);
         assert_eq!(self.run(Split::Bytes), whole, "byte-by-byte run differs");
+        assert_eq!(self.run_tight(Split::Whole), whole, "tight output differs");
         for (i, s) in self.segments.iter().enumerate() {
             if s.atomic || s.bytes.len() < 2 {
                 continue;
@@ -339,6 +352,8 @@ impl<'p> Script<'p> {
         let whole = self.run(Split::Whole);
         let bytes = self.run(Split::Bytes);
         assert_eq!(bytes, whole, "byte-by-byte run differs\n{}", whole.text());
+        // Backpressure: the least output room changes nothing either.
+        assert_eq!(self.run_tight(Split::Whole), whole, "tight output differs");
         for (i, s) in self.segments.iter().enumerate() {
             if s.atomic {
                 continue;
