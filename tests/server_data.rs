@@ -409,3 +409,32 @@ fn d13_null_bdat_chunks_are_junk() {
     assert_eq!(*codes.last().unwrap(), 421);
     assert!(o.closed);
 }
+
+#[test]
+fn ehlo_quit_and_starttls_abort_an_open_bdat_message() {
+    let o = check(
+        config(),
+        with(bdat_pre(), &[b"BDAT 3\r\nabc", b"EHLO y\r\n", b"QUIT\r\n"]),
+    );
+    assert_eq!(o.codes(), [220, 250, 250, 250, 250, 250, 221]);
+    let aborted = Ev::Aborted(AbortReason::Reset);
+    let i = o.events.iter().position(|e| *e == aborted).unwrap();
+    assert_eq!(
+        o.events[i + 1],
+        Ev::Hello(embedded_smtp::Verb::Ehlo, "y".into())
+    );
+    let o = check(config(), with(bdat_pre(), &[b"BDAT 3\r\nabc", b"QUIT\r\n"]));
+    assert_eq!(o.events[o.events.len() - 2..], [aborted.clone(), Ev::Close]);
+    let mut c = config();
+    c.tls_available = true;
+    let o = check(
+        c,
+        with(
+            bdat_pre(),
+            &[b"BDAT 3\r\nabc", b"STARTTLS\r\n", b"RCPT TO:<x@y>\r\n"],
+        ),
+    );
+    assert_eq!(o.codes(), [220, 250, 250, 250, 250, 220, 503]);
+    assert!(o.events.contains(&aborted));
+    assert!(o.messages().is_empty());
+}
