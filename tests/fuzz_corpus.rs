@@ -60,3 +60,8 @@ fn dot_seeds() {
 fn bdat_seeds() {
     replay("bdat", checks::bdat);
 }
+
+#[test]
+fn server_seeds() {
+    replay("server", checks::server);
+}
