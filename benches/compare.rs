@@ -328,8 +328,7 @@ fn report() {
         "comparison", "ours (ns)", "peer (ns)", "ratio", "target"
     );
     for (name, ours, peer, target) in rows {
-        let dir = |p: &str| p.replace([' ', '+'], "_");
-        match (median(&dir(ours)), median(&dir(peer))) {
+        match (median(ours), median(peer)) {
             // Throughput ratio = peer time / our time (same bytes).
             (Some(o), Some(p)) => {
                 let ratio = p / o;

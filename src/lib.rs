@@ -13,9 +13,14 @@ mod fmt;
 
 pub mod client;
 pub mod sasl;
+pub mod server;
 pub mod syntax;
 pub mod wire;
 
+pub use server::{
+    AbortReason, Config as ServerConfig, Event as ServerEvent, Server, ServerError,
+    Step as ServerStep,
+};
 pub use syntax::{
     AddressError, AddressLiteral, AuthMechanism, AuthMechanisms, Body, By, ByMode, Capabilities,
     Command, CommandError, CommandErrorKind, Domain, EnhancedCode, Extension, ForwardPath, Hold,

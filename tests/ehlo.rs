@@ -480,3 +480,17 @@ proptest! {
         prop_assert_eq!(Capabilities::parse(&r), caps);
     }
 }
+
+#[test]
+fn limits_zero_is_ignored_and_never_clears_an_earlier_value() {
+    // Found by the `ehlo` fuzz target: `RCPTMAX=000` after `RCPTMAX=099`
+    // cleared the value but left LIMITS advertised with nothing to write.
+    let mut caps = Capabilities::default();
+    caps.add_line(b"LIMITS RCPTMAX=099 RCPTMAX=000 MAILMAX=0");
+    assert_eq!(caps.rcpt_max(), Some(99));
+    assert_eq!(caps.mail_max(), None);
+    assert!(caps.has(Extension::Limits));
+    let mut only_zero = Capabilities::default();
+    only_zero.add_line(b"LIMITS RCPTMAX=0");
+    assert!(!only_zero.has(Extension::Limits));
+}

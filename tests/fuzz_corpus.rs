@@ -62,6 +62,11 @@ fn bdat_seeds() {
 }
 
 #[test]
+fn server_seeds() {
+    replay("server", checks::server);
+}
+
+#[test]
 fn client_seeds() {
     replay("client", checks::client);
 }

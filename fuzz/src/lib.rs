@@ -9,6 +9,7 @@
 //! payload itself with a tiny deterministic generator, so that a crash
 //! reproduces from the file alone.
 
+use embedded_smtp::server::{self, Server};
 use embedded_smtp::wire::bdat::{BdatReader, ChunkEvent};
 use embedded_smtp::wire::line::{BareLfPolicy, LineEvent, LineFramer};
 use embedded_smtp::wire::stuff::{DotStuffer, StuffPolicy};
@@ -470,6 +471,141 @@ pub fn bdat(data: &[u8]) {
     }
     assert_eq!(got, &payload[..size as usize]);
     assert_eq!(pos as u64, size);
+}
+
+/// A whole server session over arbitrary bytes: the first byte picks the
+/// configuration, the second seeds the decisions, the rest is what the
+/// client sends, cut at pseudo-random points. The engine must never panic,
+/// never consume more than it was given, never stall, write only valid
+/// replies, and keep its size.
+pub fn server(data: &[u8]) {
+    let (Some(&sel), Some(&seed)) = (data.first(), data.get(1)) else {
+        return;
+    };
+    let payload = data.get(2..).unwrap_or_default();
+    let mut c = server::Config::new("mx.example");
+    c.bare_lf = if sel & 1 == 0 {
+        server::BareLfPolicy::Reject
+    } else {
+        server::BareLfPolicy::Normalize
+    };
+    if sel & 2 != 0 {
+        c.pipelining_violations = server::PipeliningPolicy::Lenient;
+    }
+    c.lmtp = sel & 4 != 0;
+    c.smtputf8 = sel & 8 != 0;
+    c.dsn = sel & 8 != 0;
+    c.binarymime = sel & 8 != 0;
+    if sel & 16 != 0 {
+        c.auth = embedded_smtp::AuthMechanisms::empty()
+            .with(embedded_smtp::AuthMechanism::Plain)
+            .with(embedded_smtp::AuthMechanism::Login)
+            .with(embedded_smtp::AuthMechanism::XOAuth2);
+        c.auth_without_tls = true;
+    }
+    c.tls_available = sel & 32 != 0;
+    c.mode = if sel & 64 == 0 {
+        Mode::Strict
+    } else {
+        Mode::Lenient
+    };
+    c.max_message_size = if sel & 128 != 0 { 64 } else { 0 };
+    c.vrfy = server::VrfyPolicy::Ask;
+    let Ok(mut srv) = Server::new(c) else {
+        panic!("valid configuration refused");
+    };
+    let size = core::mem::size_of_val(&srv);
+    // The least room the engine asks for, or a little more: exercises Flush.
+    let mut out_buf = [0u8; 4096];
+    let room = (srv.output_room() + usize::from(seed >> 1 & 7) * 13).min(out_buf.len());
+    let out = &mut out_buf[..room];
+    let mut wire: Vec<u8> = Vec::new();
+    if seed & 1 == 0 {
+        let n = srv.greet(out).expect("greet");
+        wire.extend_from_slice(&out[..n]);
+    }
+    let mut decisions = Chunks::new(&[seed, sel]);
+    let mut rng = Chunks::new(payload);
+    let mut rx: Vec<u8> = Vec::new();
+    let mut pos = 0;
+    let mut stalls = 0;
+    'session: while !srv.is_closed() {
+        if pos >= payload.len() {
+            let _ = srv.end_of_input();
+            break;
+        }
+        let end = (pos + rng.next(64)).min(payload.len());
+        rx.extend_from_slice(&payload[pos..end]);
+        pos = end;
+        loop {
+            let len = rx.len();
+            let step = srv.feed(&rx, out).expect("feed");
+            assert!(step.consumed <= len, "consumed more than given");
+            wire.extend_from_slice(&out[..step.written]);
+            let event = step.event;
+            let decision = matches!(
+                event,
+                server::Event::Mail { .. }
+                    | server::Event::Rcpt { .. }
+                    | server::Event::Verify { .. }
+                    | server::Event::MessageEnd
+                    | server::Event::Auth(_)
+            );
+            let progress = step.consumed > 0 || step.written > 0 || event != server::Event::Flush;
+            let (need, close, tls) = (
+                event == server::Event::NeedInput,
+                event == server::Event::Close,
+                event == server::Event::StartTls,
+            );
+            rx.drain(..step.consumed);
+            if decision {
+                let n = match decisions.next(4) {
+                    1 => srv.accept(out),
+                    2 => srv.reject(out),
+                    3 => srv.respond(
+                        embedded_smtp::ReplyCode::new(451).unwrap(),
+                        None,
+                        "later",
+                        out,
+                    ),
+                    _ => srv.respond(
+                        embedded_smtp::ReplyCode::new(250).unwrap(),
+                        None,
+                        "fine",
+                        out,
+                    ),
+                }
+                .expect("decision");
+                wire.extend_from_slice(&out[..n]);
+            }
+            if need {
+                break;
+            }
+            if close {
+                break 'session;
+            }
+            if tls {
+                assert!(rx.is_empty(), "plaintext accepted behind STARTTLS");
+                srv.tls_established().expect("tls");
+            }
+            stalls = if progress { 0 } else { stalls + 1 };
+            assert!(stalls < 4, "engine stalls");
+            if srv.is_closed() {
+                break 'session;
+            }
+        }
+    }
+    if srv.is_closed() {
+        assert!(srv.feed(b"x", out).is_err());
+    }
+    assert_eq!(core::mem::size_of_val(&srv), size);
+    let mut rest = &wire[..];
+    while !rest.is_empty() {
+        match Reply::parse(rest, &ReplyLimits::DEFAULT) {
+            Ok(Status::Complete((_, used))) => rest = &rest[used..],
+            other => panic!("invalid reply output: {other:?}"),
+        }
+    }
 }
 
 /// A whole client session against arbitrary server bytes: the first bytes

@@ -433,8 +433,12 @@ impl Capabilities {
             let (Some(name), Some(v)) = (kv.next(), kv.next()) else {
                 continue;
             };
-            // `1*6DIGIT` always fits in a u32.
-            let Some(v) = decimal(v, 6).and_then(|v| u32::try_from(v).ok()) else {
+            // `1*6DIGIT` always fits in a u32; 0 is not a valid limit and is
+            // ignored like any other bad value (it must not clear an earlier one).
+            let Some(v) = decimal(v, 6)
+                .and_then(|v| u32::try_from(v).ok())
+                .filter(|&v| v > 0)
+            else {
                 continue;
             };
             if name.eq_ignore_ascii_case(b"RCPTMAX") {

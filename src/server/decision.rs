@@ -1,0 +1,116 @@
+//! The application's answers to DECISION events: the reply and the state
+//! change it brings (RFC 5321 §4.1.1, §4.2; RFC 4954 §4; RFC 2033 §4.2).
+
+use crate::syntax::{EnhancedCode, Invalid, ReplyClass, ReplyCode, check_text, write_reply};
+
+use super::error::ServerError;
+use super::replies as r;
+use super::session::{Pending, Server, State, Transaction, write_error};
+
+impl Server<'_> {
+    /// Answers the pending decision positively: `250 2.1.0` (MAIL),
+    /// `250 2.1.5` (RCPT, VRFY), `250 2.0.0 Ok: queued` (MessageEnd),
+    /// `235 2.7.0` (AUTH).
+    pub fn accept(&mut self, out: &mut [u8]) -> Result<usize, ServerError> {
+        let c = match self.pending.ok_or(ServerError::NoDecisionPending)? {
+            Pending::Mail { .. } => r::MAIL_OK,
+            Pending::Rcpt => r::RCPT_OK,
+            Pending::Verify => r::VRFY_OK,
+            Pending::MessageEnd { .. } => r::MESSAGE_OK,
+            Pending::Auth => r::AUTH_OK,
+        };
+        self.answer(out, c.code, Some(c.esc), c.text)
+    }
+
+    /// Answers the pending decision negatively: `550 5.7.1` (MAIL),
+    /// `550 5.1.1` (RCPT, VRFY), `554 5.7.1` (MessageEnd), `535 5.7.8` (AUTH).
+    pub fn reject(&mut self, out: &mut [u8]) -> Result<usize, ServerError> {
+        let c = match self.pending.ok_or(ServerError::NoDecisionPending)? {
+            Pending::Mail { .. } => r::MAIL_REJECTED,
+            Pending::Rcpt => r::RCPT_REJECTED,
+            Pending::Verify => r::VRFY_REJECTED,
+            Pending::MessageEnd { .. } => r::MESSAGE_REJECTED,
+            Pending::Auth => r::AUTH_FAILED,
+        };
+        self.answer(out, c.code, Some(c.esc), c.text)
+    }
+
+    /// Answers the pending decision with the application's own reply: a
+    /// 2xx accepts, a 4xx or 5xx refuses; 3xx is never allowed. `text` must
+    /// hold no control byte (rule D5); long text is split over lines. The
+    /// enhanced code is written only with ENHANCEDSTATUSCODES on. A `421`
+    /// closes the session after the reply (the next `feed` reports Close).
+    pub fn respond(
+        &mut self,
+        code: ReplyCode,
+        enhanced: Option<EnhancedCode>,
+        text: &str,
+        out: &mut [u8],
+    ) -> Result<usize, ServerError> {
+        self.pending.ok_or(ServerError::NoDecisionPending)?;
+        if code.class() == ReplyClass::PositiveIntermediate {
+            return Err(ServerError::InvalidReply(Invalid::ReplyCode));
+        }
+        check_text(text.as_bytes()).map_err(ServerError::InvalidReply)?;
+        if enhanced.is_some_and(|e| u16::from(e.class()) != code.get() / 100) {
+            return Err(ServerError::InvalidReply(Invalid::ReplyCode));
+        }
+        let n = self.answer(out, code, enhanced, text)?;
+        if code.get() == 421 {
+            self.state = State::Closing;
+        }
+        Ok(n)
+    }
+
+    fn answer(
+        &mut self,
+        out: &mut [u8],
+        code: ReplyCode,
+        esc: Option<EnhancedCode>,
+        text: &str,
+    ) -> Result<usize, ServerError> {
+        let pending = self.pending.ok_or(ServerError::NoDecisionPending)?;
+        let esc = esc.filter(|_| self.config.enhanced_status_codes);
+        let n = write_reply(out, code, esc, &[text]).map_err(write_error)?;
+        let ok = code.class() == ReplyClass::PositiveCompletion;
+        self.pending = None;
+        match pending {
+            Pending::Mail { binary, smtputf8 } => {
+                if ok {
+                    self.tx.mail = true;
+                    self.tx.binary = binary;
+                    self.tx.smtputf8 = smtputf8;
+                }
+            }
+            Pending::Rcpt => {
+                self.tx.rcpt_seen = true;
+                if ok {
+                    self.tx.accepted = self.tx.accepted.saturating_add(1);
+                }
+            }
+            Pending::Verify => {}
+            Pending::MessageEnd { remaining } => {
+                if remaining > 1 {
+                    self.state = State::MoreDecisions {
+                        remaining: remaining - 1,
+                    };
+                } else {
+                    self.tx = Transaction::default();
+                }
+                if ok {
+                    // A delivered message ends the client's probation.
+                    self.errors = 0;
+                    self.junk = 0;
+                }
+            }
+            Pending::Auth => {
+                if ok {
+                    self.authenticated = true;
+                } else {
+                    self.auth_failures = self.auth_failures.saturating_add(1);
+                }
+            }
+        }
+        Ok(n)
+    }
+}
