@@ -78,6 +78,7 @@ impl<'c> Pair<'c> {
                 .unwrap();
             self.s2c.extend_from_slice(&self.out[..step.written]);
             let mut decision = None;
+            let mut temporary = false;
             let mut stop = false;
             match step.event {
                 ServerEvent::NeedInput | ServerEvent::Close => stop = true,
@@ -86,9 +87,10 @@ impl<'c> Pair<'c> {
                     stop = true;
                 }
                 ServerEvent::Mail { from, params } => {
-                    self.received.senders.push(from.to_string());
+                    let from = from.to_string();
+                    decision = Some(!from.contains("refused"));
+                    self.received.senders.push(from);
                     self.received.mail_params.push(format!("{params:?}"));
-                    decision = Some(true);
                 }
                 ServerEvent::Rcpt { to, params } => {
                     let to = to.to_string();
@@ -101,10 +103,13 @@ impl<'c> Pair<'c> {
                 ServerEvent::Data(bytes) => self.current.extend_from_slice(bytes),
                 ServerEvent::MessageAborted(_) => self.current.clear(),
                 ServerEvent::MessageEnd => {
-                    self.received
-                        .messages
-                        .push(std::mem::take(&mut self.current));
-                    decision = Some(true);
+                    let m = std::mem::take(&mut self.current);
+                    if m.windows(8).any(|w| w == b"TEMPFAIL") {
+                        temporary = true;
+                    } else {
+                        decision = Some(!m.windows(6).any(|w| w == b"REJECT"));
+                    }
+                    self.received.messages.push(m);
                 }
                 ServerEvent::Auth(creds) => {
                     let mut scratch = [0u8; 512];
@@ -123,6 +128,14 @@ impl<'c> Pair<'c> {
             }
             let consumed = step.consumed;
             let need_input = step.event == ServerEvent::NeedInput;
+            if temporary {
+                let code = embedded_smtp::ReplyCode::new(451).unwrap();
+                let n = self
+                    .server
+                    .respond(code, None, "try later", &mut self.out)
+                    .unwrap();
+                self.s2c.extend_from_slice(&self.out[..n]);
+            }
             if let Some(ok) = decision {
                 let n = if ok {
                     self.server.accept(&mut self.out).unwrap()
@@ -454,19 +467,21 @@ fn lmtp_per_recipient_replies() {
     let env = Envelope::new("a@c.example", &rc).unwrap();
     let mut s = ServerConfig::new("s.example");
     s.lmtp = true;
-    let mut c = client_config();
-    c.lmtp = true;
-    c.chunking = ChunkingPolicy::Never;
-    let mut pair = Pair::new(c, s);
-    pair.run(&[(env, BODY)]);
-    assert!(pair.errors.is_empty(), "{:?}", pair.errors);
-    // Two accepted recipients: two final replies.
-    assert_eq!(pair.delivered, 2, "{:#?}", pair.client_events);
-    assert!(
-        pair.client_events
-            .iter()
-            .any(|e| e.starts_with("Delivered { recipient: Some(2)"))
-    );
+    for chunking in [ChunkingPolicy::Never, ChunkingPolicy::WhenAdvertised] {
+        let mut c = client_config();
+        c.lmtp = true;
+        c.chunking = chunking;
+        let mut pair = Pair::new(c, s);
+        pair.run(&[(env, BODY)]);
+        assert!(pair.errors.is_empty(), "{:?}", pair.errors);
+        // Two accepted recipients: two final replies.
+        assert_eq!(pair.delivered, 2, "{chunking:?}: {:#?}", pair.client_events);
+        assert!(
+            pair.client_events
+                .iter()
+                .any(|e| e.starts_with("Delivered { recipient: Some(2)"))
+        );
+    }
 }
 
 #[test]
@@ -541,5 +556,41 @@ fn fragmented_transport_gives_the_same_outcome() {
                 }
             }
         }
+    }
+}
+
+/// The server's decisions reach the client as per-phase results: a refused
+/// sender, a refused message (permanent) and a temporary failure, then a
+/// delivered message on the same connection.
+#[test]
+fn refusals_by_phase_then_success_on_the_same_connection() {
+    let rc = [Recipient::new("b@s.example").unwrap()];
+    let refused = Envelope::new("refused@c.example", &rc).unwrap();
+    let env = Envelope::new("a@c.example", &rc).unwrap();
+    for pipelining in [false, true] {
+        let mut s = ServerConfig::new("s.example");
+        s.pipelining = pipelining;
+        let mut pair = Pair::new(client_config(), s);
+        pair.run(&[
+            (refused, b"x\r\n"),
+            (env, b"REJECT\r\n"),
+            (env, b"TEMPFAIL\r\n"),
+            (env, b"fine\r\n"),
+        ]);
+        assert!(pair.errors.is_empty(), "{:?}", pair.errors);
+        assert_eq!(
+            pair.delivered, 1,
+            "{:?} {:#?}",
+            pair.received, pair.client_events
+        );
+        let failed: Vec<&String> = pair
+            .client_events
+            .iter()
+            .filter(|e| e.starts_with("Failed"))
+            .collect();
+        assert_eq!(failed.len(), 3, "{failed:#?}");
+        assert!(failed[0].contains("phase: Mail") && failed[0].contains("Permanent"));
+        assert!(failed[1].contains("phase: Content") && failed[1].contains("Permanent"));
+        assert!(failed[2].contains("phase: Content") && failed[2].contains("Transient"));
     }
 }

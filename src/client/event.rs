@@ -113,8 +113,9 @@ pub enum Event<'a> {
     /// The reply to VRFY or NOOP, or to the lone `.` sent when DATA got
     /// `354` although no recipient was accepted (PIP-07).
     Reply(Reply<'a>),
-    /// `421` (or a `554` greeting's QUIT done): the server is closing the
-    /// connection; the session is over (RFC 5321 §3.8).
+    /// `421` outside a transaction: the server is closing the connection;
+    /// the session is over (RFC 5321 §3.8). Inside a transaction a `421`
+    /// comes as [`Event::Failed`] (transient) instead.
     Closing(Reply<'a>),
     /// The reply to QUIT; the session is over.
     Closed(Reply<'a>),
