@@ -34,7 +34,13 @@ fn mutated_seeds_never_break_the_client() {
     assert!(!seeds.is_empty());
     let mut rng = Rng(0x2545_F491_4F6C_DD1D);
     const PICKS: &[u8] = b"\r\n 0123456789-.=+*AEHLOST";
-    for _ in 0..20_000 {
+    // CLIENT_MUTATIONS=1000000 cargo test --release --test client_mutations
+    // for a longer run.
+    let rounds: usize = std::env::var("CLIENT_MUTATIONS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20_000);
+    for _ in 0..rounds {
         let mut data = seeds[rng.below(seeds.len())].clone();
         for _ in 0..1 + rng.below(4) {
             let at = rng.below(data.len() + 1);

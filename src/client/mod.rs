@@ -274,7 +274,8 @@ impl<'c> Client<'c> {
 
     /// The current wait timed out: a transient failure, as if the server
     /// had said 451 (rule D12). The session is closed; if a transaction was
-    /// open, its failure is returned: the message was NOT delivered.
+    /// open, its failure is returned: the message was NOT delivered (in LMTP
+    /// mode: to the recipients whose final reply had not come yet).
     pub fn timeout(&mut self) -> Option<Failure<'static>> {
         self.abandon()
     }
