@@ -197,32 +197,8 @@ impl<'c> Pair<'c> {
                 0 => break,
                 1 => {
                     let body = envelopes[*next - 1].1;
-                    let mut rest = body;
-                    for _ in 0..100_000 {
-                        if rest.is_empty() {
-                            break;
-                        }
-                        let p = self.client.body(rest, &mut self.body_out).unwrap();
-                        self.c2s.extend_from_slice(&self.body_out[..p.written]);
-                        rest = &rest[p.consumed..];
-                        if p.consumed == 0 && p.written == 0 {
-                            // BDAT lock-step: let the server answer.
-                            self.server_turn();
-                            let (used, ev) = self.client.feed(&self.s2c).unwrap();
-                            self.client_events.push(format!("{ev:?}"));
-                            self.s2c.drain(..used);
-                        }
-                    }
-                    for _ in 0..1000 {
-                        let f = self.client.finish_body(&mut self.body_out).unwrap();
-                        self.c2s.extend_from_slice(&self.body_out[..f.written]);
-                        if f.done {
-                            break;
-                        }
-                        self.server_turn();
-                        let (used, ev) = self.client.feed(&self.s2c).unwrap();
-                        self.client_events.push(format!("{ev:?}"));
-                        self.s2c.drain(..used);
+                    if self.send_body(body).is_err() {
+                        return;
                     }
                 }
                 2 => tls = true,
@@ -253,6 +229,60 @@ impl<'c> Pair<'c> {
             Ok(n) => self.c2s.extend_from_slice(&self.out[..n]),
             Err(e) => self.errors.push(e),
         }
+    }
+
+    /// Streams a body after SendBody; `Err` when the client refused it.
+    fn send_body(&mut self, body: &[u8]) -> Result<(), ()> {
+        let mut rest = body;
+        for _ in 0..100_000 {
+            if rest.is_empty() {
+                break;
+            }
+            let p = self
+                .client
+                .body(rest, &mut self.body_out)
+                .map_err(|e| self.errors.push(e))?;
+            self.c2s.extend_from_slice(&self.body_out[..p.written]);
+            rest = &rest[p.consumed..];
+            if p.consumed == 0 && p.written == 0 {
+                // BDAT lock-step: let the server answer the last chunk.
+                self.server_turn();
+                self.feed_one()?;
+            }
+        }
+        for _ in 0..1000 {
+            let f = self
+                .client
+                .finish_body(&mut self.body_out)
+                .map_err(|e| self.errors.push(e))?;
+            self.c2s.extend_from_slice(&self.body_out[..f.written]);
+            if f.done {
+                return Ok(());
+            }
+            self.server_turn();
+            self.feed_one()?;
+        }
+        Err(())
+    }
+
+    /// Feeds the client one reply (lock-step BDAT) and records its event.
+    fn feed_one(&mut self) -> Result<(), ()> {
+        let (used, text) = match self.client.feed(&self.s2c) {
+            Ok((used, ev)) => (used, format!("{ev:?}")),
+            Err(e) => {
+                self.errors.push(e);
+                return Err(());
+            }
+        };
+        self.s2c.drain(..used);
+        if text.starts_with("Delivered") {
+            self.delivered += 1;
+        }
+        if text.starts_with("Failed") {
+            self.failed += 1;
+        }
+        self.client_events.push(text);
+        Ok(())
     }
 
     /// Runs the session to its end.
@@ -592,5 +622,90 @@ fn refusals_by_phase_then_success_on_the_same_connection() {
         assert!(failed[0].contains("phase: Mail") && failed[0].contains("Permanent"));
         assert!(failed[1].contains("phase: Content") && failed[1].contains("Permanent"));
         assert!(failed[2].contains("phase: Content") && failed[2].contains("Transient"));
+    }
+}
+
+mod random {
+    //! Random sessions between the two engines: whatever the configuration,
+    //! the decisions, the bodies and the fragmentation, neither engine ever
+    //! sees the other break the protocol, and the client reports exactly
+    //! the messages the server accepted.
+
+    use super::*;
+    use embedded_smtp::wire::stuff::StuffPolicy;
+    use proptest::prelude::*;
+
+    fn body() -> impl Strategy<Value = Vec<u8>> {
+        proptest::collection::vec(
+            prop_oneof![
+                Just(&b"."[..]),
+                Just(&b"\r\n"[..]),
+                Just(&b"\n"[..]),
+                Just(&b"x"[..]),
+                Just(&b"REJECT"[..]),
+                Just(&b"TEMPFAIL"[..]),
+            ],
+            0..12,
+        )
+        .prop_map(|parts| parts.concat())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+
+        #[test]
+        fn engines_agree(
+            server_pipe in any::<bool>(),
+            server_chunking in any::<bool>(),
+            client_pipe in any::<bool>(),
+            normalize in any::<bool>(),
+            rcpt_mask in 0u8..8,
+            bodies in proptest::collection::vec(body(), 1..4),
+            chunk in prop_oneof![Just(usize::MAX), 1usize..9],
+        ) {
+            let all = [
+                Recipient::new("r0@s.example").unwrap(),
+                Recipient::new("nobody@s.example").unwrap(),
+                Recipient::new("r2@s.example").unwrap(),
+            ];
+            let rcpts: Vec<Recipient<'_>> = all
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| rcpt_mask & (1 << i) != 0)
+                .map(|(_, r)| *r)
+                .collect();
+            prop_assume!(!rcpts.is_empty());
+            let env = Envelope::new("a@c.example", &rcpts).unwrap();
+            let mut s = ServerConfig::new("s.example");
+            s.pipelining = server_pipe;
+            s.chunking = server_chunking;
+            let mut c = client_config();
+            c.pipelining = client_pipe;
+            c.stuff_policy = if normalize { StuffPolicy::Normalize } else { StuffPolicy::Reject };
+            let mut pair = Pair::new(c, s);
+            pair.chunk = chunk;
+            let msgs: Vec<(Envelope<'_>, &[u8])> =
+                bodies.iter().map(|b| (env, b.as_slice())).collect();
+            pair.run(&msgs);
+            let protocol = pair
+                .errors
+                .iter()
+                .any(|e| matches!(e, ClientError::Protocol(_)));
+            prop_assert!(!protocol, "{:?}", pair.errors);
+            // Never delivered unless the server accepted it.
+            let accepted = pair
+                .received
+                .messages
+                .iter()
+                .filter(|m| {
+                    !m.windows(6).any(|w| w == b"REJECT")
+                        && !m.windows(8).any(|w| w == b"TEMPFAIL")
+                })
+                .count();
+            prop_assert!(pair.delivered <= accepted);
+            if pair.errors.is_empty() {
+                prop_assert_eq!(pair.delivered, accepted);
+            }
+        }
     }
 }
