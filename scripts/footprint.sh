@@ -5,6 +5,7 @@
 #
 #   scripts/footprint.sh            # both profiles
 #   PROFILES=release scripts/footprint.sh
+#   FEATURES=verify scripts/footprint.sh   # with certificate verification
 #
 # Installs what it needs on a fresh Debian machine: the thumbv7em target
 # (rustup) and GNU binutils for ARM (apt-get: arm-none-eabi-size/-nm).
@@ -16,6 +17,7 @@ FW="$ROOT/examples/firmware"
 TARGET=thumbv7em-none-eabihf
 BIN=embedded-smtp-firmware
 PROFILES="${PROFILES:-release release-s}"
+FEATURES="${FEATURES:-}"
 TARGET_DIR="${CARGO_TARGET_DIR:-$FW/target}"
 
 # --- tools -------------------------------------------------------------------
@@ -36,7 +38,7 @@ fi
 for profile in $PROFILES; do
     echo "building profile $profile ..." >&2
     start=$(date +%s)
-    (cd "$FW" && cargo build --locked --profile "$profile" --quiet)
+    (cd "$FW" && cargo build --locked --profile "$profile" --features "$FEATURES" --quiet)
     echo "  $profile built in $(( $(date +%s) - start )) s" >&2
 done
 
@@ -69,6 +71,8 @@ static_size() {
 pct() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.1f %%", 100 * a / b; else print "-" }'; }
 kib() { awk -v a="$1" 'BEGIN { printf "%.1f KiB", a / 1024 }'; }
 
+echo
+echo "features: ${FEATURES:-(default)}"
 echo
 echo "| profile | opt | .text | .rodata | flash (.text+.rodata) | .data+.bss+.uninit (RAM) | embedded_smtp flash | share | SMTP state RAM | TLS records RAM |"
 echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"

@@ -37,3 +37,17 @@ pub const MAC_ADDRESS: [u8; 6] = [0x02, 0x00, 0x5E, 0x10, 0x76, 0x7F];
 /// Seconds to wait for the relay at any one step (TCP connect, a reply, the
 /// TLS handshake) before giving up.
 pub const TIMEOUT_SECS: u64 = 30;
+
+/// The DER certificate of the CA that signed the relay's certificate chain
+/// (feature `verify`), e.g. `include_bytes!("../relay-ca.der")`. Only ECDSA
+/// P-256 and P-384 signatures can be checked (RSA needs an allocator in
+/// embedded-tls), and the relay's name must be the certificate's CN or one of
+/// its first three DNS names. Dates are not checked: the board has no clock.
+#[cfg(feature = "verify")]
+pub const RELAY_CA_DER: &[u8] = &[];
+
+/// Bytes kept of the relay's certificate chain (all of its entries, as
+/// sent) until its CertificateVerify signature is checked (feature
+/// `verify`): an ECDSA leaf and one intermediate take about 2.5 KiB.
+#[cfg(feature = "verify")]
+pub const MAX_CERT_CHAIN: usize = 4096;

@@ -23,9 +23,13 @@ use embedded_smtp::{
     AddressError, Command, ForwardPath, Host, MailParameters, Mailbox, RcptParameters, Reply,
     ReplyCode, ReplyError, ReplyLimits, ReversePath, Status, WriteError,
 };
-use embedded_tls::{
-    Aes128GcmSha256, TlsConfig, TlsConnection, TlsContext, TlsError, UnsecureProvider,
-};
+#[cfg(not(feature = "verify"))]
+use embedded_tls::UnsecureProvider;
+#[cfg(feature = "verify")]
+use embedded_tls::pki::CertVerifier;
+use embedded_tls::{Aes128GcmSha256, TlsConfig, TlsConnection, TlsContext, TlsError};
+#[cfg(feature = "verify")]
+use embedded_tls::{Certificate, CryptoProvider, NoClock, TlsVerifier};
 use rand_core::{CryptoRng, RngCore};
 use static_cell::ConstStaticCell;
 
@@ -119,7 +123,11 @@ pub enum MailError {
     /// Bytes followed the 220 to STARTTLS before the handshake (RFC 3207
     /// §5: they could be injected, so the session stops).
     PipelinedBeforeTls,
-    /// The TLS handshake failed.
+    /// Feature `verify` without a CA in `config::RELAY_CA_DER`.
+    #[cfg(feature = "verify")]
+    NoCa,
+    /// The TLS handshake failed (with `verify`: also a certificate that does
+    /// not chain to the CA or does not name the relay).
     Tls(TlsError),
 }
 
@@ -210,15 +218,9 @@ where
     let TlsRecords { read, write } = &mut **tls;
     let tls_config = TlsConfig::new().with_server_name(config::RELAY_HOST);
     let mut tls: TlsConnection<'_, _, Aes128GcmSha256> = TlsConnection::new(socket, read, write);
-    // NOTE: `UnsecureProvider` does not verify the relay's certificate.
-    // See the README: pin the relay's CA with embedded-tls's `rustpki`
-    // verifier before this carries a real password.
-    tls.open(TlsContext::new(
-        &tls_config,
-        UnsecureProvider::new::<Aes128GcmSha256>(&mut *rng),
-    ))
-    .await
-    .map_err(MailError::Tls)?;
+    tls.open(TlsContext::new(&tls_config, provider(rng)?))
+        .await
+        .map_err(MailError::Tls)?;
     info!("TLS is up");
 
     // RFC 3207 §4.2: everything learnt before TLS is forgotten; EHLO again.
@@ -245,6 +247,52 @@ where
         warn!("TLS close: {}", e);
     }
     Ok(())
+}
+
+/// The crypto of the handshake without the `verify` feature: the hardware
+/// RNG, and NO check of the relay's certificate (see the README).
+#[cfg(not(feature = "verify"))]
+fn provider<R: RngCore + CryptoRng>(
+    rng: &mut R,
+) -> Result<UnsecureProvider<'static, Aes128GcmSha256, &mut R>, MailError> {
+    Ok(UnsecureProvider::new::<Aes128GcmSha256>(rng))
+}
+
+/// The crypto of the handshake with the `verify` feature: the hardware RNG,
+/// and the chain checked up to [`config::RELAY_CA_DER`] with the relay's
+/// name (no dates: the board has no clock).
+#[cfg(feature = "verify")]
+fn provider<R: RngCore + CryptoRng>(rng: &mut R) -> Result<Verifying<'_, R>, MailError> {
+    if config::RELAY_CA_DER.is_empty() {
+        return Err(MailError::NoCa);
+    }
+    Ok(Verifying {
+        rng,
+        verifier: CertVerifier::new(Certificate::X509(config::RELAY_CA_DER)),
+    })
+}
+
+/// A [`CryptoProvider`] that verifies the server (embedded-tls has a
+/// verifier but no provider that uses it).
+#[cfg(feature = "verify")]
+struct Verifying<'r, R> {
+    rng: &'r mut R,
+    verifier: CertVerifier<'static, Aes128GcmSha256, NoClock, { config::MAX_CERT_CHAIN }>,
+}
+
+#[cfg(feature = "verify")]
+impl<R: RngCore + CryptoRng> CryptoProvider for Verifying<'_, R> {
+    type CipherSuite = Aes128GcmSha256;
+    /// No client certificate, so nothing is signed.
+    type Signature = [u8; 0];
+
+    fn rng(&mut self) -> impl embedded_tls::CryptoRngCore {
+        &mut *self.rng
+    }
+
+    fn verifier(&mut self) -> Result<&mut impl TlsVerifier<Aes128GcmSha256>, TlsError> {
+        Ok(&mut self.verifier)
+    }
 }
 
 /// Accepts exactly the reply code `want`.
