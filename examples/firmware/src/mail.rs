@@ -174,7 +174,7 @@ impl<'a> Envelope<'a> {
 /// Greeting, EHLO, STARTTLS, TLS handshake, EHLO again; then (once the
 /// driver exists) AUTH, the transaction and QUIT.
 pub async fn send_alert<R>(
-    socket: TcpSocket<'_>,
+    mut socket: TcpSocket<'_>,
     buffers: &mut Buffers,
     rng: &mut R,
     text: &str,
@@ -191,7 +191,6 @@ where
     // SMTP: `Client::connect(socket, smtp_config, reply, command).await?`
     // reads the greeting and sends EHLO; it replaces everything from here
     // to the STARTTLS below.
-    let mut socket = socket;
     let mut replies = Replies::new(reply);
     let code = replies.next(&mut socket).await?.code();
     expect(code, 220)?;
@@ -233,9 +232,10 @@ where
     info!("after TLS: {}", caps);
 
     // SMTP: `client.auth(Credentials::plain(config::USERNAME, config::PASSWORD)).await?`
-    // SMTP: `client.send(&envelope, body).await?` with the body below:
-    //       MAIL FROM, RCPT TO for each of `envelope.to`, DATA (or BDAT),
-    //       the dot-stuffed body and its final `.`.
+    // SMTP: `client.send(&envelope, body).await?`: MAIL FROM, RCPT TO for
+    //       each of `envelope.to`, DATA (or BDAT), then the message
+    //       (`From:`, `To:`, `Subject: config::SUBJECT`, a blank line,
+    //       `text`), dot-stuffed, and its final `.`.
     let _ = (config::USERNAME, config::PASSWORD, config::SUBJECT, text);
     warn!("SMTP: AUTH and the transaction wait for the client driver");
 
