@@ -11,10 +11,16 @@ extern crate std;
 #[macro_use]
 mod fmt;
 
+pub mod client;
 pub mod sasl;
+pub mod server;
 pub mod syntax;
 pub mod wire;
 
+pub use server::{
+    AbortReason, Config as ServerConfig, Event as ServerEvent, Server, ServerError,
+    Step as ServerStep,
+};
 pub use syntax::{
     AddressError, AddressLiteral, AuthMechanism, AuthMechanisms, Body, By, ByMode, Capabilities,
     Command, CommandError, CommandErrorKind, Domain, EnhancedCode, Extension, ForwardPath, Hold,
@@ -23,3 +29,5 @@ pub use syntax::{
     ReplyLimits, ReplyLine, Ret, ReversePath, Status, UnknownParam, Verb, WriteError, XText,
     write_reply,
 };
+
+pub use client::{Client, ClientConfig, ClientError, Envelope, Event as ClientEvent};

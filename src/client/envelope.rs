@@ -1,0 +1,446 @@
+//! The envelope of one message: reverse path, recipients and the MAIL/RCPT
+//! parameters, and its validation against what the server advertised.
+
+use crate::syntax::params::{Body, MailParameters, Notify, Orcpt, RcptParameters, Ret};
+use crate::syntax::{
+    AddressError, Capabilities, Command, Extension, ForwardPath, Invalid, Mailbox, ReversePath,
+    WriteError, XText,
+};
+
+use super::config::{ChunkingPolicy, ClientConfig, LMTP_MAX_RECIPIENTS};
+
+/// Why an envelope cannot be sent. The caller is at fault; nothing of the
+/// transaction was written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
+pub enum EnvelopeError {
+    /// An address does not parse (INJ-01, INJ-02, INJ-03).
+    Address(AddressError),
+    /// A value would break the wire grammar (rule D5; INJ-01..03).
+    Invalid(Invalid),
+    /// No recipient.
+    NoRecipients,
+    /// More recipients than [`ClientConfig::max_recipients`], than the
+    /// server's `LIMITS RCPTMAX` (RFC 9422), or than LMTP mode can track.
+    TooManyRecipients,
+    /// A non-ASCII address (or [`Envelope::smtputf8`]) and the server does not
+    /// advertise SMTPUTF8 (RFC 6531 §3.2, EXT-06).
+    SmtpUtf8,
+    /// The declared size is over the server's SIZE limit (RFC 1870, EXT-07).
+    TooBig {
+        /// The server's limit.
+        limit: u64,
+    },
+    /// `BODY=8BITMIME` and the server does not advertise 8BITMIME
+    /// (RFC 6152, EXT-10).
+    EightBitMime,
+    /// `BODY=BINARYMIME` without CHUNKING and BINARYMIME advertised and
+    /// BDAT allowed (RFC 3030 §3).
+    BinaryMime,
+    /// RET, ENVID, NOTIFY or ORCPT and the server does not advertise DSN
+    /// (RFC 3461).
+    Dsn,
+}
+
+impl core::fmt::Display for EnvelopeError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            EnvelopeError::Address(e) => write!(f, "bad address: {e}"),
+            EnvelopeError::Invalid(i) => write!(f, "invalid envelope value: {i}"),
+            EnvelopeError::NoRecipients => f.write_str("no recipients"),
+            EnvelopeError::TooManyRecipients => f.write_str("too many recipients"),
+            EnvelopeError::SmtpUtf8 => f.write_str("server does not support SMTPUTF8"),
+            EnvelopeError::TooBig { limit } => write!(f, "message over the server limit {limit}"),
+            EnvelopeError::EightBitMime => f.write_str("server does not support 8BITMIME"),
+            EnvelopeError::BinaryMime => f.write_str("BINARYMIME needs CHUNKING and BINARYMIME"),
+            EnvelopeError::Dsn => f.write_str("server does not support DSN"),
+        }
+    }
+}
+
+impl core::error::Error for EnvelopeError {}
+
+impl From<AddressError> for EnvelopeError {
+    fn from(e: AddressError) -> Self {
+        EnvelopeError::Address(e)
+    }
+}
+
+impl From<Invalid> for EnvelopeError {
+    fn from(i: Invalid) -> Self {
+        EnvelopeError::Invalid(i)
+    }
+}
+
+/// One recipient: `RCPT TO:<forward-path>` with its DSN parameters
+/// (RFC 5321 §4.1.1.3, RFC 3461 §4.1–§4.2).
+///
+/// ```
+/// use embedded_smtp::client::Recipient;
+/// use embedded_smtp::syntax::params::Notify;
+/// let r = Recipient::new("bob@s.example").unwrap().notify(Notify::FAILURE);
+/// assert_eq!(r.notify, Some(Notify::FAILURE));
+/// assert!(Recipient::new("v@x>\r\nDATA").is_err());
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Recipient<'e> {
+    /// The forward path.
+    pub to: ForwardPath<'e>,
+    /// `NOTIFY=` (needs DSN).
+    pub notify: Option<Notify>,
+    /// `ORCPT=` (needs DSN).
+    pub orcpt: Option<Orcpt<'e>>,
+}
+
+/// Parses `a@b`, `<a@b>` or `Postmaster` forms.
+fn forward_path(s: &str) -> Result<ForwardPath<'_>, AddressError> {
+    if s.starts_with('<') {
+        ForwardPath::parse(s, true)
+    } else if s.eq_ignore_ascii_case("postmaster") {
+        Ok(ForwardPath::Postmaster)
+    } else {
+        Mailbox::parse(s, true).map(ForwardPath::Mailbox)
+    }
+}
+
+impl<'e> Recipient<'e> {
+    /// A recipient from `local@domain` (or `<local@domain>`); UTF-8 is
+    /// allowed here and needs SMTPUTF8 at send time.
+    pub fn new(address: &'e str) -> Result<Self, EnvelopeError> {
+        Ok(Recipient {
+            to: forward_path(address)?,
+            notify: None,
+            orcpt: None,
+        })
+    }
+
+    /// With `NOTIFY=`.
+    pub fn notify(self, notify: Notify) -> Self {
+        Recipient {
+            notify: Some(notify),
+            ..self
+        }
+    }
+
+    /// With `ORCPT=addr_type;address`, the address xtext-encoded by the
+    /// engine (RFC 3461 §4.2; EXT-10). Control bytes are refused.
+    pub fn orcpt(self, addr_type: &'e str, address: &'e [u8]) -> Result<Self, EnvelopeError> {
+        let orcpt = Orcpt {
+            addr_type,
+            address: XText::from_plain(address)?,
+        };
+        // Validate now: the writer checks the type and the length.
+        let mut sink = [0u8; 0];
+        check(
+            RcptParameters {
+                orcpt: Some(orcpt),
+                ..RcptParameters::default()
+            }
+            .write(&mut sink),
+        )?;
+        Ok(Recipient {
+            orcpt: Some(orcpt),
+            ..self
+        })
+    }
+
+    fn is_ascii(&self) -> bool {
+        self.to.is_ascii()
+    }
+}
+
+/// Maps a writer result on an empty buffer: only a grammar refusal counts.
+fn check(r: Result<usize, WriteError>) -> Result<usize, Invalid> {
+    match r {
+        Ok(n) | Err(WriteError::BufferTooSmall { needed: n }) => Ok(n),
+        Err(WriteError::Invalid(i)) => Err(i),
+    }
+}
+
+/// The envelope of one message (RFC 5321 §3.3): the reverse path, the
+/// recipients and the MAIL parameters the caller wants.
+///
+/// SIZE is sent only when the server advertises SIZE, BODY only when it
+/// advertises 8BITMIME (or BINARYMIME), SMTPUTF8 only when an address is
+/// not ASCII or [`Envelope::smtputf8`] is set. Everything is checked before
+/// the first byte of the transaction is written
+/// ([`Client::send`](super::Client::send)).
+///
+/// The envelope may live shorter than the [`Client`](super::Client): the
+/// client keeps only counts and a fingerprint, and the caller passes the
+/// same envelope to [`Client::transmit`](super::Client::transmit) while the
+/// transaction's commands are being written.
+///
+/// ```
+/// use embedded_smtp::client::{Envelope, Recipient};
+/// let rcpts = [Recipient::new("b@s.example").unwrap()];
+/// let env = Envelope::new("a@c.example", &rcpts).unwrap().size(1234);
+/// assert_eq!(env.size, Some(1234));
+/// let bounce = Envelope::new("", &rcpts).unwrap();
+/// assert!(bounce.from.mailbox().is_none());
+/// assert!(Envelope::new("a@b>\r\nRCPT TO:<v@x>", &rcpts).is_err());
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Envelope<'e> {
+    /// The reverse path (`<>` for bounces).
+    pub from: ReversePath<'e>,
+    /// The recipients, in the order RCPT is sent.
+    pub recipients: &'e [Recipient<'e>],
+    /// The message size in octets, CRLFs included, stuffing excluded
+    /// (RFC 1870 §3); sent as `SIZE=` when SIZE is advertised.
+    pub size: Option<u64>,
+    /// `BODY=` (RFC 6152, RFC 3030). An 8-bit body needs `8BITMIME`.
+    pub body: Option<Body>,
+    /// Send `SMTPUTF8` even when every address is ASCII (UTF-8 headers).
+    pub smtputf8: bool,
+    /// `RET=` (needs DSN).
+    pub ret: Option<Ret>,
+    /// `ENVID=` (needs DSN).
+    pub envid: Option<XText<'e>>,
+}
+
+impl<'e> Envelope<'e> {
+    /// An envelope from `sender` (`""` or `"<>"` for the null reverse path;
+    /// `local@domain` or `<local@domain>`) to `recipients`.
+    pub fn new(sender: &'e str, recipients: &'e [Recipient<'e>]) -> Result<Self, EnvelopeError> {
+        let from = if sender.is_empty() || sender.starts_with('<') {
+            if sender.is_empty() {
+                ReversePath::Null
+            } else {
+                ReversePath::parse(sender, true)?
+            }
+        } else {
+            ReversePath::Mailbox(Mailbox::parse(sender, true)?)
+        };
+        Ok(Envelope {
+            from,
+            recipients,
+            size: None,
+            body: None,
+            smtputf8: false,
+            ret: None,
+            envid: None,
+        })
+    }
+
+    /// With a declared size.
+    pub fn size(self, size: u64) -> Self {
+        Envelope {
+            size: Some(size),
+            ..self
+        }
+    }
+
+    /// With `BODY=`.
+    pub fn body(self, body: Body) -> Self {
+        Envelope {
+            body: Some(body),
+            ..self
+        }
+    }
+
+    /// With `RET=`.
+    pub fn ret(self, ret: Ret) -> Self {
+        Envelope {
+            ret: Some(ret),
+            ..self
+        }
+    }
+
+    /// With `ENVID=`, xtext-encoded by the engine (RFC 3461 §4.4; EXT-10);
+    /// control bytes and values over 100 encoded characters are refused.
+    pub fn envid(self, envid: &'e [u8]) -> Result<Self, EnvelopeError> {
+        let x = XText::from_plain(envid)?;
+        let mut sink = [0u8; 0];
+        check(
+            MailParameters {
+                envid: Some(x),
+                ..MailParameters::default()
+            }
+            .write(&mut sink),
+        )?;
+        Ok(Envelope {
+            envid: Some(x),
+            ..self
+        })
+    }
+
+    /// Whether the envelope needs SMTPUTF8.
+    fn needs_utf8(&self) -> bool {
+        self.smtputf8 || !self.from.is_ascii() || self.recipients.iter().any(|r| !r.is_ascii())
+    }
+
+    fn uses_dsn(&self) -> bool {
+        self.ret.is_some()
+            || self.envid.is_some()
+            || self
+                .recipients
+                .iter()
+                .any(|r| r.notify.is_some() || r.orcpt.is_some())
+    }
+
+    /// Checks the envelope against the configuration and the server's
+    /// capabilities (`None` after HELO: no extension at all) and decides
+    /// how it is sent.
+    pub(crate) fn plan(
+        &self,
+        config: &ClientConfig<'_>,
+        caps: Option<&Capabilities>,
+    ) -> Result<Plan, EnvelopeError> {
+        let has = |e| caps.is_some_and(|c| c.has(e));
+        let count = self.recipients.len();
+        if count == 0 {
+            return Err(EnvelopeError::NoRecipients);
+        }
+        let server_max = caps
+            .and_then(|c| c.rcpt_max())
+            .map_or(usize::MAX, |m| m as usize);
+        let lmtp_max = if config.lmtp {
+            usize::from(LMTP_MAX_RECIPIENTS)
+        } else {
+            usize::MAX
+        };
+        if count > usize::from(config.max_recipients) || count > server_max || count > lmtp_max {
+            return Err(EnvelopeError::TooManyRecipients);
+        }
+        let utf8 = self.needs_utf8();
+        if utf8 && !has(Extension::SmtpUtf8) {
+            return Err(EnvelopeError::SmtpUtf8);
+        }
+        if let (Some(size), Some(limit)) = (self.size, caps.and_then(|c| c.size_limit()))
+            && has(Extension::Size)
+            && size > limit
+        {
+            return Err(EnvelopeError::TooBig { limit });
+        }
+        let chunking =
+            has(Extension::Chunking) && config.chunking == ChunkingPolicy::WhenAdvertised;
+        match self.body {
+            Some(Body::EightBitMime) if !has(Extension::EightBitMime) => {
+                return Err(EnvelopeError::EightBitMime);
+            }
+            Some(Body::BinaryMime) if !(chunking && has(Extension::BinaryMime)) => {
+                return Err(EnvelopeError::BinaryMime);
+            }
+            _ => {}
+        }
+        if self.uses_dsn() && !has(Extension::Dsn) {
+            return Err(EnvelopeError::Dsn);
+        }
+        let body = match self.body {
+            Some(Body::SevenBit) if !has(Extension::EightBitMime) => None,
+            b => b,
+        };
+        let plan = Plan {
+            size: has(Extension::Size),
+            utf8,
+            body,
+            bdat: chunking,
+            count: count as u16,
+            fingerprint: 0,
+        };
+        // Every command must be writable: the grammar check of rule D5.
+        let mut sink = [0u8; 0];
+        check(self.mail(&plan).write(&mut sink))?;
+        for i in 0..count {
+            let cmd = self.rcpt(i).ok_or(EnvelopeError::NoRecipients)?;
+            check(cmd.write(&mut sink))?;
+        }
+        Ok(Plan {
+            fingerprint: self.fingerprint(&plan),
+            ..plan
+        })
+    }
+
+    /// The MAIL command under `plan`.
+    pub(crate) fn mail(&self, plan: &Plan) -> Command<'e> {
+        Command::Mail {
+            from: self.from,
+            params: MailParameters {
+                size: if plan.size { self.size } else { None },
+                body: plan.body,
+                smtputf8: plan.utf8,
+                ret: self.ret,
+                envid: self.envid,
+                ..MailParameters::default()
+            },
+        }
+    }
+
+    /// The RCPT command for recipient `i`.
+    pub(crate) fn rcpt(&self, i: usize) -> Option<Command<'e>> {
+        let r = self.recipients.get(i)?;
+        Some(Command::Rcpt {
+            to: r.to,
+            params: RcptParameters {
+                notify: r.notify,
+                orcpt: r.orcpt,
+                unknown: None,
+            },
+        })
+    }
+
+    /// The fingerprint of the commands `plan` would write, to recognise the
+    /// envelope when it is passed again.
+    pub(crate) fn fingerprint(&self, plan: &Plan) -> u32 {
+        let mut fp = Fingerprint::new();
+        let mut sink = [0u8; 0];
+        fp.add(check(self.mail(plan).write(&mut sink)).unwrap_or(0));
+        for i in 0..self.recipients.len() {
+            let n = self
+                .rcpt(i)
+                .map_or(0, |c| check(c.write(&mut sink)).unwrap_or(0));
+            fp.add(n);
+        }
+        fp.0 ^ (self.recipients.len() as u32).rotate_left(16)
+    }
+}
+
+/// FNV-1a over command lengths: cheap and enough to catch a caller who
+/// passes another envelope mid-transaction.
+struct Fingerprint(u32);
+
+impl Fingerprint {
+    fn new() -> Self {
+        Fingerprint(0x811c_9dc5)
+    }
+
+    fn add(&mut self, n: usize) {
+        for b in (n as u32).to_le_bytes() {
+            self.0 = (self.0 ^ u32::from(b)).wrapping_mul(0x0100_0193);
+        }
+    }
+}
+
+/// How an envelope is sent, decided by [`Envelope::plan`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub(crate) struct Plan {
+    /// Send `SIZE=` (when the envelope has a size).
+    pub size: bool,
+    /// Send `SMTPUTF8`.
+    pub utf8: bool,
+    /// The `BODY=` to send.
+    pub body: Option<Body>,
+    /// Send the content with BDAT.
+    pub bdat: bool,
+    /// Recipients.
+    pub count: u16,
+    /// See [`Envelope::fingerprint`].
+    pub fingerprint: u32,
+}
+
+impl Plan {
+    /// Whether 8-bit octets may appear in the content.
+    pub fn eight_bit(&self) -> bool {
+        self.utf8 || matches!(self.body, Some(Body::EightBitMime | Body::BinaryMime))
+    }
+
+    /// Whether the content is BINARYMIME (no line rules at all).
+    pub fn binary(&self) -> bool {
+        self.body == Some(Body::BinaryMime)
+    }
+}

@@ -1,0 +1,319 @@
+//! A scripted server for the client engine: a list of steps, each the exact
+//! bytes the client must have written, then the bytes the server answers.
+//! Every script runs with the server's bytes fed whole, byte by byte and
+//! split at every point (rule D2); the client's bytes, the events and the
+//! errors must be identical each time.
+
+#![allow(dead_code)]
+
+use embedded_smtp::client::{Client, ClientConfig, ClientError, Envelope, Event};
+
+/// How each server step is cut into `feed` calls.
+#[derive(Clone, Copy, Debug)]
+pub enum Split {
+    Whole,
+    Bytes,
+    At(usize),
+}
+
+/// What the scripted application does.
+pub struct Script<'a> {
+    pub config: ClientConfig<'a>,
+    /// The messages to send, in order; QUIT once they are done.
+    pub messages: Vec<(Envelope<'a>, &'a [u8])>,
+    /// `(client bytes expected, server bytes)` per step.
+    pub steps: Vec<(&'a [u8], &'a [u8])>,
+    /// Size of the buffer given to `transmit`, `body` and `finish_body`.
+    pub out_size: usize,
+    /// Bytes handed to each `body` call.
+    pub body_piece: usize,
+    /// Size of the buffer given to `body` and `finish_body`.
+    pub body_out: usize,
+    /// Called after every event with its Debug text and the client's
+    /// output so far (to append bytes written out of band).
+    pub hook: Option<fn(&mut Client<'_>, &str, &mut Vec<u8>)>,
+    /// Do not QUIT when the messages are done.
+    pub no_quit: bool,
+}
+
+impl<'a> Script<'a> {
+    pub fn new(config: ClientConfig<'a>, steps: Vec<(&'a [u8], &'a [u8])>) -> Self {
+        Script {
+            config,
+            messages: Vec::new(),
+            steps,
+            out_size: 4096,
+            body_piece: usize::MAX,
+            body_out: 4096,
+            hook: None,
+            no_quit: false,
+        }
+    }
+
+    pub fn message(mut self, env: Envelope<'a>, body: &'a [u8]) -> Self {
+        self.messages.push((env, body));
+        self
+    }
+}
+
+/// Everything observable of one run.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Run {
+    /// Client bytes per step (plus what was written after the last step).
+    pub wire: Vec<Vec<u8>>,
+    pub events: Vec<String>,
+    pub errors: Vec<ClientError>,
+    pub closed: bool,
+}
+
+impl Run {
+    pub fn delivered(&self) -> usize {
+        self.events
+            .iter()
+            .filter(|e| e.starts_with("Delivered"))
+            .count()
+    }
+
+    pub fn has_event(&self, prefix: &str) -> bool {
+        self.events.iter().any(|e| e.starts_with(prefix))
+    }
+}
+
+struct Driver<'s, 'a> {
+    script: &'s Script<'a>,
+    client: Client<'a>,
+    inbuf: Vec<u8>,
+    out: Vec<u8>,
+    body_out: Vec<u8>,
+    wire: Vec<u8>,
+    events: Vec<String>,
+    errors: Vec<ClientError>,
+    next_message: usize,
+    /// The message being sent: envelope index, body left, finished.
+    current: Option<usize>,
+    body_left: &'a [u8],
+    body_on: bool,
+    tls_pending: bool,
+}
+
+impl<'s, 'a> Driver<'s, 'a> {
+    fn envelope(&self) -> Option<&'s Envelope<'a>> {
+        self.current
+            .and_then(|i| self.script.messages.get(i))
+            .map(|(e, _)| e)
+    }
+
+    /// Lets the client write all it can.
+    fn pump(&mut self) {
+        for _ in 0..10_000 {
+            if self.client.is_closed() {
+                return;
+            }
+            let mut progressed = false;
+            if self.client.is_ready() {
+                if self.next_message < self.script.messages.len() {
+                    let i = self.next_message;
+                    self.next_message += 1;
+                    match self.client.send(&self.script.messages[i].0) {
+                        Ok(()) => {
+                            self.current = Some(i);
+                            self.body_left = self.script.messages[i].1;
+                            self.body_on = false;
+                        }
+                        Err(e) => self.errors.push(e),
+                    }
+                    progressed = true;
+                } else if !self.script.no_quit {
+                    self.client.quit().unwrap();
+                    progressed = true;
+                }
+            }
+            let env = self.envelope();
+            match self.client.transmit(env, &mut self.out) {
+                Ok(n) => {
+                    self.wire.extend_from_slice(&self.out[..n]);
+                    progressed |= n > 0;
+                }
+                Err(e) => {
+                    self.errors.push(e);
+                    return;
+                }
+            }
+            if self.body_on {
+                if !self.body_left.is_empty() {
+                    let piece = self.body_left.len().min(self.script.body_piece);
+                    match self
+                        .client
+                        .body(&self.body_left[..piece], &mut self.body_out)
+                    {
+                        Ok(p) => {
+                            self.wire.extend_from_slice(&self.body_out[..p.written]);
+                            self.body_left = &self.body_left[p.consumed..];
+                            progressed |= p.consumed > 0 || p.written > 0;
+                        }
+                        Err(e) => {
+                            self.errors.push(e);
+                            self.body_on = false;
+                        }
+                    }
+                } else {
+                    match self.client.finish_body(&mut self.body_out) {
+                        Ok(f) => {
+                            self.wire.extend_from_slice(&self.body_out[..f.written]);
+                            progressed |= f.written > 0;
+                            if f.done {
+                                self.body_on = false;
+                                progressed = true;
+                            }
+                        }
+                        Err(e) => {
+                            self.errors.push(e);
+                            self.body_on = false;
+                        }
+                    }
+                }
+            }
+            if !progressed {
+                return;
+            }
+        }
+        panic!("client keeps writing");
+    }
+
+    fn feed(&mut self, piece: &[u8]) {
+        self.inbuf.extend_from_slice(piece);
+        for _ in 0..100_000 {
+            let (used, text, action) = match self.client.feed(&self.inbuf) {
+                Ok((used, ev)) => {
+                    let action = match ev {
+                        Event::NeedMore => 0,
+                        Event::SendBody(_) => 1,
+                        Event::StartTls => 2,
+                        _ => 3,
+                    };
+                    (used, format!("{ev:?}"), action)
+                }
+                Err(e) => {
+                    self.errors.push(e);
+                    if self.client.is_closed() {
+                        self.inbuf.clear();
+                        return;
+                    }
+                    continue;
+                }
+            };
+            assert!(used <= self.inbuf.len());
+            self.inbuf.drain(..used);
+            if action == 0 {
+                return;
+            }
+            self.events.push(text.clone());
+            match action {
+                1 => self.body_on = true,
+                2 => self.tls_pending = true,
+                _ => {}
+            }
+            if let Some(hook) = self.script.hook {
+                hook(&mut self.client, &text, &mut self.wire);
+            }
+            self.pump();
+        }
+        panic!("feed does not terminate");
+    }
+}
+
+/// Runs the script once with the given split.
+pub fn run(script: &Script<'_>, split: Split) -> Run {
+    let client = Client::new(script.config).expect("config");
+    let mut d = Driver {
+        script,
+        client,
+        inbuf: Vec::new(),
+        out: vec![0; script.out_size],
+        body_out: vec![0; script.body_out],
+        wire: Vec::new(),
+        events: Vec::new(),
+        errors: Vec::new(),
+        next_message: 0,
+        current: None,
+        body_left: &[],
+        body_on: false,
+        tls_pending: false,
+    };
+    let mut wire = Vec::new();
+    for (_, server) in &script.steps {
+        d.pump();
+        wire.push(std::mem::take(&mut d.wire));
+        match split {
+            Split::Whole => d.feed(server),
+            Split::Bytes => {
+                for b in server.iter() {
+                    d.feed(std::slice::from_ref(b));
+                }
+                if server.is_empty() {
+                    d.feed(&[]);
+                }
+            }
+            Split::At(k) => {
+                let k = k.min(server.len());
+                d.feed(&server[..k]);
+                d.feed(&server[k..]);
+            }
+        }
+        if d.tls_pending {
+            d.tls_pending = false;
+            if d.client.tls_established().is_ok() {
+                d.inbuf.clear();
+            }
+        }
+    }
+    d.pump();
+    wire.push(std::mem::take(&mut d.wire));
+    Run {
+        wire,
+        events: d.events,
+        errors: d.errors,
+        closed: d.client.is_closed(),
+    }
+}
+
+/// Shows bytes with Rust escapes.
+pub fn esc(b: &[u8]) -> String {
+    b.escape_ascii().to_string()
+}
+
+/// Runs the script whole, checks the client's bytes step by step, then
+/// checks that every other split gives the same run. Returns the run.
+pub fn check(script: &Script<'_>) -> Run {
+    let whole = run(script, Split::Whole);
+    for (i, (expected, _)) in script.steps.iter().enumerate() {
+        assert_eq!(
+            esc(&whole.wire[i]),
+            esc(expected),
+            "client bytes before server step {i}; events so far {:#?}; errors {:?}",
+            whole.events,
+            whole.errors
+        );
+    }
+    let longest = script.steps.iter().map(|(_, s)| s.len()).max().unwrap_or(0);
+    let mut splits = vec![Split::Bytes];
+    splits.extend((1..longest).map(Split::At));
+    for split in splits {
+        let other = run(script, split);
+        assert_eq!(other, whole, "split {split:?} differs from whole input");
+    }
+    whole
+}
+
+/// The bytes the client wrote after the last step.
+pub fn tail(run: &Run) -> &[u8] {
+    run.wire.last().map(Vec::as_slice).unwrap_or_default()
+}
+
+/// A configuration without TLS (a LAN relay), for tests that are not
+/// about TLS.
+pub fn plain_config() -> ClientConfig<'static> {
+    let mut c = ClientConfig::new("c.example").unwrap();
+    c.tls = embedded_smtp::client::TlsPolicy::Never;
+    c
+}
