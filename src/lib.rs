@@ -12,6 +12,8 @@ extern crate std;
 mod fmt;
 
 pub mod client;
+#[cfg(any(feature = "blocking", feature = "async"))]
+pub mod io;
 pub mod sasl;
 pub mod server;
 pub mod syntax;

@@ -1,0 +1,293 @@
+//! The blocking driver, over `embedded_io::{Read, Write}` (feature
+//! `blocking`). On a host, wrap a `std::net::TcpStream` in
+//! `embedded_io_adapters::std::FromStd`; on a device, any blocking socket.
+//!
+//! Deadlines: a blocking transport cannot be interrupted by the driver, so
+//! give the transport its own read timeout (on std:
+//! `TcpStream::set_read_timeout` with [`Client::deadline`]'s duration); a
+//! read that fails with [`ErrorKind::TimedOut`](super::ErrorKind) is turned
+//! into the engine's timeout ([`Error::Timeout`]).
+//!
+//! ```
+//! # #[cfg(feature = "std")] {
+//! use embedded_smtp::client::{ClientConfig, Envelope, Recipient, TlsPolicy};
+//! use embedded_smtp::io::blocking::{SmtpClient, serve};
+//! use embedded_smtp::io::Handler;
+//! use embedded_smtp::server::Config;
+//!
+//! // An in-memory duplex stands in for a TCP connection here.
+//! # use std::sync::mpsc;
+//! # struct End { rx: mpsc::Receiver<Vec<u8>>, tx: mpsc::Sender<Vec<u8>>, buf: Vec<u8> }
+//! # impl embedded_io::ErrorType for End { type Error = embedded_io::ErrorKind; }
+//! # impl embedded_io::Read for End {
+//! #     fn read(&mut self, out: &mut [u8]) -> Result<usize, Self::Error> {
+//! #         if self.buf.is_empty() { match self.rx.recv() { Ok(v) => self.buf = v, Err(_) => return Ok(0) } }
+//! #         let n = out.len().min(self.buf.len()); out[..n].copy_from_slice(&self.buf[..n]); self.buf.drain(..n); Ok(n)
+//! #     }
+//! # }
+//! # impl embedded_io::Write for End {
+//! #     fn write(&mut self, b: &[u8]) -> Result<usize, Self::Error> { self.tx.send(b.to_vec()).map_err(|_| embedded_io::ErrorKind::BrokenPipe)?; Ok(b.len()) }
+//! #     fn flush(&mut self) -> Result<(), Self::Error> { Ok(()) }
+//! # }
+//! # let (a_tx, b_rx) = mpsc::channel(); let (b_tx, a_rx) = mpsc::channel();
+//! # let client_end = End { rx: a_rx, tx: a_tx, buf: Vec::new() };
+//! # let server_end = End { rx: b_rx, tx: b_tx, buf: Vec::new() };
+//! struct Accept;
+//! impl Handler for Accept {}
+//! let server = std::thread::spawn(move || {
+//!     let (mut rx, mut tx) = ([0u8; 2048], [0u8; 2048]);
+//!     serve(server_end, Config::new("mx.example"), &mut rx, &mut tx, &mut Accept).unwrap();
+//! });
+//!
+//! let mut config = ClientConfig::new("client.example").unwrap();
+//! config.tls = TlsPolicy::Never;
+//! let (mut rx, mut tx) = ([0u8; 1024], [0u8; 1024]);
+//! let mut client = SmtpClient::connect(client_end, config, &mut rx, &mut tx).unwrap();
+//! let rcpts = [Recipient::new("bob@mx.example").unwrap()];
+//! let envelope = Envelope::new("alice@client.example", &rcpts).unwrap();
+//! let body: &[u8] = b"Subject: hi\r\n\r\nhello\r\n";
+//! let delivery = client.send(&envelope, body, |_event| {}).unwrap();
+//! assert!(delivery.is_delivered());
+//! client.quit().unwrap();
+//! server.join().unwrap();
+//! # }
+//! ```
+
+use embedded_io::{Error as _, ErrorKind, Read, Write};
+
+use crate::client::{Client, ClientConfig, Envelope, Event};
+use crate::server::{Config, Server};
+
+use super::client::{Body, ClientPump, Delivery, Goal};
+use super::server::{Handler, ServerPump};
+use super::{Error, Io};
+
+/// A client session over a blocking transport `T`.
+pub struct SmtpClient<'b, 'c, T> {
+    io: T,
+    pump: ClientPump<'b, 'c>,
+}
+
+impl<'b, 'c, T: Read + Write> SmtpClient<'b, 'c, T> {
+    /// Reads the greeting, says EHLO and authenticates (as the
+    /// configuration asks) until the session is ready for a message — or
+    /// until the server accepted STARTTLS: then [`SmtpClient::wants_tls`] is
+    /// true and [`SmtpClient::start_tls`] must follow.
+    pub fn connect(
+        io: T,
+        config: ClientConfig<'c>,
+        rx: &'b mut [u8],
+        tx: &'b mut [u8],
+    ) -> Result<Self, Error> {
+        let engine = Client::new(config).map_err(|e| Error::Client(e.into()))?;
+        let mut s = SmtpClient {
+            io,
+            pump: ClientPump::new(engine, rx, tx),
+        };
+        s.run(
+            Goal::Ready,
+            None,
+            &mut &[][..],
+            &mut Delivery::default(),
+            &mut |_| {},
+        )?;
+        Ok(s)
+    }
+
+    /// Whether the server accepted STARTTLS and the transport must be
+    /// wrapped in TLS now.
+    pub fn wants_tls(&self) -> bool {
+        self.pump.wants_tls()
+    }
+
+    /// Hands the transport to `wrap` (which performs the TLS handshake) and
+    /// carries on over the wrapped transport: EHLO again, AUTH, until ready.
+    pub fn start_tls<U, E>(
+        self,
+        wrap: impl FnOnce(T) -> Result<U, E>,
+    ) -> Result<SmtpClient<'b, 'c, U>, Error>
+    where
+        U: Read + Write,
+    {
+        let SmtpClient { io, mut pump } = self;
+        if !pump.wants_tls() {
+            return Err(Error::Closed);
+        }
+        let io = wrap(io).map_err(|_| Error::Tls)?;
+        pump.tls_established()?;
+        let mut s = SmtpClient { io, pump };
+        s.run(
+            Goal::Ready,
+            None,
+            &mut &[][..],
+            &mut Delivery::default(),
+            &mut |_| {},
+        )?;
+        Ok(s)
+    }
+
+    /// Sends one message: the envelope (validated whole before any byte is
+    /// written), then the body read from `body` in chunks. `on_event` sees
+    /// every reply of the transaction (per-recipient results included). The
+    /// message counts as delivered only after the final `2yz`.
+    pub fn send<B: Body>(
+        &mut self,
+        envelope: &Envelope<'_>,
+        mut body: B,
+        mut on_event: impl FnMut(&Event<'_>),
+    ) -> Result<Delivery, Error> {
+        let mut delivery = Delivery::default();
+        self.pump.begin(envelope)?;
+        self.run(
+            Goal::Send,
+            Some(envelope),
+            &mut body,
+            &mut delivery,
+            &mut on_event,
+        )?;
+        Ok(delivery)
+    }
+
+    /// Says QUIT, waits for the `221`, and gives the transport back.
+    pub fn quit(mut self) -> Result<T, Error> {
+        self.pump.quit()?;
+        self.run(
+            Goal::Quit,
+            None,
+            &mut &[][..],
+            &mut Delivery::default(),
+            &mut |_| {},
+        )?;
+        Ok(self.io)
+    }
+
+    /// The engine, for its capabilities and state.
+    pub fn engine(&self) -> &Client<'c> {
+        &self.pump.engine
+    }
+
+    /// The transport.
+    pub fn into_inner(self) -> T {
+        self.io
+    }
+
+    fn run<B: Body, F: FnMut(&Event<'_>)>(
+        &mut self,
+        goal: Goal,
+        envelope: Option<&Envelope<'_>>,
+        body: &mut B,
+        delivery: &mut Delivery,
+        on_event: &mut F,
+    ) -> Result<(), Error> {
+        loop {
+            match self.pump.step(goal, envelope, body, delivery, on_event)? {
+                Io::Write => {
+                    write_all(&mut self.io, self.pump.tx.pending())?;
+                    self.pump.tx.clear();
+                }
+                Io::Read => match self.io.read(self.pump.rx.space()?) {
+                    Ok(0) => {
+                        self.pump.eof(delivery, on_event);
+                        return if goal == Goal::Quit {
+                            Ok(())
+                        } else {
+                            Err(Error::Eof)
+                        };
+                    }
+                    Ok(n) => self.pump.rx.received(n),
+                    Err(e) if e.kind() == ErrorKind::TimedOut => {
+                        self.pump.timeout(delivery, on_event);
+                        return Err(Error::Timeout);
+                    }
+                    Err(e) => return Err(Error::Io(e.kind())),
+                },
+                Io::StartTls | Io::Done => return Ok(()),
+            }
+        }
+    }
+}
+
+fn write_all<T: Write>(io: &mut T, bytes: &[u8]) -> Result<(), Error> {
+    io.write_all(bytes).map_err(|e| Error::Io(e.kind()))?;
+    io.flush().map_err(|e| Error::Io(e.kind()))
+}
+
+/// Serves one SMTP session on `io` until the client quits or the engine
+/// closes it; gives the transport back. The configuration must not offer
+/// STARTTLS (use [`serve_tls`]).
+pub fn serve<T: Read + Write, H: Handler>(
+    io: T,
+    config: Config<'_>,
+    rx: &mut [u8],
+    tx: &mut [u8],
+    handler: &mut H,
+) -> Result<T, Error> {
+    let engine = Server::new(config).map_err(Error::ServerConfig)?;
+    let mut pump = ServerPump::new(engine, rx, tx);
+    pump.greet()?;
+    let mut io = io;
+    match serve_until(&mut io, &mut pump, handler)? {
+        Io::StartTls => Err(Error::Tls),
+        _ => Ok(io),
+    }
+}
+
+/// Serves one session that may upgrade to TLS: when the client says
+/// STARTTLS, the transport goes to `upgrade` (which performs the server
+/// side of the handshake) and the same session carries on over the
+/// wrapped transport, reset as RFC 3207 §4.2 requires.
+pub fn serve_tls<T, U, E, H>(
+    io: T,
+    config: Config<'_>,
+    rx: &mut [u8],
+    tx: &mut [u8],
+    handler: &mut H,
+    upgrade: impl FnOnce(T) -> Result<U, E>,
+) -> Result<(), Error>
+where
+    T: Read + Write,
+    U: Read + Write,
+    H: Handler,
+{
+    let engine = Server::new(config).map_err(Error::ServerConfig)?;
+    let mut pump = ServerPump::new(engine, rx, tx);
+    pump.greet()?;
+    let mut io = io;
+    if serve_until(&mut io, &mut pump, handler)? != Io::StartTls {
+        return Ok(());
+    }
+    let mut io = upgrade(io).map_err(|_| Error::Tls)?;
+    pump.tls_established()?;
+    serve_until(&mut io, &mut pump, handler)?;
+    Ok(())
+}
+
+fn serve_until<T: Read + Write, H: Handler>(
+    io: &mut T,
+    pump: &mut ServerPump<'_, '_>,
+    handler: &mut H,
+) -> Result<Io, Error> {
+    loop {
+        match pump.step(handler)? {
+            Io::Write => {
+                write_all(io, pump.tx.pending())?;
+                pump.tx.clear();
+            }
+            Io::Read => match io.read(pump.rx.space()?) {
+                Ok(0) => {
+                    pump.eof(handler);
+                    return Ok(Io::Done);
+                }
+                Ok(n) => pump.rx.received(n),
+                Err(e) if e.kind() == ErrorKind::TimedOut => {
+                    pump.timeout()?;
+                    write_all(io, pump.tx.pending())?;
+                    pump.tx.clear();
+                    return Err(Error::Timeout);
+                }
+                Err(e) => return Err(Error::Io(e.kind())),
+            },
+            done @ (Io::StartTls | Io::Done) => return Ok(done),
+        }
+    }
+}

@@ -1,0 +1,276 @@
+//! The client side of the drivers: what the blocking and the async client
+//! do between their I/O calls. It asks the engine for commands, hands it the
+//! server's bytes, streams the body and counts the outcome; it never parses.
+
+use crate::client::{Client, Envelope, Event, FailureKind, Phase};
+use crate::syntax::ReplyCode;
+
+use super::{Error, Io, Rx, Tx};
+
+/// A message body the driver reads in chunks, as `embedded_io::BufRead`
+/// does: `fill` shows the next bytes (empty at the end), `consume` says how
+/// many were sent. `&[u8]` is a body.
+pub trait Body {
+    /// The next bytes of the body; an empty slice at the end.
+    fn fill(&mut self) -> Result<&[u8], Error>;
+    /// `n` bytes of what `fill` returned were taken.
+    fn consume(&mut self, n: usize);
+}
+
+impl Body for &[u8] {
+    fn fill(&mut self) -> Result<&[u8], Error> {
+        Ok(self)
+    }
+
+    fn consume(&mut self, n: usize) {
+        *self = &self[n.min(self.len())..];
+    }
+}
+
+/// The outcome of one message: how many recipients were accepted and
+/// refused, and whether the message was delivered — only ever after the
+/// server's final `2yz` to the data (RFC 5321 §4.1.1.4). The replies
+/// themselves go to the event callback of `send`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Delivery {
+    /// Recipients the server accepted.
+    pub accepted: usize,
+    /// Recipients the server refused.
+    pub rejected: usize,
+    /// Final `2yz` replies to the data: 1 for SMTP, one per recipient for
+    /// LMTP.
+    pub delivered: usize,
+    /// The failure that ended the transaction (or the first LMTP one).
+    pub failure: Option<(Phase, FailureKind)>,
+    /// The code of the final reply to the data, when one came.
+    pub final_code: Option<ReplyCode>,
+}
+
+impl Delivery {
+    /// Whether the message was delivered to every accepted recipient and
+    /// nothing failed.
+    pub fn is_delivered(&self) -> bool {
+        self.delivered > 0 && self.failure.is_none()
+    }
+}
+
+/// What the pump is driving towards.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Goal {
+    /// Greeting, EHLO, AUTH: until the engine is ready for a message, or
+    /// wants TLS.
+    Ready,
+    /// One transaction, until it is settled and the engine is ready again.
+    Send,
+    /// QUIT, until the session is closed.
+    Quit,
+}
+
+/// Where the body stream is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum BodyState {
+    Waiting,
+    Streaming,
+    Finishing,
+    Done,
+}
+
+pub(crate) struct ClientPump<'b, 'c> {
+    pub(crate) engine: Client<'c>,
+    pub(crate) rx: Rx<'b>,
+    pub(crate) tx: Tx<'b>,
+    body: BodyState,
+    wants_tls: bool,
+}
+
+impl<'b, 'c> ClientPump<'b, 'c> {
+    pub(crate) fn new(engine: Client<'c>, rx: &'b mut [u8], tx: &'b mut [u8]) -> Self {
+        ClientPump {
+            engine,
+            rx: Rx::new(rx),
+            tx: Tx::new(tx),
+            body: BodyState::Done,
+            wants_tls: false,
+        }
+    }
+
+    pub(crate) fn wants_tls(&self) -> bool {
+        self.wants_tls
+    }
+
+    /// The transport is now TLS: reset the engine's session (it will EHLO
+    /// again). Bytes received before the upgrade must not exist (rule D6:
+    /// the engine already refused any that followed the 220).
+    pub(crate) fn tls_established(&mut self) -> Result<(), Error> {
+        self.wants_tls = false;
+        self.engine.tls_established()?;
+        Ok(())
+    }
+
+    /// Starts a transaction: the engine validates the whole envelope before
+    /// any byte of it is written.
+    pub(crate) fn begin(&mut self, envelope: &Envelope<'_>) -> Result<(), Error> {
+        self.engine.send(envelope)?;
+        self.body = BodyState::Waiting;
+        Ok(())
+    }
+
+    pub(crate) fn quit(&mut self) -> Result<(), Error> {
+        if self.engine.is_closed() {
+            return Ok(());
+        }
+        self.engine.quit()?;
+        Ok(())
+    }
+
+    /// The transport reported end of input (`n == 0` from a read).
+    pub(crate) fn eof<F: FnMut(&Event<'_>)>(&mut self, delivery: &mut Delivery, on_event: &mut F) {
+        if let Some(f) = self.engine.eof() {
+            delivery.failure.get_or_insert((f.phase, f.kind));
+            on_event(&Event::Failed(f));
+        }
+    }
+
+    /// A deadline passed.
+    pub(crate) fn timeout<F: FnMut(&Event<'_>)>(
+        &mut self,
+        delivery: &mut Delivery,
+        on_event: &mut F,
+    ) {
+        if let Some(f) = self.engine.timeout() {
+            delivery.failure.get_or_insert((f.phase, f.kind));
+            on_event(&Event::Failed(f));
+        }
+    }
+
+    fn reached(&self, goal: Goal) -> bool {
+        match goal {
+            Goal::Ready => self.engine.is_ready() || self.wants_tls,
+            Goal::Send => self.engine.is_ready() && self.body != BodyState::Waiting,
+            Goal::Quit => self.engine.is_closed(),
+        }
+    }
+
+    /// Does the protocol work that needs no I/O and says which I/O is next.
+    pub(crate) fn step<B: Body, F: FnMut(&Event<'_>)>(
+        &mut self,
+        goal: Goal,
+        envelope: Option<&Envelope<'_>>,
+        body: &mut B,
+        delivery: &mut Delivery,
+        on_event: &mut F,
+    ) -> Result<Io, Error> {
+        loop {
+            // Replies first: a server may answer while we still have output
+            // pending (PIP-08), and every event is handled before more is sent.
+            let mut progressed = self.feed(delivery, on_event)?;
+            if self.wants_tls {
+                return Ok(Io::StartTls);
+            }
+            if self.body == BodyState::Streaming || self.body == BodyState::Finishing {
+                progressed |= self.stream(body)?;
+            }
+            let n = self.engine.transmit(envelope, self.tx.free())?;
+            self.tx.push(n);
+            progressed |= n > 0;
+            if self.reached(goal) {
+                return Ok(if self.tx.is_empty() {
+                    Io::Done
+                } else {
+                    Io::Write
+                });
+            }
+            if self.engine.is_closed() {
+                return if self.tx.is_empty() {
+                    Err(Error::Closed)
+                } else {
+                    Ok(Io::Write)
+                };
+            }
+            if !self.tx.is_empty() {
+                return Ok(Io::Write);
+            }
+            if !progressed {
+                return Ok(Io::Read);
+            }
+        }
+    }
+
+    /// Hands the engine every complete reply in the receive buffer.
+    fn feed<F: FnMut(&Event<'_>)>(
+        &mut self,
+        delivery: &mut Delivery,
+        on_event: &mut F,
+    ) -> Result<bool, Error> {
+        let mut progressed = false;
+        loop {
+            let (used, event) = self.engine.feed(self.rx.data())?;
+            progressed |= used > 0;
+            match event {
+                Event::NeedMore => {
+                    self.rx.consume(used);
+                    return Ok(progressed);
+                }
+                Event::StartTls => self.wants_tls = true,
+                Event::SendBody(_) => self.body = BodyState::Streaming,
+                Event::Recipient { reply, .. } => {
+                    if reply.code().is_positive() {
+                        delivery.accepted += 1;
+                    } else {
+                        delivery.rejected += 1;
+                    }
+                }
+                Event::Delivered { reply, .. } => {
+                    delivery.delivered += 1;
+                    delivery.final_code = Some(reply.code());
+                    self.body = BodyState::Done;
+                }
+                Event::Failed(f) => {
+                    delivery.failure.get_or_insert((f.phase, f.kind));
+                    if let (Phase::Content, Some(r)) = (f.phase, f.reply) {
+                        delivery.final_code.get_or_insert(r.code());
+                    }
+                    self.body = BodyState::Done;
+                }
+                _ => {}
+            }
+            on_event(&event);
+            progressed = true;
+            self.rx.consume(used);
+            if self.wants_tls {
+                return Ok(true);
+            }
+        }
+    }
+
+    /// Moves body bytes into the transmit buffer; true if anything moved.
+    fn stream<B: Body>(&mut self, body: &mut B) -> Result<bool, Error> {
+        let mut progressed = false;
+        while self.body == BodyState::Streaming {
+            let chunk = body.fill()?;
+            if chunk.is_empty() {
+                self.body = BodyState::Finishing;
+                break;
+            }
+            let p = self.engine.body(chunk, self.tx.free())?;
+            body.consume(p.consumed);
+            self.tx.push(p.written);
+            if p.consumed == 0 && p.written == 0 {
+                return Ok(progressed);
+            }
+            progressed = true;
+        }
+        while self.body == BodyState::Finishing {
+            let f = self.engine.finish_body(self.tx.free())?;
+            self.tx.push(f.written);
+            if f.done {
+                self.body = BodyState::Done;
+            } else if f.written == 0 {
+                return Ok(progressed);
+            }
+            progressed |= f.written > 0;
+        }
+        Ok(progressed)
+    }
+}
