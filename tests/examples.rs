@@ -639,3 +639,86 @@ fn event_loop_accepts_a_message_from_send() {
         "{err}"
     );
 }
+
+#[test]
+fn sink_lmtp_stores_one_file_per_recipient_and_caps_recipients() {
+    let dir = TempDir::new();
+    let maildir = dir.path("mail");
+    let (sink, addr) = Proc::server(
+        "sink",
+        &[
+            "--listen",
+            "127.0.0.1:0",
+            "--maildir",
+            &maildir,
+            "--lmtp",
+            "--max-recipients",
+            "2",
+        ],
+    );
+    let stream = TcpStream::connect(&addr).expect("connect");
+    stream.set_read_timeout(Some(LIMIT)).expect("timeout");
+    let mut w = stream.try_clone().expect("clone");
+    let mut r = BufReader::new(stream);
+    assert!(reply(&mut r).starts_with("220 "));
+    w.write_all(b"LHLO client.example\r\n").expect("write");
+    assert!(reply(&mut r).starts_with("250"));
+    w.write_all(b"MAIL FROM:<>\r\n").expect("write");
+    assert!(reply(&mut r).starts_with("250 "));
+    for (rcpt, code) in [("a", "250 "), ("b", "250 "), ("c", "452 4.5.3 ")] {
+        w.write_all(format!("RCPT TO:<{rcpt}@example.net>\r\n").as_bytes())
+            .expect("write");
+        let got = reply(&mut r);
+        assert!(got.starts_with(code), "{rcpt}: {got}");
+    }
+    w.write_all(b"DATA\r\n").expect("write");
+    assert!(reply(&mut r).starts_with("354 "));
+    w.write_all(b"Subject: lmtp\r\n\r\nhi\r\n.\r\n")
+        .expect("write");
+    // RFC 2033 §4.2: one reply per accepted recipient.
+    assert!(reply(&mut r).starts_with("250 "));
+    assert!(reply(&mut r).starts_with("250 "));
+    let expected = b"Return-Path: <>\r\nSubject: lmtp\r\n\r\nhi\r\n".to_vec();
+    assert_eq!(files(&maildir, "new"), [expected.clone(), expected]);
+    w.write_all(b"QUIT\r\n").expect("write");
+    assert!(reply(&mut r).starts_with("221 "));
+    sink.signal("INT");
+    let (status, _, err) = sink.finish();
+    assert!(status.success(), "{err}");
+    assert!(err.contains("messages=2"), "{err}");
+}
+
+#[test]
+fn send_exit_statuses_for_connection_and_tls_failures() {
+    let dir = TempDir::new();
+    let file = dir.file("body.eml", b"Subject: x\r\n\r\nhi\r\n");
+    // Nothing listens: status 3.
+    let closed = {
+        let l = TcpListener::bind("127.0.0.1:0").expect("bind");
+        l.local_addr().expect("addr").to_string()
+    };
+    let base = [
+        "--from",
+        "a@example.org",
+        "--to",
+        "b@example.net",
+        "--body",
+        &file,
+    ];
+    let (code, out, err) = send(&[&["--server", &closed][..], &base].concat());
+    assert_eq!(code, 3, "{out}\n{err}");
+    assert!(out.is_empty(), "{out}");
+
+    let (sink, addr) = Proc::server("sink", &["--listen", "127.0.0.1:0"]);
+    // --starttls to a server without STARTTLS, and implicit TLS to a
+    // plaintext server: both TLS errors, status 4, no message.
+    for tls in ["--starttls", "--tls"] {
+        let (code, out, err) = send(&[&["--server", &addr, tls, "--insecure"][..], &base].concat());
+        assert_eq!(code, 4, "{tls}: {out}\n{err}");
+        assert!(out.is_empty(), "{tls}: {out}");
+    }
+    sink.signal("TERM");
+    let (status, _, err) = sink.finish();
+    assert!(status.success(), "{err}");
+    assert!(err.contains("0 message(s) accepted"), "{err}");
+}
