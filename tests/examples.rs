@@ -717,8 +717,93 @@ fn send_exit_statuses_for_connection_and_tls_failures() {
         assert_eq!(code, 4, "{tls}: {out}\n{err}");
         assert!(out.is_empty(), "{tls}: {out}");
     }
+    // DSN parameters to a server without DSN (RFC 3461): refused by the
+    // client before MAIL is written; status 1.
+    let (code, out, err) = send(
+        &[
+            &["--server", &addr, "--notify", "SUCCESS,FAILURE"][..],
+            &base,
+        ]
+        .concat(),
+    );
+    assert_eq!(code, 1, "{out}\n{err}");
+    assert_eq!(out, "failed: server does not support DSN\n");
     sink.signal("TERM");
     let (status, _, err) = sink.finish();
     assert!(status.success(), "{err}");
     assert!(err.contains("0 message(s) accepted"), "{err}");
+}
+
+#[test]
+fn send_implicit_tls_to_a_rustls_server() {
+    use embedded_smtp::io::{Decision, Handler};
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+
+    /// Keeps the message bytes and counts the messages.
+    #[derive(Default)]
+    struct Keep(Vec<u8>, usize);
+    impl Handler for Keep {
+        fn data(&mut self, bytes: &[u8]) {
+            self.0.extend_from_slice(bytes);
+        }
+        fn message_end(&mut self) -> Decision<'_> {
+            self.1 += 1;
+            Decision::Accept
+        }
+    }
+
+    let dir = TempDir::new();
+    let (cert_pem, key_pem) = certificate();
+    let ca = dir.file("cert.pem", cert_pem.as_bytes());
+    let cert = CertificateDer::from_pem_slice(cert_pem.as_bytes()).expect("cert");
+    let key = PrivateKeyDer::from_pem_slice(key_pem.as_bytes()).expect("key");
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("versions")
+        .with_no_client_auth()
+        .with_single_cert(vec![cert], key)
+        .expect("server config");
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr").to_string();
+    // Port-465 style: TLS first, then the blocking server driver inside it.
+    let server = thread::spawn(move || {
+        let (tcp, _) = listener.accept().expect("accept");
+        tcp.set_read_timeout(Some(LIMIT)).expect("timeout");
+        let conn = rustls::ServerConnection::new(Arc::new(config)).expect("server connection");
+        let mut keep = Keep::default();
+        let (mut rx, mut tx) = ([0u8; 4096], [0u8; 4096]);
+        let served = embedded_smtp::io::blocking::serve(
+            embedded_io_adapters::std::FromStd::new(rustls::StreamOwned::new(conn, tcp)),
+            embedded_smtp::server::Config::new("mx.example.net"),
+            &mut rx,
+            &mut tx,
+            &mut keep,
+        );
+        (served.is_ok(), keep)
+    });
+    let body = tricky_body();
+    let file = dir.file("body.eml", &body);
+    let (code, out, err) = send(&[
+        "--server",
+        &addr,
+        "--tls",
+        "--ca",
+        &ca,
+        "--from",
+        "a@example.org",
+        "--to",
+        "b@example.net",
+        "--body",
+        &file,
+    ]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(
+        out.ends_with("\n") && out.contains("delivered: 250 "),
+        "{out}"
+    );
+    let (served, keep) = server.join().expect("server thread");
+    assert!(served);
+    assert_eq!((keep.0, keep.1), (body, 1));
 }
