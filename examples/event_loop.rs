@@ -19,7 +19,7 @@
 
 use std::collections::HashMap;
 use std::io::{self, ErrorKind, Read, Write};
-use std::net::SocketAddr;
+use std::net::{SocketAddr, ToSocketAddrs};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
@@ -229,7 +229,11 @@ fn main() -> ExitCode {
 fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     let config = Config::new(&args.hostname);
     Server::new(config).map_err(|e| format!("configuration: {e}"))?;
-    let addr: SocketAddr = args.listen.parse()?;
+    let addr = args
+        .listen
+        .to_socket_addrs()?
+        .next()
+        .ok_or_else(|| format!("{}: no address", args.listen))?;
     let mut listener = TcpListener::bind(addr)?;
     let mut poll = Poll::new()?;
     poll.registry()
