@@ -45,6 +45,7 @@ struct Conn<'c> {
     tx_end: usize,
     interest: Interest,
     deadline: Option<Instant>,
+    timed_out: bool,
     messages: u64,
     bytes: u64,
     current: u64,
@@ -82,7 +83,7 @@ impl<'c> Conn<'c> {
                 Err(_) => return Wait::Closed("write error"),
             }
             if self.engine.is_closed() {
-                return Wait::Closed("ok");
+                return Wait::Closed(if self.timed_out { "timeout" } else { "ok" });
             }
             let step = match self
                 .engine
@@ -167,6 +168,7 @@ impl<'c> Conn<'c> {
 
     /// The engine's deadline passed: it writes `421 4.4.2` and closes.
     fn expire(&mut self) {
+        self.timed_out = true;
         if let Ok(n) = self.engine.timeout(&mut self.tx[self.tx_end..]) {
             self.tx_end += n;
         }
@@ -288,6 +290,7 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
                                     tx_end: n,
                                     interest: Interest::READABLE,
                                     deadline: None,
+                                    timed_out: false,
                                     messages: 0,
                                     bytes: 0,
                                     current: 0,
