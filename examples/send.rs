@@ -1,0 +1,640 @@
+//! A host SMTP client on the blocking driver (one thread per connection).
+//!
+//! ```text
+//! send --server HOST:PORT --from ADDR --to ADDR [--to ADDR]... [--helo NAME]
+//!      [--starttls | --tls] [--ca PEM | --insecure] [--auth USER:PASS]
+//!      [--body FILE] [--count N] [--sessions S] [--no-pipelining]
+//!      [--chunking auto|never] [--notify LIST] [--ret full|hdrs] [--envid ID]
+//! ```
+//!
+//! The body comes from FILE, or from stdin without `--body`, and is sent as
+//! given. Output: one line per recipient, `accepted ADDR: REPLY` or
+//! `rejected ADDR: REPLY`, and one per message, `delivered: REPLY` or
+//! `failed: REPLY`. Exit status: 0 every recipient of every message
+//! accepted; 1 some recipient or message refused; 2 invalid arguments or
+//! input, nothing sent (everything is validated before connecting); 3
+//! connection or protocol error; 4 TLS error. With `--count N --sessions S`
+//! it sends N messages on each of S parallel connections and ends with
+//! `messages/s: X`.
+//!
+//! TLS is rustls with the `ring` provider: `--starttls` (RFC 3207) or
+//! `--tls` (implicit TLS, RFC 8314, port 465). The server certificate is
+//! checked against `--ca PEM` or the system's CA bundle; `--insecure` skips
+//! the check (testing only). Credentials are sent only over TLS, or in
+//! plaintext to a loopback address.
+//!
+//! Run: `cargo run --example send -- --server 127.0.0.1:2525 --from a@example.org --to b@example.net < message.eml`
+
+use std::fs;
+use std::io::{self, BufWriter, Read, Write};
+use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use embedded_io_adapters::std::FromStd;
+use embedded_smtp::Reply;
+use embedded_smtp::client::{
+    AuthConfig, ChunkingPolicy, Client, ClientConfig, ClientError, Envelope, Event, Phase,
+    Recipient, TlsPolicy,
+};
+use embedded_smtp::io::Error as DriverError;
+use embedded_smtp::io::blocking::SmtpClient;
+use embedded_smtp::syntax::params::{Body, Notify, Ret};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, ServerName};
+
+const USAGE: &str =
+    "usage: send --server HOST:PORT --from ADDR --to ADDR [--to ADDR]... [--helo NAME]
+            [--starttls | --tls] [--ca PEM | --insecure] [--auth USER:PASS] [--body FILE]
+            [--count N] [--sessions S] [--no-pipelining] [--chunking auto|never]
+            [--notify LIST] [--ret full|hdrs] [--envid ID]";
+
+/// Exit statuses.
+const REFUSED: u8 = 1;
+const INVALID: u8 = 2;
+const CONNECTION: u8 = 3;
+const TLS: u8 = 4;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum TlsMode {
+    Plain,
+    StartTls,
+    Implicit,
+}
+
+/// The command line.
+struct Args {
+    server: String,
+    from: String,
+    to: Vec<String>,
+    helo: String,
+    tls: TlsMode,
+    ca: Option<PathBuf>,
+    insecure: bool,
+    auth: Option<(String, String)>,
+    body: Option<PathBuf>,
+    count: usize,
+    sessions: usize,
+    load: bool,
+    pipelining: bool,
+    chunking: ChunkingPolicy,
+    notify: Option<Notify>,
+    ret: Option<Ret>,
+    envid: Option<String>,
+}
+
+/// Why the program stops early: a message and an exit status.
+struct Fail(u8, String);
+
+fn invalid(msg: impl Into<String>) -> Fail {
+    Fail(INVALID, msg.into())
+}
+
+fn parse_args() -> Result<Args, Fail> {
+    let mut args = Args {
+        server: String::new(),
+        from: String::new(),
+        to: Vec::new(),
+        helo: "localhost".into(),
+        tls: TlsMode::Plain,
+        ca: None,
+        insecure: false,
+        auth: None,
+        body: None,
+        count: 1,
+        sessions: 1,
+        load: false,
+        pipelining: true,
+        chunking: ChunkingPolicy::WhenAdvertised,
+        notify: None,
+        ret: None,
+        envid: None,
+    };
+    let (mut server, mut from) = (None, None);
+    let mut it = std::env::args_os().skip(1);
+    while let Some(flag) = it.next() {
+        let flag = flag
+            .into_string()
+            .map_err(|_| invalid("arguments must be UTF-8"))?;
+        let mut value = || -> Result<String, Fail> {
+            it.next()
+                .ok_or_else(|| invalid(format!("{flag} needs a value")))?
+                .into_string()
+                .map_err(|_| invalid(format!("the value of {flag} must be UTF-8")))
+        };
+        match flag.as_str() {
+            "--server" => server = Some(value()?),
+            "--from" => from = Some(value()?),
+            "--to" => args.to.push(value()?),
+            "--helo" => args.helo = value()?,
+            "--starttls" | "--tls" => {
+                if args.tls != TlsMode::Plain {
+                    return Err(invalid("--starttls and --tls exclude each other"));
+                }
+                args.tls = if flag == "--tls" {
+                    TlsMode::Implicit
+                } else {
+                    TlsMode::StartTls
+                };
+            }
+            "--ca" => args.ca = Some(value()?.into()),
+            "--insecure" => args.insecure = true,
+            "--auth" => {
+                let v = value()?;
+                let (user, pass) = v
+                    .split_once(':')
+                    .ok_or_else(|| invalid("--auth wants USER:PASS"))?;
+                args.auth = Some((user.into(), pass.into()));
+            }
+            "--body" => args.body = Some(value()?.into()),
+            "--count" | "--sessions" => {
+                let n: usize = value()?
+                    .parse()
+                    .ok()
+                    .filter(|&n| n > 0)
+                    .ok_or_else(|| invalid(format!("{flag} wants a number above 0")))?;
+                if flag == "--count" {
+                    args.count = n;
+                } else {
+                    args.sessions = n;
+                }
+                args.load = true;
+            }
+            "--no-pipelining" => args.pipelining = false,
+            "--chunking" => {
+                args.chunking = match value()?.as_str() {
+                    "auto" => ChunkingPolicy::WhenAdvertised,
+                    "never" => ChunkingPolicy::Never,
+                    _ => return Err(invalid("--chunking wants auto or never")),
+                }
+            }
+            "--notify" => args.notify = Some(parse_notify(&value()?)?),
+            "--ret" => {
+                args.ret = Some(match value()?.to_ascii_lowercase().as_str() {
+                    "full" => Ret::Full,
+                    "hdrs" => Ret::Hdrs,
+                    _ => return Err(invalid("--ret wants full or hdrs")),
+                })
+            }
+            "--envid" => args.envid = Some(value()?),
+            "-h" | "--help" => return Err(invalid(USAGE)),
+            other => return Err(invalid(format!("unknown argument {other:?}\n{USAGE}"))),
+        }
+    }
+    args.server = server.ok_or_else(|| invalid(format!("--server is required\n{USAGE}")))?;
+    args.from = from.ok_or_else(|| invalid(format!("--from is required\n{USAGE}")))?;
+    if args.to.is_empty() {
+        return Err(invalid(format!("at least one --to is required\n{USAGE}")));
+    }
+    if args.ca.is_some() && args.insecure {
+        return Err(invalid("--ca and --insecure exclude each other"));
+    }
+    if (args.ca.is_some() || args.insecure) && args.tls == TlsMode::Plain {
+        return Err(invalid("--ca and --insecure need --starttls or --tls"));
+    }
+    Ok(args)
+}
+
+/// `NEVER`, or a comma-separated list of `SUCCESS`, `FAILURE`, `DELAY`
+/// (RFC 3461 §4.1).
+fn parse_notify(list: &str) -> Result<Notify, Fail> {
+    if list.eq_ignore_ascii_case("never") {
+        return Ok(Notify::NEVER);
+    }
+    let mut notify = Notify::NEVER;
+    for item in list.split(',') {
+        notify = notify.union(match item.to_ascii_lowercase().as_str() {
+            "success" => Notify::SUCCESS,
+            "failure" => Notify::FAILURE,
+            "delay" => Notify::DELAY,
+            _ => {
+                return Err(invalid(
+                    "--notify wants NEVER or a list of SUCCESS,FAILURE,DELAY",
+                ));
+            }
+        });
+    }
+    Ok(notify)
+}
+
+/// Checks the body the way the engine's default policy will (bare CR or
+/// LF refused, lines of at most 998 octets), so that a bad body fails
+/// before anything is sent.
+fn check_body(body: &[u8]) -> Result<(), Fail> {
+    let mut line = 0usize;
+    for (i, &b) in body.iter().enumerate() {
+        match b {
+            b'\r' if body.get(i + 1) != Some(&b'\n') => {
+                return Err(invalid("the body has a bare CR (lines must end in CRLF)"));
+            }
+            b'\n' if i == 0 || body[i - 1] != b'\r' => {
+                return Err(invalid("the body has a bare LF (lines must end in CRLF)"));
+            }
+            b'\r' | b'\n' => line = 0,
+            _ => {
+                line += 1;
+                if line > 998 {
+                    return Err(invalid("the body has a line over 998 octets"));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The transport: plain TCP, or TCP inside rustls.
+enum Conn {
+    Plain(TcpStream),
+    Tls(Box<rustls::StreamOwned<rustls::ClientConnection, TcpStream>>),
+}
+
+impl Read for Conn {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Conn::Plain(s) => s.read(buf),
+            Conn::Tls(s) => s.read(buf),
+        }
+    }
+}
+
+impl Write for Conn {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Conn::Plain(s) => s.write(buf),
+            Conn::Tls(s) => s.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Conn::Plain(s) => s.flush(),
+            Conn::Tls(s) => s.flush(),
+        }
+    }
+}
+
+/// Everything a session needs, validated before the first connection.
+struct Plan<'a> {
+    addr: SocketAddr,
+    server_name: ServerName<'static>,
+    tls: Option<Arc<rustls::ClientConfig>>,
+    mode: TlsMode,
+    config: ClientConfig<'a>,
+    envelope: Envelope<'a>,
+    addresses: &'a [String],
+    body: &'a [u8],
+    count: usize,
+}
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(code) => ExitCode::from(code),
+        Err(Fail(code, msg)) => {
+            eprintln!("send: {msg}");
+            ExitCode::from(code)
+        }
+    }
+}
+
+fn run() -> Result<u8, Fail> {
+    let args = parse_args()?;
+
+    // Everything is validated before connecting: a CR or LF in an address
+    // fails here, with exit status 2 and nothing sent.
+    let body = match &args.body {
+        Some(path) => fs::read(path).map_err(|e| invalid(format!("{}: {e}", path.display())))?,
+        None => {
+            let mut b = Vec::new();
+            io::stdin()
+                .read_to_end(&mut b)
+                .map_err(|e| invalid(format!("stdin: {e}")))?;
+            b
+        }
+    };
+    check_body(&body)?;
+    let mut recipients = Vec::with_capacity(args.to.len());
+    for to in &args.to {
+        let r = Recipient::new(to).map_err(|e| invalid(format!("--to {to:?}: {e}")))?;
+        recipients.push(match args.notify {
+            Some(n) => r.notify(n),
+            None => r,
+        });
+    }
+    let mut envelope = Envelope::new(&args.from, &recipients)
+        .map_err(|e| invalid(format!("--from {:?}: {e}", args.from)))?;
+    let mut size = body.len() as u64;
+    if !body.is_empty() && !body.ends_with(b"\r\n") {
+        size += 2; // the engine ends the last line
+    }
+    envelope = envelope.size(size);
+    if body.iter().any(|&b| b > 127) {
+        envelope = envelope.body(Body::EightBitMime);
+    }
+    if let Some(ret) = args.ret {
+        envelope = envelope.ret(ret);
+    }
+    if let Some(id) = &args.envid {
+        envelope = envelope
+            .envid(id.as_bytes())
+            .map_err(|e| invalid(format!("--envid: {e}")))?;
+    }
+
+    let addr = args
+        .server
+        .to_socket_addrs()
+        .map_err(|e| Fail(CONNECTION, format!("{}: {e}", args.server)))?
+        .next()
+        .ok_or_else(|| Fail(CONNECTION, format!("{}: no address", args.server)))?;
+    let mut config = ClientConfig::new(&args.helo).map_err(|e| invalid(format!("--helo: {e}")))?;
+    config.tls = match args.tls {
+        TlsMode::StartTls => TlsPolicy::Required,
+        TlsMode::Plain | TlsMode::Implicit => TlsPolicy::Never,
+    };
+    config.implicit_tls = args.tls == TlsMode::Implicit;
+    config.pipelining = args.pipelining;
+    config.chunking = args.chunking;
+    config.max_recipients =
+        u16::try_from(recipients.len().max(100)).map_err(|_| invalid("too many recipients"))?;
+    if let Some((user, pass)) = &args.auth {
+        config.auth = Some(AuthConfig::password(user, pass));
+        config.allow_plaintext_auth = addr.ip().is_loopback();
+    }
+    Client::new(config).map_err(|e| invalid(format!("configuration: {e}")))?;
+
+    let host = args.server.rsplit_once(':').map_or("", |(h, _)| h);
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let server_name = ServerName::try_from(host.to_string())
+        .map_err(|_| invalid(format!("{host:?} is not a host name for TLS")))?;
+    let tls = match args.tls {
+        TlsMode::Plain => None,
+        _ => Some(tls_config(&args)?),
+    };
+
+    let plan = Plan {
+        addr,
+        server_name,
+        tls,
+        mode: args.tls,
+        config,
+        envelope,
+        addresses: &args.to,
+        body: &body,
+        count: args.count,
+    };
+    let start = Instant::now();
+    let results: Vec<(u8, usize)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..args.sessions)
+            .map(|_| scope.spawn(|| session(&plan)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or((CONNECTION, 0)))
+            .collect()
+    });
+    let elapsed = start.elapsed().as_secs_f64();
+    let status = results.iter().map(|r| r.0).max().unwrap_or(0);
+    if args.load {
+        let delivered: usize = results.iter().map(|r| r.1).sum();
+        println!("messages/s: {:.1}", delivered as f64 / elapsed.max(1e-9));
+    }
+    Ok(status)
+}
+
+/// The rustls client configuration (ring provider).
+fn tls_config(args: &Args) -> Result<Arc<rustls::ClientConfig>, Fail> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| Fail(TLS, e.to_string()))?;
+    let config = if args.insecure {
+        builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(NoVerify(provider)))
+            .with_no_client_auth()
+    } else {
+        let mut roots = rustls::RootCertStore::empty();
+        let bundle = match &args.ca {
+            Some(path) => path.clone(),
+            None => SYSTEM_BUNDLES
+                .iter()
+                .map(PathBuf::from)
+                .find(|p| p.exists())
+                .ok_or_else(|| invalid("no system CA bundle found: give --ca PEM or --insecure"))?,
+        };
+        let certs = CertificateDer::pem_file_iter(&bundle)
+            .map_err(|e| invalid(format!("{}: {e}", bundle.display())))?;
+        for cert in certs {
+            let cert = cert.map_err(|e| invalid(format!("{}: {e}", bundle.display())))?;
+            roots
+                .add(cert)
+                .map_err(|e| invalid(format!("{}: {e}", bundle.display())))?;
+        }
+        if roots.is_empty() {
+            return Err(invalid(format!("{}: no certificate", bundle.display())));
+        }
+        builder.with_root_certificates(roots).with_no_client_auth()
+    };
+    Ok(Arc::new(config))
+}
+
+const SYSTEM_BUNDLES: &[&str] = &[
+    "/etc/ssl/certs/ca-certificates.crt",
+    "/etc/pki/tls/certs/ca-bundle.crt",
+    "/etc/ssl/cert.pem",
+];
+
+/// `--insecure`: accepts any certificate, still checks the handshake
+/// signatures.
+#[derive(Debug)]
+struct NoVerify(Arc<rustls::crypto::CryptoProvider>);
+
+impl rustls::client::danger::ServerCertVerifier for NoVerify {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: rustls::pki_types::UnixTime,
+    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        Ok(rustls::client::danger::ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+/// Wraps a TCP connection in TLS and finishes the handshake now, so that
+/// a certificate problem is reported as a TLS error.
+fn handshake(plan: &Plan<'_>, mut tcp: TcpStream) -> Result<Conn, String> {
+    let config = plan.tls.clone().ok_or("no TLS configuration")?;
+    let mut conn = rustls::ClientConnection::new(config, plan.server_name.clone())
+        .map_err(|e| e.to_string())?;
+    while conn.is_handshaking() {
+        conn.complete_io(&mut tcp).map_err(|e| e.to_string())?;
+    }
+    Ok(Conn::Tls(Box::new(rustls::StreamOwned::new(conn, tcp))))
+}
+
+/// The exit status for a driver error.
+fn status_of(e: &DriverError) -> u8 {
+    match e {
+        DriverError::Tls | DriverError::Client(ClientError::TlsUnavailable) => TLS,
+        _ => CONNECTION,
+    }
+}
+
+/// A reply on one line: its lines joined by " / ".
+fn text(reply: &Reply<'_>) -> String {
+    String::from_utf8_lossy(reply.raw())
+        .split("\r\n")
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" / ")
+}
+
+/// One connection: `count` messages, then QUIT. Returns the worst exit
+/// status seen and the number of messages delivered.
+fn session(plan: &Plan<'_>) -> (u8, usize) {
+    let out = io::stdout();
+    let fail = |code: u8, msg: String| {
+        eprintln!("send: {msg}");
+        code
+    };
+    let tcp = match TcpStream::connect_timeout(&plan.addr, Duration::from_secs(30)) {
+        Ok(s) => s,
+        Err(e) => return (fail(CONNECTION, format!("{}: {e}", plan.addr)), 0),
+    };
+    // The engine's longest wait is 10 minutes (RFC 5321 §4.5.3.2.6).
+    let _ = tcp.set_read_timeout(Some(Duration::from_secs(660)));
+    let _ = tcp.set_nodelay(true);
+    let conn = if plan.mode == TlsMode::Implicit {
+        match handshake(plan, tcp) {
+            Ok(c) => c,
+            Err(e) => return (fail(TLS, format!("TLS: {e}")), 0),
+        }
+    } else {
+        Conn::Plain(tcp)
+    };
+    let (mut rx, mut tx) = ([0u8; 4096], [0u8; 4096]);
+    let mut client = match SmtpClient::connect(FromStd::new(conn), plan.config, &mut rx, &mut tx) {
+        Ok(c) => c,
+        Err(e) => return (fail(status_of(&e), format!("connect: {e}")), 0),
+    };
+    if client.wants_tls() {
+        let mut why = String::new();
+        client = match client.start_tls(|io| {
+            let tls = match io.into_inner() {
+                Conn::Plain(tcp) => handshake(plan, tcp).map(FromStd::new),
+                Conn::Tls(_) => Err("already TLS".to_string()),
+            };
+            if let Err(e) = &tls {
+                why.clone_from(e);
+            }
+            tls
+        }) {
+            Ok(c) => c,
+            Err(DriverError::Tls) => return (fail(TLS, format!("STARTTLS: {why}")), 0),
+            Err(e) => return (fail(status_of(&e), format!("after STARTTLS: {e}")), 0),
+        };
+    }
+    if plan.config.auth.is_some() && !client.engine().is_authenticated() {
+        return (fail(CONNECTION, "authentication failed".into()), 0);
+    }
+
+    let (mut status, mut delivered) = (0u8, 0usize);
+    for _ in 0..plan.count {
+        let mut lines = Vec::new();
+        let mut last_refusal = None;
+        let result = client.send(&plan.envelope, plan.body, |event| match event {
+            Event::Recipient { index, reply } => {
+                let addr = plan.addresses.get(*index).map_or("?", String::as_str);
+                if reply.code().is_positive() {
+                    lines.push(format!("accepted {addr}: {}", text(reply)));
+                } else {
+                    last_refusal = Some(text(reply));
+                    lines.push(format!("rejected {addr}: {}", text(reply)));
+                }
+            }
+            Event::MailFrom(reply) if !reply.code().is_positive() => {
+                last_refusal = Some(text(reply));
+            }
+            Event::Delivered { reply, .. } => lines.push(format!("delivered: {}", text(reply))),
+            Event::Failed(f) => {
+                // Without a reply of its own, a failure repeats the refusal
+                // that caused it (MAIL, or the last RCPT).
+                let why = match (f.reply, &last_refusal, f.phase) {
+                    (Some(r), _, _) => text(&r),
+                    (None, Some(refusal), _) => refusal.clone(),
+                    (None, None, Phase::Recipients) => "no recipient accepted".into(),
+                    (None, None, phase) => format!("{phase:?} ({:?})", f.kind),
+                };
+                lines.push(format!("failed: {why}"));
+            }
+            _ => {}
+        });
+        {
+            let mut w = BufWriter::new(out.lock());
+            for l in &lines {
+                let _ = writeln!(w, "{l}");
+            }
+        }
+        match result {
+            Ok(d) => {
+                if d.is_delivered() && d.rejected == 0 {
+                    delivered += 1;
+                } else {
+                    if d.is_delivered() {
+                        delivered += 1;
+                    }
+                    status = status.max(REFUSED);
+                }
+            }
+            Err(DriverError::Client(ClientError::Envelope(e))) => {
+                // The server's extensions do not allow this envelope; nothing
+                // of it was sent.
+                println!("failed: {e}");
+                status = status.max(REFUSED);
+            }
+            Err(e) => return (status.max(fail(status_of(&e), format!("{e}"))), delivered),
+        }
+    }
+    if let Err(e) = client.quit() {
+        return (
+            status.max(fail(CONNECTION, format!("QUIT: {e}"))),
+            delivered,
+        );
+    }
+    (status, delivered)
+}

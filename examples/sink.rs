@@ -1,0 +1,553 @@
+//! A host SMTP (or LMTP) server on the async driver over tokio, many
+//! connections at once (a task per connection, at most 1024 at a time).
+//!
+//! ```text
+//! sink [--listen ADDR] [--maildir DIR] [--hostname NAME] [--max-size BYTES]
+//!      [--max-recipients N] [--bare-lf reject|normalize]
+//!      [--tls-cert PEM --tls-key PEM] [--require-tls] [--auth USER:PASS]...
+//!      [--no-pipelining] [--no-chunking] [--lmtp]
+//! ```
+//!
+//! - `--listen`: default `127.0.0.1:2525`; port 0 picks a free port. Once
+//!   ready it prints `listening on ADDR` on stdout.
+//! - `--maildir DIR`: each accepted message is written to `DIR/tmp/`, synced,
+//!   then renamed into `DIR/new/` (Maildir), as a `Return-Path: <sender>`
+//!   line followed by the message bytes exactly as received; the file is in
+//!   `new/` before the `250` is sent. Under LMTP, one file per accepted
+//!   recipient. Without `--maildir` messages are counted and dropped.
+//! - `--tls-cert`/`--tls-key`: offer STARTTLS (rustls, `ring` provider);
+//!   `--require-tls` refuses mail before it. `--auth USER:PASS` (repeatable)
+//!   offers AUTH PLAIN and LOGIN — only under TLS when TLS is configured,
+//!   also in plaintext otherwise (a test sink).
+//! - `--max-recipients N` is enforced by the handler (`452 4.5.3`), so any
+//!   N works; the engine keeps its RFC floor of 100.
+//!
+//! One log line per session on stderr. SIGINT or SIGTERM stops accepting,
+//! lets the running sessions finish (at most 10 s), and exits 0; a message
+//! counts as accepted only once its file is in `new/`, so none is lost.
+//!
+//! Run: `cargo run --example sink -- --maildir /tmp/mail`
+
+use std::fs;
+use std::future::Future;
+use std::io::{BufWriter, Write};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use embedded_io_adapters::tokio_1::FromTokio;
+use embedded_smtp::io::asynch::{Timer, serve, serve_tls};
+use embedded_smtp::io::{Decision, Handler};
+use embedded_smtp::sasl::{Credentials, Decoded};
+use embedded_smtp::server::{AbortReason, BareLfPolicy, Config};
+use embedded_smtp::{
+    AuthMechanism, AuthMechanisms, EnhancedCode, ForwardPath, MailParameters, RcptParameters,
+    ReplyCode, ReversePath,
+};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::Semaphore;
+
+const USAGE: &str =
+    "usage: sink [--listen ADDR] [--maildir DIR] [--hostname NAME] [--max-size BYTES]
+            [--max-recipients N] [--bare-lf reject|normalize] [--tls-cert PEM --tls-key PEM]
+            [--require-tls] [--auth USER:PASS]... [--no-pipelining] [--no-chunking] [--lmtp]";
+
+/// Most sessions served at once.
+const MAX_SESSIONS: usize = 1024;
+/// How long running sessions may go on after SIGINT / SIGTERM.
+const GRACE: Duration = Duration::from_secs(10);
+
+/// The command line.
+struct Options {
+    listen: String,
+    maildir: Option<PathBuf>,
+    hostname: String,
+    max_size: u64,
+    max_recipients: u32,
+    bare_lf: BareLfPolicy,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    require_tls: bool,
+    users: Vec<(String, String)>,
+    pipelining: bool,
+    chunking: bool,
+    lmtp: bool,
+}
+
+fn parse_args() -> Result<Options, String> {
+    let mut o = Options {
+        listen: "127.0.0.1:2525".into(),
+        maildir: None,
+        hostname: "localhost".into(),
+        max_size: 10_240_000,
+        max_recipients: 1000,
+        bare_lf: BareLfPolicy::Reject,
+        tls: None,
+        require_tls: false,
+        users: Vec::new(),
+        pipelining: true,
+        chunking: true,
+        lmtp: false,
+    };
+    let (mut cert, mut key) = (None::<PathBuf>, None::<PathBuf>);
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let mut value = || it.next().ok_or_else(|| format!("{flag} needs a value"));
+        match flag.as_str() {
+            "--listen" => o.listen = value()?,
+            "--maildir" => o.maildir = Some(value()?.into()),
+            "--hostname" => o.hostname = value()?,
+            "--max-size" => {
+                o.max_size = value()?
+                    .parse()
+                    .map_err(|_| "--max-size wants a number of bytes (0: no limit)")?
+            }
+            "--max-recipients" => {
+                o.max_recipients = value()?
+                    .parse()
+                    .ok()
+                    .filter(|&n| n > 0)
+                    .ok_or("--max-recipients wants a number above 0")?
+            }
+            "--bare-lf" => {
+                o.bare_lf = match value()?.as_str() {
+                    "reject" => BareLfPolicy::Reject,
+                    "normalize" => BareLfPolicy::Normalize,
+                    _ => return Err("--bare-lf wants reject or normalize".into()),
+                }
+            }
+            "--tls-cert" => cert = Some(value()?.into()),
+            "--tls-key" => key = Some(value()?.into()),
+            "--require-tls" => o.require_tls = true,
+            "--auth" => {
+                let v = value()?;
+                let (u, p) = v.split_once(':').ok_or("--auth wants USER:PASS")?;
+                o.users.push((u.into(), p.into()));
+            }
+            "--no-pipelining" => o.pipelining = false,
+            "--no-chunking" => o.chunking = false,
+            "--lmtp" => o.lmtp = true,
+            "-h" | "--help" => return Err(USAGE.into()),
+            other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
+        }
+    }
+    o.tls = match (cert, key) {
+        (Some(c), Some(k)) => Some(acceptor(&c, &k)?),
+        (None, None) => None,
+        _ => return Err("--tls-cert and --tls-key go together".into()),
+    };
+    if o.require_tls && o.tls.is_none() {
+        return Err("--require-tls needs --tls-cert and --tls-key".into());
+    }
+    if let Some(dir) = &o.maildir {
+        for sub in ["tmp", "new", "cur"] {
+            fs::create_dir_all(dir.join(sub))
+                .map_err(|e| format!("{}: {e}", dir.join(sub).display()))?;
+        }
+    }
+    // Check the configuration once, before listening.
+    embedded_smtp::server::Server::new(config(&o)).map_err(|e| format!("configuration: {e}"))?;
+    Ok(o)
+}
+
+/// The rustls server configuration (ring provider) from PEM files.
+fn acceptor(cert: &Path, key: &Path) -> Result<tokio_rustls::TlsAcceptor, String> {
+    let chain = CertificateDer::pem_file_iter(cert)
+        .and_then(|it| it.collect::<Result<Vec<_>, _>>())
+        .map_err(|e| format!("{}: {e}", cert.display()))?;
+    let key = PrivateKeyDer::from_pem_file(key).map_err(|e| format!("{}: {e}", key.display()))?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .and_then(|b| b.with_no_client_auth().with_single_cert(chain, key))
+        .map_err(|e| format!("TLS: {e}"))?;
+    Ok(tokio_rustls::TlsAcceptor::from(Arc::new(config)))
+}
+
+/// The engine configuration from the options.
+fn config(o: &Options) -> Config<'_> {
+    let mut c = Config::new(&o.hostname);
+    c.lmtp = o.lmtp;
+    c.pipelining = o.pipelining;
+    c.chunking = o.chunking;
+    c.max_message_size = o.max_size;
+    c.bare_lf = o.bare_lf;
+    c.limits.max_recipients = o.max_recipients.max(100);
+    c.tls_available = o.tls.is_some();
+    c.tls_required = o.require_tls;
+    if !o.users.is_empty() {
+        c.auth = AuthMechanisms::empty()
+            .with(AuthMechanism::Plain)
+            .with(AuthMechanism::Login);
+        c.auth_without_tls = o.tls.is_none();
+    }
+    c
+}
+
+/// Deadlines through `tokio::time::timeout`.
+struct TokioTimer;
+
+impl Timer for TokioTimer {
+    async fn timeout<F: Future>(&mut self, after: Duration, future: F) -> Option<F::Output> {
+        if after >= Duration::from_secs(86_400) {
+            return Some(future.await);
+        }
+        tokio::time::timeout(after, future).await.ok()
+    }
+}
+
+/// Process-wide counters (unique Maildir names, totals).
+static DELIVERY_COUNTER: AtomicU64 = AtomicU64::new(0);
+static MESSAGES: AtomicU64 = AtomicU64::new(0);
+
+/// A message being written to `tmp/`.
+struct Pending {
+    file: BufWriter<fs::File>,
+    path: PathBuf,
+}
+
+/// One session's handler: Maildir delivery (or counting) and AUTH.
+struct Sink<'o> {
+    options: &'o Options,
+    sender: String,
+    recipients: u32,
+    size: u64,
+    pending: Option<Pending>,
+    /// LMTP: the file already delivered for this message (copied for the
+    /// next recipients).
+    delivered: Option<PathBuf>,
+    write_error: Option<String>,
+    // What the log line says.
+    messages: u64,
+    bytes: u64,
+    user: Option<String>,
+    error: Option<String>,
+}
+
+impl<'o> Sink<'o> {
+    fn new(options: &'o Options) -> Self {
+        Sink {
+            options,
+            sender: String::new(),
+            recipients: 0,
+            size: 0,
+            pending: None,
+            delivered: None,
+            write_error: None,
+            messages: 0,
+            bytes: 0,
+            user: None,
+            error: None,
+        }
+    }
+
+    /// A unique Maildir file name: `time.MmicrosPpidQcounter.host`.
+    fn unique_name(&self) -> String {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default();
+        let host: String = self
+            .options
+            .hostname
+            .chars()
+            .map(|c| if c == '/' || c == ':' { '_' } else { c })
+            .collect();
+        format!(
+            "{}.M{}P{}Q{}.{host}",
+            now.as_secs(),
+            now.subsec_micros(),
+            std::process::id(),
+            DELIVERY_COUNTER.fetch_add(1, Ordering::Relaxed)
+        )
+    }
+
+    fn start_file(&mut self, dir: &Path) -> std::io::Result<Pending> {
+        let path = dir.join("tmp").join(self.unique_name());
+        let mut file = BufWriter::new(fs::File::create_new(&path)?);
+        write!(file, "Return-Path: {}\r\n", self.sender)?;
+        Ok(Pending { file, path })
+    }
+
+    /// Syncs the file in `tmp/` and renames it into `new/`: from then on
+    /// the message is accepted.
+    fn commit(&mut self, dir: &Path) -> std::io::Result<PathBuf> {
+        let pending = match self.pending.take() {
+            Some(p) => p,
+            None => {
+                // LMTP: the next recipient gets a copy of the first file.
+                let first = self.delivered.clone().ok_or(std::io::ErrorKind::NotFound)?;
+                let path = dir.join("tmp").join(self.unique_name());
+                fs::copy(&first, &path)?;
+                let file = BufWriter::new(fs::OpenOptions::new().append(true).open(&path)?);
+                Pending { file, path }
+            }
+        };
+        let file = pending.file.into_inner().map_err(|e| e.into_error())?;
+        file.sync_all()?;
+        let name = pending
+            .path
+            .file_name()
+            .ok_or(std::io::ErrorKind::InvalidInput)?;
+        let target = dir.join("new").join(name);
+        if let Err(e) = fs::rename(&pending.path, &target) {
+            let _ = fs::remove_file(&pending.path);
+            return Err(e);
+        }
+        if let Ok(d) = fs::File::open(dir.join("new")) {
+            let _ = d.sync_all();
+        }
+        Ok(target)
+    }
+
+    fn discard(&mut self) {
+        if let Some(p) = self.pending.take() {
+            drop(p.file);
+            let _ = fs::remove_file(&p.path);
+        }
+    }
+}
+
+impl Drop for Sink<'_> {
+    fn drop(&mut self) {
+        self.discard();
+    }
+}
+
+impl Handler for Sink<'_> {
+    fn mail(&mut self, from: &ReversePath<'_>, _params: &MailParameters<'_>) -> Decision<'_> {
+        self.sender = from.to_string();
+        self.recipients = 0;
+        Decision::Accept
+    }
+
+    fn rcpt(&mut self, _to: &ForwardPath<'_>, _params: &RcptParameters<'_>) -> Decision<'_> {
+        if self.recipients >= self.options.max_recipients {
+            return Decision::Respond {
+                code: ReplyCode::new(452).expect("a valid code"),
+                enhanced: EnhancedCode::new(4, 5, 3),
+                text: "Error: too many recipients",
+            };
+        }
+        self.recipients += 1;
+        Decision::Accept
+    }
+
+    fn data_start(&mut self) {
+        self.discard();
+        self.delivered = None;
+        self.write_error = None;
+        self.size = 0;
+        if let Some(dir) = &self.options.maildir {
+            match self.start_file(dir) {
+                Ok(p) => self.pending = Some(p),
+                Err(e) => self.write_error = Some(e.to_string()),
+            }
+        }
+    }
+
+    fn data(&mut self, bytes: &[u8]) {
+        self.size += bytes.len() as u64;
+        if let Some(p) = &mut self.pending
+            && let Err(e) = p.file.write_all(bytes)
+        {
+            self.write_error = Some(e.to_string());
+        }
+    }
+
+    fn message_end(&mut self) -> Decision<'_> {
+        if self.write_error.is_none()
+            && let Some(dir) = &self.options.maildir
+        {
+            match self.commit(dir) {
+                Ok(path) => {
+                    self.delivered.get_or_insert(path);
+                }
+                Err(e) => self.write_error = Some(e.to_string()),
+            }
+        }
+        if let Some(e) = &self.write_error {
+            self.error = Some(format!("maildir: {e}"));
+            self.discard();
+            return Decision::Respond {
+                code: ReplyCode::new(451).expect("a valid code"),
+                enhanced: EnhancedCode::new(4, 3, 0),
+                text: "Error: local problem, try again later",
+            };
+        }
+        self.messages += 1;
+        self.bytes += self.size;
+        MESSAGES.fetch_add(1, Ordering::Relaxed);
+        Decision::Accept
+    }
+
+    fn message_aborted(&mut self, _reason: AbortReason) {
+        self.discard();
+    }
+
+    fn auth(&mut self, credentials: &Credentials<'_>) -> Decision<'_> {
+        let mut scratch = vec![0u8; 16 * 1024];
+        let (user, pass) = match credentials.decode(&mut scratch) {
+            Ok(Decoded::Plain(p)) if p.authzid.is_empty() || p.authzid == p.authcid => {
+                (p.authcid, p.password)
+            }
+            Ok(Decoded::Login { username, password }) => (username, password),
+            _ => return Decision::Reject,
+        };
+        if self
+            .options
+            .users
+            .iter()
+            .any(|(u, p)| u == user && p == pass)
+        {
+            self.user = Some(user.to_string());
+            Decision::Accept
+        } else {
+            Decision::Reject
+        }
+    }
+}
+
+/// One session, then its log line.
+async fn session(socket: TcpStream, peer: SocketAddr, options: Arc<Options>) {
+    let _ = socket.set_nodelay(true);
+    let mut sink = Sink::new(&options);
+    let tls = AtomicBool::new(false);
+    let rx_size = if options.users.is_empty() {
+        4096
+    } else {
+        16 * 1024
+    };
+    let (mut rx, mut tx) = (vec![0u8; rx_size], vec![0u8; 4096]);
+    let config = config(&options);
+    let io = FromTokio::new(socket);
+    let result = match &options.tls {
+        None => serve(io, &mut TokioTimer, config, &mut rx, &mut tx, &mut sink)
+            .await
+            .map(drop),
+        Some(acceptor) => {
+            let tls = &tls;
+            serve_tls(
+                io,
+                &mut TokioTimer,
+                config,
+                &mut rx,
+                &mut tx,
+                &mut sink,
+                |io| async move {
+                    let stream = acceptor.accept(io.into_inner()).await?;
+                    tls.store(true, Ordering::Relaxed);
+                    Ok::<_, std::io::Error>(FromTokio::new(stream))
+                },
+            )
+            .await
+        }
+    };
+    let outcome = match (result, &sink.error) {
+        (Err(e), _) => format!("error: {e}"),
+        (Ok(()), Some(e)) => format!("error: {e}"),
+        (Ok(()), None) => "ok".into(),
+    };
+    eprintln!(
+        "session {peer}: tls={} auth={} messages={} bytes={} {outcome}",
+        if tls.load(Ordering::Relaxed) {
+            "yes"
+        } else {
+            "no"
+        },
+        sink.user.as_deref().unwrap_or("-"),
+        sink.messages,
+        sink.bytes,
+    );
+}
+
+fn main() -> ExitCode {
+    let options = match parse_args() {
+        Ok(o) => Arc::new(o),
+        Err(e) => {
+            eprintln!("sink: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("sink: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(run(options));
+    // Sessions still running after the grace period are dropped here; their
+    // unfinished messages (never answered 250) are removed from tmp/.
+    runtime.shutdown_timeout(Duration::from_secs(1));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("sink: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(options: Arc<Options>) -> std::io::Result<()> {
+    let listener = TcpListener::bind(&options.listen).await?;
+    let mut sigterm = signal(SignalKind::terminate())?;
+    let mut sigint = signal(SignalKind::interrupt())?;
+    let mut out = std::io::stdout();
+    writeln!(out, "listening on {}", listener.local_addr()?)?;
+    out.flush()?;
+
+    let slots = Arc::new(Semaphore::new(MAX_SESSIONS));
+    let mut sessions = 0u64;
+    loop {
+        let accepted = tokio::select! {
+            a = async {
+                // A slot first, so that at most MAX_SESSIONS run.
+                let permit = slots.clone().acquire_owned().await;
+                (permit, listener.accept().await)
+            } => a,
+            _ = sigterm.recv() => break,
+            _ = sigint.recv() => break,
+        };
+        match accepted {
+            (Ok(permit), Ok((socket, peer))) => {
+                sessions += 1;
+                let options = options.clone();
+                tokio::spawn(async move {
+                    session(socket, peer, options).await;
+                    drop(permit);
+                });
+            }
+            (_, Err(e)) => {
+                // Out of descriptors and the like: wait a little.
+                eprintln!("sink: accept: {e}");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            (Err(_), _) => break,
+        }
+    }
+    drop(listener);
+    let running = MAX_SESSIONS - slots.available_permits();
+    if running > 0 {
+        eprintln!("sink: stopping; waiting for {running} running session(s)");
+    }
+    let all = u32::try_from(MAX_SESSIONS).unwrap_or(u32::MAX);
+    if tokio::time::timeout(GRACE, slots.acquire_many(all))
+        .await
+        .is_err()
+    {
+        eprintln!("sink: grace period over; closing the remaining sessions");
+    }
+    eprintln!(
+        "sink: stopped after {sessions} session(s), {} message(s) accepted",
+        MESSAGES.load(Ordering::Relaxed)
+    );
+    Ok(())
+}
