@@ -6,6 +6,7 @@ use crate::syntax::{EnhancedCode, ReplyCode};
 
 /// One canned reply.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub(crate) struct Canned {
     pub(crate) code: ReplyCode,
     pub(crate) esc: EnhancedCode,
