@@ -2,7 +2,7 @@
 //! do between their I/O calls. It asks the engine for commands, hands it the
 //! server's bytes, streams the body and counts the outcome; it never parses.
 
-use crate::client::{Client, Envelope, Event, FailureKind, Phase};
+use crate::client::{Client, ClientError, Envelope, Event, FailureKind, Phase};
 use crate::syntax::ReplyCode;
 
 use super::{Error, Io, Rx, Tx};
@@ -171,7 +171,12 @@ impl<'b, 'c> ClientPump<'b, 'c> {
             if self.body == BodyState::Streaming || self.body == BodyState::Finishing {
                 progressed |= self.stream(body)?;
             }
-            let n = self.engine.transmit(envelope, self.tx.free())?;
+            let n = match self.engine.transmit(envelope, self.tx.free()) {
+                // The next command does not fit behind the pending ones:
+                // send those first (below), then try again.
+                Err(ClientError::BufferTooSmall { .. }) if !self.tx.is_empty() => 0,
+                r => r?,
+            };
             self.tx.push(n);
             progressed |= n > 0;
             if self.reached(goal) {
@@ -253,7 +258,14 @@ impl<'b, 'c> ClientPump<'b, 'c> {
                 self.body = BodyState::Finishing;
                 break;
             }
-            let p = self.engine.body(chunk, self.tx.free())?;
+            let p = match self.engine.body(chunk, self.tx.free()) {
+                // A BDAT header and one octet do not fit behind the pending
+                // bytes: flush them first.
+                Err(ClientError::BufferTooSmall { .. }) if !self.tx.is_empty() => {
+                    return Ok(progressed);
+                }
+                r => r?,
+            };
             body.consume(p.consumed);
             self.tx.push(p.written);
             if p.consumed == 0 && p.written == 0 {
@@ -262,7 +274,13 @@ impl<'b, 'c> ClientPump<'b, 'c> {
             progressed = true;
         }
         while self.body == BodyState::Finishing {
-            let f = self.engine.finish_body(self.tx.free())?;
+            let f = match self.engine.finish_body(self.tx.free()) {
+                // `BDAT 0 LAST` does not fit behind the pending bytes.
+                Err(ClientError::BufferTooSmall { .. }) if !self.tx.is_empty() => {
+                    return Ok(progressed);
+                }
+                r => r?,
+            };
             self.tx.push(f.written);
             if f.done {
                 self.body = BodyState::Done;
