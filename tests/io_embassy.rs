@@ -1,0 +1,256 @@
+//! The async drivers over embassy-net: two smoltcp stacks joined in memory
+//! by `embassy-net-driver-channel` (Ethernet medium, one channel per
+//! direction, static IPv4 addresses), running on `embassy-executor`'s std
+//! platform with `embassy-time`'s std driver. The client driver on one stack
+//! (`io::embassy::connect` with an IP literal, 1 KiB socket and driver
+//! buffers, as on a device) sends to the server driver (`io::asynch::serve`
+//! with `EmbassyTimer`) on the other over TCP. No TAP device, no root.
+//!
+//! Run with `cargo test --features embassy --test io_embassy`.
+
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use embassy_executor::{Executor, Spawner};
+use embassy_futures::join::{join, join4};
+use embassy_futures::select::{Either, select};
+use embassy_net::driver::HardwareAddress;
+use embassy_net::tcp::TcpSocket;
+use embassy_net::{Ipv4Address, Ipv4Cidr, Stack, StackResources, StaticConfigV4};
+use embassy_net_driver_channel::{self as ch, RxRunner, TxRunner, driver::LinkState};
+use embedded_smtp::client::{ClientConfig, Envelope, Event as ClientEvent, Recipient, TlsPolicy};
+use embedded_smtp::io::asynch::{SmtpClient, serve};
+use embedded_smtp::io::embassy::{EmbassyTimer, connect};
+use embedded_smtp::io::{Decision, Delivery, Handler};
+use embedded_smtp::server::Config;
+use embedded_smtp::{ForwardPath, RcptParameters};
+
+const MTU: usize = 1514;
+const SMTP_PORT: u16 = 2525;
+
+/// Stores messages; refuses `nobody@…`.
+#[derive(Debug, Default)]
+struct Store {
+    current: Vec<u8>,
+    messages: Vec<Vec<u8>>,
+}
+
+impl Handler for Store {
+    fn rcpt(&mut self, to: &ForwardPath<'_>, _: &RcptParameters<'_>) -> Decision<'_> {
+        match to.mailbox() {
+            Some(m) if m.local_part().as_str() == "nobody" => Decision::Reject,
+            _ => Decision::Accept,
+        }
+    }
+    fn data_start(&mut self) {
+        self.current.clear();
+    }
+    fn data(&mut self, bytes: &[u8]) {
+        self.current.extend_from_slice(bytes);
+    }
+    fn message_end(&mut self) -> Decision<'_> {
+        self.messages.push(std::mem::take(&mut self.current));
+        Decision::Accept
+    }
+}
+
+/// Moves every frame one stack transmits into the other's receive queue.
+async fn wire(mut from: TxRunner<'_, MTU>, mut to: RxRunner<'_, MTU>) {
+    loop {
+        let frame = from.tx_buf().await;
+        let slot = to.rx_buf().await;
+        let n = frame.len().min(slot.len());
+        slot[..n].copy_from_slice(&frame[..n]);
+        to.rx_done(n);
+        from.tx_done();
+    }
+}
+
+fn ip_config(last: u8) -> embassy_net::Config {
+    embassy_net::Config::ipv4_static(StaticConfigV4 {
+        address: Ipv4Cidr::new(Ipv4Address::new(10, 0, 0, last), 24),
+        gateway: None,
+        dns_servers: Default::default(),
+    })
+}
+
+/// What a scenario sends and what came out.
+struct Report {
+    deliveries: Vec<(Delivery, Vec<(usize, u16)>)>,
+    received: Vec<Vec<u8>>,
+}
+
+/// The client side: connect by IP literal with 1 KiB socket buffers and
+/// 1 KiB driver buffers, send each body to bob and nobody, QUIT.
+async fn client_side(stack: Stack<'_>, bodies: &[Vec<u8>]) -> Vec<(Delivery, Vec<(usize, u16)>)> {
+    let (mut srx, mut stx) = ([0u8; 1024], [0u8; 1024]);
+    let socket = connect(stack, "10.0.0.2", SMTP_PORT, &mut srx, &mut stx)
+        .await
+        .expect("TCP connect");
+    let mut config = ClientConfig::new("device.example").unwrap();
+    config.tls = TlsPolicy::Never;
+    let (mut rx, mut tx) = ([0u8; 1024], [0u8; 1024]);
+    let mut client = SmtpClient::connect(socket, EmbassyTimer, config, &mut rx, &mut tx)
+        .await
+        .expect("SMTP connect");
+    let rcpts = [
+        Recipient::new("bob@mx.example").unwrap(),
+        Recipient::new("nobody@mx.example").unwrap(),
+    ];
+    let envelope = Envelope::new("sensor@device.example", &rcpts).unwrap();
+    let mut out = Vec::new();
+    for body in bodies {
+        let mut codes = Vec::new();
+        let d = client
+            .send(&envelope, body.as_slice(), |e| {
+                if let ClientEvent::Recipient { index, reply } = e {
+                    codes.push((*index, reply.code().get()));
+                }
+            })
+            .await
+            .expect("send");
+        out.push((d, codes));
+    }
+    let mut socket = client.quit().await.expect("QUIT");
+    socket.close();
+    let _ = embedded_io_async::Write::flush(&mut socket).await;
+    out
+}
+
+/// The server side: accept one connection and serve it.
+async fn server_side(stack: Stack<'_>, chunking: bool) -> Vec<Vec<u8>> {
+    let (mut srx, mut stx) = ([0u8; 2048], [0u8; 2048]);
+    let mut socket = TcpSocket::new(stack, &mut srx, &mut stx);
+    socket.accept(SMTP_PORT).await.expect("accept");
+    let mut config = Config::new("mx.example");
+    config.chunking = chunking;
+    let mut store = Store::default();
+    let (mut rx, mut tx) = ([0u8; 2048], [0u8; 1024]);
+    serve(
+        &mut socket,
+        &mut EmbassyTimer,
+        config,
+        &mut rx,
+        &mut tx,
+        &mut store,
+    )
+    .await
+    .expect("serve");
+    socket.close();
+    let _ = embedded_io_async::Write::flush(&mut socket).await;
+    store.messages
+}
+
+/// Builds both stacks and the wires, runs client and server to the end.
+async fn scenario(bodies: Vec<Vec<u8>>, chunking: bool) -> Report {
+    let mut state_a = ch::State::<MTU, 4, 4>::new();
+    let mut state_b = ch::State::<MTU, 4, 4>::new();
+    let (mut runner_a, device_a) = ch::new(
+        &mut state_a,
+        HardwareAddress::Ethernet([0x02, 0, 0, 0, 0, 1]),
+    );
+    let (mut runner_b, device_b) = ch::new(
+        &mut state_b,
+        HardwareAddress::Ethernet([0x02, 0, 0, 0, 0, 2]),
+    );
+    runner_a.set_link_state(LinkState::Up);
+    runner_b.set_link_state(LinkState::Up);
+    let (_, rx_a, tx_a) = runner_a.split();
+    let (_, rx_b, tx_b) = runner_b.split();
+
+    let mut res_a = StackResources::<3>::new();
+    let mut res_b = StackResources::<3>::new();
+    let (stack_a, mut net_a) = embassy_net::new(device_a, ip_config(1), &mut res_a, 1);
+    let (stack_b, mut net_b) = embassy_net::new(device_b, ip_config(2), &mut res_b, 2);
+
+    let network = join4(net_a.run(), net_b.run(), wire(tx_a, rx_b), wire(tx_b, rx_a));
+    let work = async {
+        stack_a.wait_config_up().await;
+        stack_b.wait_config_up().await;
+        join(
+            client_side(stack_a, &bodies),
+            server_side(stack_b, chunking),
+        )
+        .await
+    };
+    match select(work, network).await {
+        Either::First((deliveries, received)) => Report {
+            deliveries,
+            received,
+        },
+        Either::Second(_) => unreachable!("the network runs forever"),
+    }
+}
+
+#[embassy_executor::task(pool_size = 4)]
+async fn run(bodies: Vec<Vec<u8>>, chunking: bool, done: mpsc::Sender<Option<Report>>) {
+    let limit = embassy_time::Duration::from_secs(30);
+    let r = embassy_time::with_timeout(limit, scenario(bodies, chunking))
+        .await
+        .ok();
+    done.send(r).unwrap();
+}
+
+/// Runs a scenario on its own embassy executor (std platform); fails if it
+/// takes longer than 30 s.
+fn on_executor(bodies: Vec<Vec<u8>>, chunking: bool) -> Report {
+    let (tx, rx) = mpsc::channel();
+    let executor: &'static mut Executor = Box::leak(Box::new(Executor::new()));
+    let deadline = Instant::now() + Duration::from_secs(40);
+    let mut result = None;
+    executor.run_until(
+        |spawner: Spawner| spawner.spawn(run(bodies, chunking, tx).unwrap()),
+        || {
+            if let Ok(r) = rx.try_recv() {
+                result = Some(r);
+            }
+            result.is_some() || Instant::now() > deadline
+        },
+    );
+    result
+        .expect("the executor stopped without a result")
+        .expect("scenario still running after 30 s")
+}
+
+fn body(lines: usize) -> Vec<u8> {
+    let mut b = b"From: sensor@device.example\r\nSubject: reading\r\n\r\n".to_vec();
+    for i in 0..lines {
+        b.extend_from_slice(format!("{i:05} temperature=21.5 humidity=40\r\n").as_bytes());
+        if i % 7 == 0 {
+            b.extend_from_slice(b".a dot line\r\n.\r\n");
+        }
+    }
+    b
+}
+
+fn check(report: &Report, bodies: &[Vec<u8>]) {
+    assert_eq!(report.deliveries.len(), bodies.len());
+    for (d, codes) in &report.deliveries {
+        assert_eq!(codes, &[(0, 250), (1, 550)]);
+        assert_eq!((d.accepted, d.rejected, d.delivered), (1, 1, 1));
+        assert!(d.is_delivered());
+    }
+    assert_eq!(report.received.len(), bodies.len());
+    for (got, sent) in report.received.iter().zip(bodies) {
+        assert!(
+            got == sent,
+            "message differs ({} vs {} bytes)",
+            got.len(),
+            sent.len()
+        );
+    }
+}
+
+#[test]
+fn device_client_with_1k_buffers_delivers_over_smoltcp_data() {
+    let bodies = vec![body(2000), body(3)];
+    let report = on_executor(bodies.clone(), false);
+    check(&report, &bodies);
+}
+
+#[test]
+fn device_client_with_1k_buffers_delivers_over_smoltcp_bdat() {
+    let bodies = vec![body(500), body(1)];
+    let report = on_executor(bodies.clone(), true);
+    check(&report, &bodies);
+}
