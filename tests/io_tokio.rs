@@ -436,3 +436,133 @@ async fn a_silent_server_times_out() {
     let ((), r) = bounded(async { tokio::join!(server, client) }).await;
     assert_eq!(r, Err(Error::Timeout));
 }
+
+/// The device TLS stack, embedded-tls 0.19 (TLS 1.3, no_std), as the
+/// client's STARTTLS wrapper against the rustls server, with the buffer
+/// sizes documented in `io`: 1 KiB for the SMTP driver, a 16640-octet
+/// record read buffer and a 4 KiB record write buffer.
+#[tokio::test]
+async fn embedded_tls_client_starttls_against_rustls_server() {
+    use embedded_tls::{Aes128GcmSha256, TlsConfig, TlsConnection, TlsContext, UnsecureProvider};
+
+    let (acceptor, _) = tls_pair();
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let body = big_body();
+
+    let server = async {
+        let (stream, _) = listener.accept().await.unwrap();
+        let mut store = Store::default();
+        let (mut rx, mut tx) = ([0u8; 2048], [0u8; 1024]);
+        serve_tls(
+            FromTokio::new(stream),
+            &mut TokioTimer,
+            tls_server_config(),
+            &mut rx,
+            &mut tx,
+            &mut store,
+            |io: FromTokio<TcpStream>| async {
+                acceptor.accept(io.into_inner()).await.map(FromTokio::new)
+            },
+        )
+        .await
+        .unwrap();
+        store
+    };
+
+    let client = async {
+        let stream = TcpStream::connect(addr).await.unwrap();
+        let (mut rx, mut tx) = ([0u8; 1024], [0u8; 1024]);
+        let config = client_config(Some(AuthConfig::password("alice", "s3cret")));
+        let client =
+            SmtpClient::connect(FromTokio::new(stream), TokioTimer, config, &mut rx, &mut tx)
+                .await
+                .unwrap();
+        assert!(client.wants_tls());
+        let (mut tls_rx, mut tls_tx) = (vec![0u8; 16640], vec![0u8; 4096]);
+        let tls_config = TlsConfig::new().with_server_name("mx.example");
+        let (tls_rx, tls_tx, tls_config) = (&mut tls_rx[..], &mut tls_tx[..], &tls_config);
+        let mut client = client
+            .start_tls(move |socket: FromTokio<TcpStream>| async move {
+                let mut tls = TlsConnection::new(socket, tls_rx, tls_tx);
+                // No certificate check here (the rustls tests check the
+                // certificate); a device uses a verifying CryptoProvider.
+                let provider = UnsecureProvider::new::<Aes128GcmSha256>(rand_core::OsRng);
+                tls.open(TlsContext::new(tls_config, provider))
+                    .await
+                    .map(|()| tls)
+            })
+            .await
+            .unwrap();
+        assert!(client.engine().is_tls());
+        assert!(client.engine().is_authenticated());
+        let d = send_one(&mut client, &body).await;
+        client.quit().await.unwrap();
+        d
+    };
+
+    let (store, d) = bounded(async { tokio::join!(server, client) }).await;
+    check_delivery(&d);
+    assert_eq!(store.messages.len(), 1);
+    assert!(store.messages[0] == body, "message differs");
+    assert_eq!(store.hellos, [Verb::Ehlo, Verb::Ehlo]);
+    assert_eq!(store.auths, [("alice".to_owned(), "s3cret".to_owned())]);
+}
+
+/// embedded-tls for implicit TLS: the connection is opened on the socket
+/// first, the session starts inside it.
+#[tokio::test]
+async fn embedded_tls_client_implicit_tls_against_rustls_server() {
+    use embedded_tls::{Aes128GcmSha256, TlsConfig, TlsConnection, TlsContext, UnsecureProvider};
+
+    let (acceptor, _) = tls_pair();
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+
+    let server = async {
+        let (stream, _) = listener.accept().await.unwrap();
+        let tls = acceptor.accept(stream).await.unwrap();
+        let mut config = Config::new("mx.example");
+        config.auth = AuthMechanisms::empty().with(AuthMechanism::Plain);
+        config.auth_without_tls = true;
+        let mut store = Store::default();
+        let (mut rx, mut tx) = ([0u8; 2048], [0u8; 1024]);
+        serve(
+            FromTokio::new(tls),
+            &mut TokioTimer,
+            config,
+            &mut rx,
+            &mut tx,
+            &mut store,
+        )
+        .await
+        .unwrap();
+        store
+    };
+
+    let client = async {
+        let stream = TcpStream::connect(addr).await.unwrap();
+        let (mut tls_rx, mut tls_tx) = (vec![0u8; 16640], vec![0u8; 4096]);
+        let tls_config = TlsConfig::new().with_server_name("mx.example");
+        let mut tls = TlsConnection::new(FromTokio::new(stream), &mut tls_rx, &mut tls_tx);
+        let provider = UnsecureProvider::new::<Aes128GcmSha256>(rand_core::OsRng);
+        tls.open(TlsContext::new(&tls_config, provider))
+            .await
+            .unwrap();
+        let mut config = client_config(Some(AuthConfig::password("alice", "s3cret")));
+        config.implicit_tls = true;
+        let (mut rx, mut tx) = ([0u8; 1024], [0u8; 1024]);
+        let mut client = SmtpClient::connect(tls, TokioTimer, config, &mut rx, &mut tx)
+            .await
+            .unwrap();
+        assert!(client.engine().is_authenticated());
+        let d = send_one(&mut client, b"Subject: implicit\r\n\r\nhello\r\n").await;
+        client.quit().await.unwrap();
+        d
+    };
+
+    let (store, d) = bounded(async { tokio::join!(server, client) }).await;
+    check_delivery(&d);
+    assert_eq!(store.messages, [b"Subject: implicit\r\n\r\nhello\r\n"]);
+    assert_eq!(store.auths, [("alice".to_owned(), "s3cret".to_owned())]);
+}
