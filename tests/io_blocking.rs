@@ -31,6 +31,9 @@ struct End {
     tx: mpsc::Sender<u8>,
     chunk: usize,
     written: Log,
+    /// A read that waits longer fails with `TimedOut`, as a socket with
+    /// `set_read_timeout` does.
+    read_timeout: Option<Duration>,
 }
 
 impl ErrorType for End {
@@ -39,7 +42,15 @@ impl ErrorType for End {
 
 impl Read for End {
     fn read(&mut self, buf: &mut [u8]) -> Result<usize, ErrorKind> {
-        let Ok(first) = self.rx.recv() else {
+        let first = match self.read_timeout {
+            None => self.rx.recv().ok(),
+            Some(t) => match self.rx.recv_timeout(t) {
+                Ok(b) => Some(b),
+                Err(mpsc::RecvTimeoutError::Timeout) => return Err(ErrorKind::TimedOut),
+                Err(mpsc::RecvTimeoutError::Disconnected) => None,
+            },
+        };
+        let Some(first) = first else {
             return Ok(0);
         };
         buf[0] = first;
@@ -83,12 +94,14 @@ fn pair(chunk: usize) -> (End, End, Log) {
             tx: b.0,
             chunk,
             written: log.clone(),
+            read_timeout: None,
         },
         End {
             rx: b.1,
             tx: a.0,
             chunk,
             written: Log::default(),
+            read_timeout: None,
         },
         log,
     )
@@ -554,7 +567,9 @@ fn no_service(chunk: usize) {
             SmtpClient::connect(end, config, &mut rx, &mut tx).map(|_| ())
         },
     );
-    assert!(o.client.is_err(), "{:?}", o.client);
+    // The session is over once the client said QUIT (RFC 5321 §3.1).
+    assert_eq!(o.client, Err(Error::Closed));
+    assert_eq!(o.plain, "QUIT\r\n");
     assert!(o.seen.hellos.is_empty());
     assert!(o.seen.mails.is_empty());
     assert!(!o.plain.contains("EHLO"), "{}", o.plain);
@@ -698,7 +713,11 @@ fn tls_required_but_missing(chunk: usize) {
         let (mut rx, mut tx) = ([0u8; 1024], [0u8; 1024]);
         SmtpClient::connect(end, config, &mut rx, &mut tx).map(|_| ())
     });
-    assert!(o.client.is_err(), "{:?}", o.client);
+    assert_eq!(
+        o.client,
+        Err(Error::Client(embedded_smtp::ClientError::TlsUnavailable))
+    );
+    assert_eq!(o.plain, "EHLO client.example\r\n");
     assert!(o.seen.mails.is_empty());
     assert!(!o.plain.contains("MAIL"), "{}", o.plain);
 }
@@ -816,4 +835,53 @@ fn a_server_config_with_starttls_is_refused_by_serve() {
         served
     });
     assert_eq!(r, Err(Error::Tls));
+}
+
+#[test]
+fn a_silent_client_gets_421_when_the_read_times_out() {
+    let (served, heard) = bounded(|| {
+        let (mut client_end, mut server_end, _) = pair(4096);
+        server_end.read_timeout = Some(Duration::from_millis(200));
+        let server = thread::spawn(move || {
+            let (mut rx, mut tx) = (vec![0u8; 2048], vec![0u8; 1024]);
+            serve(
+                server_end,
+                Config::new("mx.example"),
+                &mut rx,
+                &mut tx,
+                &mut Store::default(),
+            )
+            .map(drop)
+        });
+        client_end.write_all(b"EHLO client.example\r\n").unwrap();
+        let served = server.join().unwrap();
+        let mut heard = Vec::new();
+        let mut buf = [0u8; 256];
+        loop {
+            match client_end.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => heard.extend_from_slice(&buf[..n]),
+            }
+        }
+        (served, String::from_utf8(heard).unwrap())
+    });
+    assert_eq!(served, Err(Error::Timeout));
+    assert!(heard.starts_with("220 mx.example"), "{heard}");
+    // RFC 5321 §4.5.3.2.7 / rule D7: 421 4.4.2 and the connection closes.
+    let last = heard.trim_end().lines().last().unwrap();
+    assert!(last.starts_with("421 4.4.2 "), "{heard}");
+}
+
+#[test]
+fn a_silent_server_is_a_timeout_for_the_client() {
+    let r = bounded(|| {
+        let (mut client_end, server_end, _) = pair(4096);
+        client_end.read_timeout = Some(Duration::from_millis(200));
+        let config = ClientConfig::new("client.example").unwrap();
+        let (mut rx, mut tx) = ([0u8; 1024], [0u8; 1024]);
+        let r = SmtpClient::connect(client_end, config, &mut rx, &mut tx).map(drop);
+        drop(server_end);
+        r
+    });
+    assert_eq!(r, Err(Error::Timeout));
 }

@@ -566,3 +566,42 @@ async fn embedded_tls_client_implicit_tls_against_rustls_server() {
     assert_eq!(store.messages, [b"Subject: implicit\r\n\r\nhello\r\n"]);
     assert_eq!(store.auths, [("alice".to_owned(), "s3cret".to_owned())]);
 }
+
+/// The async server's command deadline (300 s, RFC 5321 §4.5.3.2.7) goes
+/// through the Timer: a client that says EHLO and then nothing gets
+/// `421 4.4.2` after 300 s of (paused, auto-advanced) tokio time.
+#[tokio::test(start_paused = true)]
+async fn async_server_answers_421_after_the_command_timeout() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let (mut client, server_io) = tokio::io::duplex(4096);
+    let started = tokio::time::Instant::now();
+    let server = async {
+        let mut store = Store::default();
+        let (mut rx, mut tx) = ([0u8; 2048], [0u8; 1024]);
+        let r = serve(
+            FromTokio::new(server_io),
+            &mut TokioTimer,
+            Config::new("mx.example"),
+            &mut rx,
+            &mut tx,
+            &mut store,
+        )
+        .await
+        .map(drop);
+        (r, started.elapsed())
+    };
+    let talker = async {
+        client.write_all(b"EHLO client.example\r\n").await.unwrap();
+        let mut heard = String::new();
+        client.read_to_string(&mut heard).await.unwrap();
+        heard
+    };
+    let ((served, elapsed), heard) = tokio::join!(server, talker);
+    assert_eq!(served, Err(Error::Timeout));
+    assert!(elapsed >= Duration::from_secs(300), "{elapsed:?}");
+    assert!(elapsed < Duration::from_secs(301), "{elapsed:?}");
+    assert!(heard.starts_with("220 mx.example"), "{heard}");
+    let last = heard.trim_end().lines().last().unwrap();
+    assert!(last.starts_with("421 4.4.2 "), "{heard}");
+}
