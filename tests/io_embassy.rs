@@ -20,7 +20,7 @@ use embassy_net::{Ipv4Address, Ipv4Cidr, Stack, StackResources, StaticConfigV4};
 use embassy_net_driver_channel::{self as ch, RxRunner, TxRunner, driver::LinkState};
 use embedded_smtp::client::{ClientConfig, Envelope, Event as ClientEvent, Recipient, TlsPolicy};
 use embedded_smtp::io::asynch::{SmtpClient, serve};
-use embedded_smtp::io::embassy::{EmbassyTimer, connect};
+use embedded_smtp::io::embassy::{EmbassyTimer, accept_loop, connect};
 use embedded_smtp::io::{Decision, Delivery, Handler};
 use embedded_smtp::server::Config;
 use embedded_smtp::{ForwardPath, RcptParameters};
@@ -141,8 +141,45 @@ async fn server_side(stack: Stack<'_>, chunking: bool) -> Vec<Vec<u8>> {
     store.messages
 }
 
+/// How the server side runs.
+#[derive(Clone, Copy, Debug)]
+enum Server {
+    /// One accepted socket served by `io::asynch::serve`, with or without
+    /// CHUNKING.
+    Serve { chunking: bool },
+    /// `io::embassy::accept_loop`, stopped once the client is done.
+    AcceptLoop,
+}
+
+/// The client against `accept_loop`: the loop never returns, so it runs
+/// until the client has its last reply (the handler has stored the
+/// messages by then: the 250 follows `message_end`), then is dropped.
+async fn against_accept_loop(
+    client: Stack<'_>,
+    server: Stack<'_>,
+    bodies: &[Vec<u8>],
+) -> (Vec<(Delivery, Vec<(usize, u16)>)>, Vec<Vec<u8>>) {
+    let mut store = Store::default();
+    // Socket rx/tx and driver rx/tx: a quarter each.
+    let mut buffers = vec![0u8; 4 * 2048];
+    let deliveries = {
+        let server = accept_loop(
+            server,
+            SMTP_PORT,
+            || Config::new("mx.example"),
+            &mut buffers,
+            &mut store,
+        );
+        match select(client_side(client, bodies), server).await {
+            Either::First(d) => d,
+            Either::Second(never) => never,
+        }
+    };
+    (deliveries, store.messages)
+}
+
 /// Builds both stacks and the wires, runs client and server to the end.
-async fn scenario(bodies: Vec<Vec<u8>>, chunking: bool) -> Report {
+async fn scenario(bodies: Vec<Vec<u8>>, server: Server) -> Report {
     let mut state_a = ch::State::<MTU, 4, 4>::new();
     let mut state_b = ch::State::<MTU, 4, 4>::new();
     let (mut runner_a, device_a) = ch::new(
@@ -167,11 +204,16 @@ async fn scenario(bodies: Vec<Vec<u8>>, chunking: bool) -> Report {
     let work = async {
         stack_a.wait_config_up().await;
         stack_b.wait_config_up().await;
-        join(
-            client_side(stack_a, &bodies),
-            server_side(stack_b, chunking),
-        )
-        .await
+        match server {
+            Server::Serve { chunking } => {
+                join(
+                    client_side(stack_a, &bodies),
+                    server_side(stack_b, chunking),
+                )
+                .await
+            }
+            Server::AcceptLoop => against_accept_loop(stack_a, stack_b, &bodies).await,
+        }
     };
     match select(work, network).await {
         Either::First((deliveries, received)) => Report {
@@ -183,9 +225,9 @@ async fn scenario(bodies: Vec<Vec<u8>>, chunking: bool) -> Report {
 }
 
 #[embassy_executor::task(pool_size = 4)]
-async fn run(bodies: Vec<Vec<u8>>, chunking: bool, done: mpsc::Sender<Option<Report>>) {
+async fn run(bodies: Vec<Vec<u8>>, server: Server, done: mpsc::Sender<Option<Report>>) {
     let limit = embassy_time::Duration::from_secs(30);
-    let r = embassy_time::with_timeout(limit, scenario(bodies, chunking))
+    let r = embassy_time::with_timeout(limit, scenario(bodies, server))
         .await
         .ok();
     done.send(r).unwrap();
@@ -193,13 +235,13 @@ async fn run(bodies: Vec<Vec<u8>>, chunking: bool, done: mpsc::Sender<Option<Rep
 
 /// Runs a scenario on its own embassy executor (std platform); fails if it
 /// takes longer than 30 s.
-fn on_executor(bodies: Vec<Vec<u8>>, chunking: bool) -> Report {
+fn on_executor(bodies: Vec<Vec<u8>>, server: Server) -> Report {
     let (tx, rx) = mpsc::channel();
     let executor: &'static mut Executor = Box::leak(Box::new(Executor::new()));
     let deadline = Instant::now() + Duration::from_secs(40);
     let mut result = None;
     executor.run_until(
-        |spawner: Spawner| spawner.spawn(run(bodies, chunking, tx).unwrap()),
+        |spawner: Spawner| spawner.spawn(run(bodies, server, tx).unwrap()),
         || {
             if let Ok(r) = rx.try_recv() {
                 result = Some(r);
@@ -244,13 +286,20 @@ fn check(report: &Report, bodies: &[Vec<u8>]) {
 #[test]
 fn device_client_with_1k_buffers_delivers_over_smoltcp_data() {
     let bodies = vec![body(2000), body(3)];
-    let report = on_executor(bodies.clone(), false);
+    let report = on_executor(bodies.clone(), Server::Serve { chunking: false });
     check(&report, &bodies);
 }
 
 #[test]
 fn device_client_with_1k_buffers_delivers_over_smoltcp_bdat() {
     let bodies = vec![body(500), body(1)];
-    let report = on_executor(bodies.clone(), true);
+    let report = on_executor(bodies.clone(), Server::Serve { chunking: true });
+    check(&report, &bodies);
+}
+
+#[test]
+fn device_client_to_the_accept_loop() {
+    let bodies = vec![body(300), body(2)];
+    let report = on_executor(bodies.clone(), Server::AcceptLoop);
     check(&report, &bodies);
 }
