@@ -256,6 +256,7 @@ struct Setup {
     auth: AuthMechanisms,
     tls: bool,
     refuse_rcpts: bool,
+    pipelining: bool,
 }
 
 impl Setup {
@@ -268,6 +269,7 @@ impl Setup {
             auth: AuthMechanisms::empty(),
             tls: false,
             refuse_rcpts: false,
+            pipelining: true,
         }
     }
 }
@@ -297,6 +299,7 @@ fn scenario<R: Send + 'static>(
             };
             let mut config = Config::new("mx.example");
             config.chunking = setup.chunking;
+            config.pipelining = setup.pipelining;
             config.lmtp = setup.lmtp;
             config.service = setup.service;
             config.auth = setup.auth;
@@ -884,4 +887,100 @@ fn a_silent_server_is_a_timeout_for_the_client() {
         r
     });
     assert_eq!(r, Err(Error::Timeout));
+}
+
+/// A body source that gives `good` and then fails.
+struct Failing<'a> {
+    good: &'a [u8],
+}
+
+impl embedded_smtp::io::Body for Failing<'_> {
+    fn fill(&mut self) -> Result<&[u8], Error> {
+        if self.good.is_empty() {
+            Err(Error::Body)
+        } else {
+            Ok(self.good)
+        }
+    }
+    fn consume(&mut self, n: usize) {
+        self.good = &self.good[n.min(self.good.len())..];
+    }
+}
+
+/// A body source that fails half-way: `send` reports it, the caller drops
+/// the connection, and the server discards the partial message (content
+/// cannot be withdrawn in band, so end of input is the only way out).
+fn failing_body(chunk: usize, chunking: bool) {
+    let o = scenario(
+        Setup {
+            chunking,
+            ..Setup::new(chunk)
+        },
+        |end, config, _| {
+            let (mut rx, mut tx) = ([0u8; 1024], [0u8; 1024]);
+            let mut client = SmtpClient::connect(end, config, &mut rx, &mut tx).unwrap();
+            let rcpts = [Recipient::new("bob@mx.example").unwrap()];
+            let envelope = Envelope::new("alice@client.example", &rcpts).unwrap();
+            let r = client.send(
+                &envelope,
+                Failing {
+                    good: b"Subject: half\r\n\r\nfirst line\r\n",
+                },
+                |_| {},
+            );
+            drop(client);
+            r.map(drop)
+        },
+    );
+    assert_eq!(o.client, Err(Error::Body));
+    assert!(o.seen.messages.is_empty());
+    if chunking {
+        // The only BDAT chunk was still in the transmit buffer when the
+        // source failed: the server never saw a message start.
+        assert!(!o.plain.contains("BDAT"), "{}", o.plain);
+        assert_eq!(o.seen.aborted, 0);
+    } else {
+        // After the 354 the server was in the data: end of input aborts it.
+        assert!(o.plain.contains("DATA\r\n"), "{}", o.plain);
+        assert_eq!(o.seen.aborted, 1);
+    }
+}
+
+#[test]
+fn failing_body_over_data_is_discarded() {
+    failing_body(4096, false);
+    failing_body(1, false);
+}
+
+#[test]
+fn failing_body_over_bdat_is_discarded() {
+    failing_body(4096, true);
+    failing_body(1, true);
+}
+
+/// Without PIPELINING the client goes in lock-step: one command, one
+/// reply, BDAT chunks included. A BDAT chunk's octets follow its command in
+/// the same write (RFC 3030 §2): the server engine used to take them for a
+/// command sent before the reply (554 synchronization, rule D8).
+fn lock_step(chunk: usize, chunking: bool) {
+    let o = three_messages(Setup {
+        chunking,
+        pipelining: false,
+        ..Setup::new(chunk)
+    });
+    // The server refuses any command sent before the previous reply
+    // (554 and close, rule D8): all three messages went through.
+    check_three(&o);
+}
+
+#[test]
+fn lock_step_data() {
+    lock_step(4096, false);
+    lock_step(1, false);
+}
+
+#[test]
+fn lock_step_bdat() {
+    lock_step(4096, true);
+    lock_step(1, true);
 }
