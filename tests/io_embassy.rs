@@ -80,9 +80,19 @@ struct Report {
     received: Vec<Vec<u8>>,
 }
 
+/// The `i`th additional recipient: long addresses make the pipelined
+/// envelope several KiB.
+fn extra_rcpt(i: usize) -> String {
+    format!("recipient-{i:03}-with-a-rather-long-local-part@mx.example")
+}
+
 /// The client side: connect by IP literal with 1 KiB socket buffers and
 /// 1 KiB driver buffers, send each body to bob and nobody, QUIT.
-async fn client_side(stack: Stack<'_>, bodies: &[Vec<u8>]) -> Vec<(Delivery, Vec<(usize, u16)>)> {
+async fn client_side(
+    stack: Stack<'_>,
+    bodies: &[Vec<u8>],
+    extra: usize,
+) -> Vec<(Delivery, Vec<(usize, u16)>)> {
     let (mut srx, mut stx) = ([0u8; 1024], [0u8; 1024]);
     let socket = connect(stack, "10.0.0.2", SMTP_PORT, &mut srx, &mut stx)
         .await
@@ -93,10 +103,11 @@ async fn client_side(stack: Stack<'_>, bodies: &[Vec<u8>]) -> Vec<(Delivery, Vec
     let mut client = SmtpClient::connect(socket, EmbassyTimer, config, &mut rx, &mut tx)
         .await
         .expect("SMTP connect");
-    let rcpts = [
-        Recipient::new("bob@mx.example").unwrap(),
-        Recipient::new("nobody@mx.example").unwrap(),
-    ];
+    let names: Vec<String> = ["bob@mx.example".to_owned(), "nobody@mx.example".to_owned()]
+        .into_iter()
+        .chain((0..extra).map(extra_rcpt))
+        .collect();
+    let rcpts: Vec<Recipient<'_>> = names.iter().map(|n| Recipient::new(n).unwrap()).collect();
     let envelope = Envelope::new("sensor@device.example", &rcpts).unwrap();
     let mut out = Vec::new();
     for body in bodies {
@@ -158,6 +169,7 @@ async fn against_accept_loop(
     client: Stack<'_>,
     server: Stack<'_>,
     bodies: &[Vec<u8>],
+    extra: usize,
 ) -> (Vec<(Delivery, Vec<(usize, u16)>)>, Vec<Vec<u8>>) {
     let mut store = Store::default();
     // Socket rx/tx and driver rx/tx: a quarter each.
@@ -170,7 +182,7 @@ async fn against_accept_loop(
             &mut buffers,
             &mut store,
         );
-        match select(client_side(client, bodies), server).await {
+        match select(client_side(client, bodies, extra), server).await {
             Either::First(d) => d,
             Either::Second(never) => never,
         }
@@ -179,7 +191,7 @@ async fn against_accept_loop(
 }
 
 /// Builds both stacks and the wires, runs client and server to the end.
-async fn scenario(bodies: Vec<Vec<u8>>, server: Server) -> Report {
+async fn scenario(bodies: Vec<Vec<u8>>, server: Server, extra: usize) -> Report {
     let mut state_a = ch::State::<MTU, 4, 4>::new();
     let mut state_b = ch::State::<MTU, 4, 4>::new();
     let (mut runner_a, device_a) = ch::new(
@@ -207,12 +219,12 @@ async fn scenario(bodies: Vec<Vec<u8>>, server: Server) -> Report {
         match server {
             Server::Serve { chunking } => {
                 join(
-                    client_side(stack_a, &bodies),
+                    client_side(stack_a, &bodies, extra),
                     server_side(stack_b, chunking),
                 )
                 .await
             }
-            Server::AcceptLoop => against_accept_loop(stack_a, stack_b, &bodies).await,
+            Server::AcceptLoop => against_accept_loop(stack_a, stack_b, &bodies, extra).await,
         }
     };
     match select(work, network).await {
@@ -224,10 +236,15 @@ async fn scenario(bodies: Vec<Vec<u8>>, server: Server) -> Report {
     }
 }
 
-#[embassy_executor::task(pool_size = 4)]
-async fn run(bodies: Vec<Vec<u8>>, server: Server, done: mpsc::Sender<Option<Report>>) {
+#[embassy_executor::task(pool_size = 16)]
+async fn run(
+    bodies: Vec<Vec<u8>>,
+    server: Server,
+    extra: usize,
+    done: mpsc::Sender<Option<Report>>,
+) {
     let limit = embassy_time::Duration::from_secs(30);
-    let r = embassy_time::with_timeout(limit, scenario(bodies, server))
+    let r = embassy_time::with_timeout(limit, scenario(bodies, server, extra))
         .await
         .ok();
     done.send(r).unwrap();
@@ -235,13 +252,13 @@ async fn run(bodies: Vec<Vec<u8>>, server: Server, done: mpsc::Sender<Option<Rep
 
 /// Runs a scenario on its own embassy executor (std platform); fails if it
 /// takes longer than 30 s.
-fn on_executor(bodies: Vec<Vec<u8>>, server: Server) -> Report {
+fn on_executor(bodies: Vec<Vec<u8>>, server: Server, extra: usize) -> Report {
     let (tx, rx) = mpsc::channel();
     let executor: &'static mut Executor = Box::leak(Box::new(Executor::new()));
     let deadline = Instant::now() + Duration::from_secs(40);
     let mut result = None;
     executor.run_until(
-        |spawner: Spawner| spawner.spawn(run(bodies, server, tx).unwrap()),
+        |spawner: Spawner| spawner.spawn(run(bodies, server, extra, tx).unwrap()),
         || {
             if let Ok(r) = rx.try_recv() {
                 result = Some(r);
@@ -266,10 +283,18 @@ fn body(lines: usize) -> Vec<u8> {
 }
 
 fn check(report: &Report, bodies: &[Vec<u8>]) {
+    check_with(report, bodies, 0);
+}
+
+fn check_with(report: &Report, bodies: &[Vec<u8>], extra: usize) {
+    let expected: Vec<(usize, u16)> = [(0, 250), (1, 550)]
+        .into_iter()
+        .chain((2..2 + extra).map(|i| (i, 250)))
+        .collect();
     assert_eq!(report.deliveries.len(), bodies.len());
     for (d, codes) in &report.deliveries {
-        assert_eq!(codes, &[(0, 250), (1, 550)]);
-        assert_eq!((d.accepted, d.rejected, d.delivered), (1, 1, 1));
+        assert_eq!(codes, &expected);
+        assert_eq!((d.accepted, d.rejected, d.delivered), (1 + extra, 1, 1));
         assert!(d.is_delivered());
     }
     assert_eq!(report.received.len(), bodies.len());
@@ -286,20 +311,43 @@ fn check(report: &Report, bodies: &[Vec<u8>]) {
 #[test]
 fn device_client_with_1k_buffers_delivers_over_smoltcp_data() {
     let bodies = vec![body(2000), body(3)];
-    let report = on_executor(bodies.clone(), Server::Serve { chunking: false });
+    let report = on_executor(bodies.clone(), Server::Serve { chunking: false }, 0);
     check(&report, &bodies);
 }
 
 #[test]
 fn device_client_with_1k_buffers_delivers_over_smoltcp_bdat() {
     let bodies = vec![body(500), body(1)];
-    let report = on_executor(bodies.clone(), Server::Serve { chunking: true });
+    let report = on_executor(bodies.clone(), Server::Serve { chunking: true }, 0);
     check(&report, &bodies);
 }
 
 #[test]
 fn device_client_to_the_accept_loop() {
     let bodies = vec![body(300), body(2)];
-    let report = on_executor(bodies.clone(), Server::AcceptLoop);
+    let report = on_executor(bodies.clone(), Server::AcceptLoop, 0);
     check(&report, &bodies);
+}
+
+/// A body far larger than every buffer, as BDAT to the device-sized
+/// server: without a bound on the chunks awaiting replies, the unread
+/// `250`s filled the server's socket and both sides waited forever.
+#[test]
+fn a_long_bdat_body_does_not_deadlock() {
+    let bodies = vec![body(6000)];
+    assert!(bodies[0].len() > 200 * 1024);
+    let report = on_executor(bodies.clone(), Server::Serve { chunking: true }, 0);
+    check(&report, &bodies);
+}
+
+/// The largest pipelined envelope the client sends by default: MAIL and
+/// 100 recipients with long addresses (about 6 KiB of commands, 2 KiB of
+/// replies) through 1 KiB client buffers, over DATA and BDAT.
+#[test]
+fn a_pipelined_envelope_of_100_recipients() {
+    let bodies = vec![body(50)];
+    for chunking in [false, true] {
+        let report = on_executor(bodies.clone(), Server::Serve { chunking }, 98);
+        check_with(&report, &bodies, 98);
+    }
 }

@@ -55,6 +55,15 @@ impl Delivery {
     }
 }
 
+/// How many `BDAT` chunks may await their reply at once. A sequential
+/// driver does not read while it writes: with no bound, a long body sends
+/// chunk after chunk while the server's `250` replies pile up unread, until
+/// the server blocks writing them, stops reading, and both sides wait
+/// forever (it took 100 KiB against an embassy-net server with 2 KiB socket
+/// buffers). Eight replies (a few hundred octets) fit in any receive path,
+/// and eight transmit buffers in flight keep BDAT pipelined.
+pub(crate) const MAX_CHUNKS_IN_FLIGHT: usize = 8;
+
 /// What the pump is driving towards.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Goal {
@@ -82,6 +91,10 @@ pub(crate) struct ClientPump<'b, 'c> {
     pub(crate) tx: Tx<'b>,
     body: BodyState,
     wants_tls: bool,
+    /// The body goes as BDAT chunks (not DATA).
+    bdat: bool,
+    /// BDAT chunks written whose reply has not come yet.
+    chunks_in_flight: usize,
 }
 
 impl<'b, 'c> ClientPump<'b, 'c> {
@@ -92,6 +105,8 @@ impl<'b, 'c> ClientPump<'b, 'c> {
             tx: Tx::new(tx),
             body: BodyState::Done,
             wants_tls: false,
+            bdat: false,
+            chunks_in_flight: 0,
         }
     }
 
@@ -218,7 +233,15 @@ impl<'b, 'c> ClientPump<'b, 'c> {
                     return Ok(progressed);
                 }
                 Event::StartTls => self.wants_tls = true,
-                Event::SendBody(_) => self.body = BodyState::Streaming,
+                Event::SendBody(reply) => {
+                    // DATA's body follows a 354; BDAT's needs no reply.
+                    self.bdat = reply.is_none();
+                    self.chunks_in_flight = 0;
+                    self.body = BodyState::Streaming;
+                }
+                Event::ChunkAccepted(_) => {
+                    self.chunks_in_flight = self.chunks_in_flight.saturating_sub(1);
+                }
                 Event::Recipient { reply, .. } => {
                     if reply.code().is_positive() {
                         delivery.accepted += 1;
@@ -227,11 +250,13 @@ impl<'b, 'c> ClientPump<'b, 'c> {
                     }
                 }
                 Event::Delivered { reply, .. } => {
+                    self.chunks_in_flight = 0;
                     delivery.delivered += 1;
                     delivery.final_code = Some(reply.code());
                     self.body = BodyState::Done;
                 }
                 Event::Failed(f) => {
+                    self.chunks_in_flight = 0;
                     delivery.failure.get_or_insert((f.phase, f.kind));
                     if let (Phase::Content, Some(r)) = (f.phase, f.reply) {
                         delivery.final_code.get_or_insert(r.code());
@@ -253,6 +278,10 @@ impl<'b, 'c> ClientPump<'b, 'c> {
     fn stream<B: Body>(&mut self, body: &mut B) -> Result<bool, Error> {
         let mut progressed = false;
         while self.body == BodyState::Streaming {
+            if self.bdat && self.chunks_in_flight >= MAX_CHUNKS_IN_FLIGHT {
+                // Read replies before writing more (see MAX_CHUNKS_IN_FLIGHT).
+                return Ok(progressed);
+            }
             let chunk = body.fill()?;
             if chunk.is_empty() {
                 self.body = BodyState::Finishing;
@@ -268,6 +297,9 @@ impl<'b, 'c> ClientPump<'b, 'c> {
             };
             body.consume(p.consumed);
             self.tx.push(p.written);
+            if self.bdat && p.written > 0 {
+                self.chunks_in_flight += 1;
+            }
             if p.consumed == 0 && p.written == 0 {
                 return Ok(progressed);
             }
