@@ -35,16 +35,23 @@ impl Timer for TokioTimer {
 /// A self-signed certificate for `mx.example`: the server's acceptor and a
 /// connector that trusts exactly that certificate.
 fn tls_pair() -> (TlsAcceptor, TlsConnector) {
+    tls_pair_with_tickets(2)
+}
+
+/// The same, with `tickets` TLS 1.3 session tickets sent by the server
+/// after the handshake (rustls sends 2 by default).
+fn tls_pair_with_tickets(tickets: usize) -> (TlsAcceptor, TlsConnector) {
     let key = rcgen::generate_simple_self_signed(vec!["mx.example".to_owned()]).unwrap();
     let cert: CertificateDer<'static> = key.cert.der().clone();
     let pkcs8 = PrivatePkcs8KeyDer::from(key.signing_key.serialize_der());
     let provider = Arc::new(ring::default_provider());
-    let server = rustls::ServerConfig::builder_with_provider(provider.clone())
+    let mut server = rustls::ServerConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
         .unwrap()
         .with_no_client_auth()
         .with_single_cert(vec![cert.clone()], pkcs8.into())
         .unwrap();
+    server.send_tls13_tickets = tickets;
     let mut roots = RootCertStore::empty();
     roots.add(cert).unwrap();
     let client = rustls::ClientConfig::builder_with_provider(provider)
@@ -604,4 +611,82 @@ async fn async_server_answers_421_after_the_command_timeout() {
     assert!(heard.starts_with("220 mx.example"), "{heard}");
     let last = heard.trim_end().lines().last().unwrap();
     assert!(last.starts_with("421 4.4.2 "), "{heard}");
+}
+
+/// The async drivers over a tokio duplex pipe that holds 64 bytes: every
+/// read and write is cut small, and the TLS records (rustls on both sides,
+/// STARTTLS, then AUTH PLAIN) cross it in pieces too. The server offers no
+/// PIPELINING, so the client goes in lock-step — BDAT chunks included
+/// (this found the server engine refusing a BDAT chunk's own octets as a
+/// synchronization violation).
+///
+/// Why not 1 byte and PIPELINING here: a sequential driver does not read
+/// while it writes, so a pipelined group needs a transport that absorbs it
+/// while the server answers its first commands (any TCP socket does; a tiny
+/// pipe cannot: the client blocks writing RCPT while the server blocks
+/// writing the reply to MAIL). Likewise rustls's session tickets, pushed on
+/// the server's first read while the client writes EHLO, so the server
+/// sends none here; and rustls's handshake itself stalls on a 1-byte pipe.
+/// The 1-byte matrix runs on the blocking driver (`tests/io_blocking.rs`),
+/// which shares the protocol pumps with this one.
+#[tokio::test]
+async fn starttls_auth_and_lock_step_bdat_over_a_64_byte_pipe() {
+    use tokio::io::DuplexStream;
+
+    let (acceptor, connector) = tls_pair_with_tickets(0);
+    let (client_io, server_io) = tokio::io::duplex(64);
+    let body = b"Subject: tiny pipe\r\n\r\n.dot\r\nline\r\n".to_vec();
+
+    let server = async {
+        let mut store = Store::default();
+        let (mut rx, mut tx) = ([0u8; 2048], [0u8; 1024]);
+        let mut config = tls_server_config();
+        config.pipelining = false;
+        serve_tls(
+            FromTokio::new(server_io),
+            &mut TokioTimer,
+            config,
+            &mut rx,
+            &mut tx,
+            &mut store,
+            |io: FromTokio<DuplexStream>| async {
+                acceptor.accept(io.into_inner()).await.map(FromTokio::new)
+            },
+        )
+        .await
+        .unwrap();
+        store
+    };
+
+    let client = async {
+        let (mut rx, mut tx) = ([0u8; 1024], [0u8; 1024]);
+        let config = client_config(Some(AuthConfig::password("alice", "s3cret")));
+        let client = SmtpClient::connect(
+            FromTokio::new(client_io),
+            TokioTimer,
+            config,
+            &mut rx,
+            &mut tx,
+        )
+        .await
+        .unwrap();
+        let mut client = client
+            .start_tls(|io: FromTokio<DuplexStream>| async {
+                connector
+                    .connect(server_name(), io.into_inner())
+                    .await
+                    .map(FromTokio::new)
+            })
+            .await
+            .unwrap();
+        let d = send_one(&mut client, &body).await;
+        client.quit().await.unwrap();
+        d
+    };
+
+    let (store, d) = bounded(async { tokio::join!(server, client) }).await;
+    check_delivery(&d);
+    assert_eq!(store.messages, std::slice::from_ref(&body));
+    assert_eq!(store.hellos, [Verb::Ehlo, Verb::Ehlo]);
+    assert_eq!(store.auths, [("alice".to_owned(), "s3cret".to_owned())]);
 }
