@@ -690,3 +690,59 @@ async fn starttls_auth_and_lock_step_bdat_over_a_64_byte_pipe() {
     assert_eq!(store.hellos, [Verb::Ehlo, Verb::Ehlo]);
     assert_eq!(store.auths, [("alice".to_owned(), "s3cret".to_owned())]);
 }
+
+/// A pipelined envelope far larger than the transport's buffering (MAIL
+/// and 100 long recipients, about 6 KiB) over a pipe that holds 1 KiB each
+/// way: the client keeps at most one transmit buffer of commands awaiting
+/// replies and reads before writing more, so the server never blocks
+/// writing replies to a client that is blocked writing commands
+/// (RFC 2920 §3.1, catalogue row PIP-08).
+#[tokio::test]
+async fn a_large_pipelined_envelope_over_a_1k_pipe() {
+    use tokio::io::DuplexStream;
+
+    let (client_io, server_io) = tokio::io::duplex(1024);
+    let names: Vec<String> = (0..100)
+        .map(|i| format!("recipient-{i:03}-with-a-rather-long-local-part@mx.example"))
+        .collect();
+    let server = async {
+        let mut store = Store::default();
+        let (mut rx, mut tx) = ([0u8; 2048], [0u8; 1024]);
+        serve(
+            FromTokio::new(server_io),
+            &mut TokioTimer,
+            Config::new("mx.example"),
+            &mut rx,
+            &mut tx,
+            &mut store,
+        )
+        .await
+        .unwrap();
+        store
+    };
+    let client = async {
+        let mut config = client_config(None);
+        config.tls = TlsPolicy::Never;
+        let (mut rx, mut tx) = ([0u8; 1024], [0u8; 1024]);
+        let mut client: SmtpClient<'_, '_, FromTokio<DuplexStream>, _> = SmtpClient::connect(
+            FromTokio::new(client_io),
+            TokioTimer,
+            config,
+            &mut rx,
+            &mut tx,
+        )
+        .await
+        .unwrap();
+        let rcpts: Vec<Recipient<'_>> = names.iter().map(|n| Recipient::new(n).unwrap()).collect();
+        let envelope = Envelope::new("alice@client.example", &rcpts).unwrap();
+        let d = client
+            .send(&envelope, &b"Subject: many\r\n\r\nhi\r\n"[..], |_| {})
+            .await
+            .unwrap();
+        client.quit().await.unwrap();
+        d
+    };
+    let (store, d) = bounded(async { tokio::join!(server, client) }).await;
+    assert_eq!((d.accepted, d.rejected, d.delivered), (100, 0, 1));
+    assert_eq!(store.messages, [b"Subject: many\r\n\r\nhi\r\n"]);
+}

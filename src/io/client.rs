@@ -95,6 +95,9 @@ pub(crate) struct ClientPump<'b, 'c> {
     bdat: bool,
     /// BDAT chunks written whose reply has not come yet.
     chunks_in_flight: usize,
+    /// Commands were written and no reply has come since: write no more
+    /// commands until one does (see `step`).
+    awaiting_reply: bool,
 }
 
 impl<'b, 'c> ClientPump<'b, 'c> {
@@ -107,6 +110,7 @@ impl<'b, 'c> ClientPump<'b, 'c> {
             wants_tls: false,
             bdat: false,
             chunks_in_flight: 0,
+            awaiting_reply: false,
         }
     }
 
@@ -186,13 +190,25 @@ impl<'b, 'c> ClientPump<'b, 'c> {
             if self.body == BodyState::Streaming || self.body == BodyState::Finishing {
                 progressed |= self.stream(body)?;
             }
-            let n = match self.engine.transmit(envelope, self.tx.free()) {
-                // The next command does not fit behind the pending ones:
-                // send those first (below), then try again.
-                Err(ClientError::BufferTooSmall { .. }) if !self.tx.is_empty() => 0,
-                r => r?,
+            // At most one transmit buffer of pipelined commands awaits its
+            // replies: a sequential driver does not read while it writes,
+            // so a group larger than what the transport absorbs while the
+            // server answers its first commands would leave both sides
+            // writing for ever (RFC 2920 §3.1; catalogue row PIP-08). A
+            // server sends its pending replies whenever its input runs dry
+            // (§3.2), so waiting for one here always ends.
+            let n = if self.awaiting_reply {
+                0
+            } else {
+                match self.engine.transmit(envelope, self.tx.free()) {
+                    // The next command does not fit behind the pending
+                    // ones: send those first (below), then try again.
+                    Err(ClientError::BufferTooSmall { .. }) if !self.tx.is_empty() => 0,
+                    r => r?,
+                }
             };
             self.tx.push(n);
+            self.awaiting_reply |= n > 0;
             progressed |= n > 0;
             if self.reached(goal) {
                 return Ok(if self.tx.is_empty() {
@@ -227,6 +243,9 @@ impl<'b, 'c> ClientPump<'b, 'c> {
         loop {
             let (used, event) = self.engine.feed(self.rx.data())?;
             progressed |= used > 0;
+            if used > 0 {
+                self.awaiting_reply = false;
+            }
             match event {
                 Event::NeedMore => {
                     self.rx.consume(used);
