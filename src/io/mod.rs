@@ -39,6 +39,21 @@
 //!   what one write carries (4 KiB is ample; the handshake is encoded in the
 //!   larger of the two).
 //!
+//! # Pipelining without deadlock
+//!
+//! The drivers do one I/O at a time: they do not read while a write is
+//! blocked. With PIPELINING (RFC 2920 §3.1) that could leave both peers
+//! writing for ever once the client's commands and the server's replies
+//! each fill the transport. The client pump therefore keeps at most one
+//! transmit buffer of commands awaiting replies (it reads a reply before
+//! writing more), and at most 8 `BDAT` chunks awaiting theirs; servers send
+//! pending replies whenever their input runs dry (§3.2), so the wait always
+//! ends. What remains asked of the transport is to absorb one transmit
+//! buffer each way, which any TCP socket does (embassy-net sockets of
+//! 1 KiB included: `tests/io_embassy.rs` sends a 100-recipient envelope and
+//! a 230 KB BDAT body that way). Over a pipe smaller than that, turn
+//! PIPELINING off (the client then goes in lock-step).
+//!
 //! # STARTTLS (RFC 3207)
 //!
 //! The driver stops when the engine asks for TLS; the caller wraps the
