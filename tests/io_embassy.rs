@@ -128,9 +128,10 @@ async fn client_side(
     out
 }
 
-/// The server side: accept one connection and serve it.
+/// The server side: accept one connection (1 KiB socket buffers, as on a
+/// device) and serve it.
 async fn server_side(stack: Stack<'_>, chunking: bool) -> Vec<Vec<u8>> {
-    let (mut srx, mut stx) = ([0u8; 2048], [0u8; 2048]);
+    let (mut srx, mut stx) = ([0u8; 1024], [0u8; 1024]);
     let mut socket = TcpSocket::new(stack, &mut srx, &mut stx);
     socket.accept(SMTP_PORT).await.expect("accept");
     let mut config = Config::new("mx.example");

@@ -50,8 +50,8 @@
 //! pending replies whenever their input runs dry (§3.2), so the wait always
 //! ends. What remains asked of the transport is to absorb one transmit
 //! buffer each way, which any TCP socket does (embassy-net sockets of
-//! 1 KiB included: `tests/io_embassy.rs` sends a 100-recipient envelope and
-//! a 230 KB BDAT body that way). Over a pipe smaller than that, turn
+//! 1 KiB on both sides included: `tests/io_embassy.rs` sends a
+//! 100-recipient envelope and a 230 KB BDAT body that way). Over a pipe smaller than that, turn
 //! PIPELINING off (the client then goes in lock-step).
 //!
 //! # STARTTLS (RFC 3207)
