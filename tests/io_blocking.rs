@@ -453,11 +453,11 @@ fn bdat_three(chunk: usize) {
 }
 
 /// LMTP (RFC 2033): LHLO, one final reply per accepted recipient.
-fn lmtp(chunk: usize) {
+fn lmtp(chunk: usize, chunking: bool) {
     let o = scenario(
         Setup {
             lmtp: true,
-            chunking: false,
+            chunking,
             ..Setup::new(chunk)
         },
         |end, config, _| {
@@ -796,7 +796,8 @@ macro_rules! both {
 both! {
     data_several_messages => data_three;
     bdat_several_messages => bdat_three;
-    lmtp_per_recipient_replies => lmtp;
+    lmtp_per_recipient_replies_data => |c| lmtp(c, false);
+    lmtp_per_recipient_replies_bdat => |c| lmtp(c, true);
     rejected_mail_then_next_message => rejected_mail;
     every_recipient_refused => all_recipients_refused;
     server_refuses_the_session => no_service;
@@ -983,4 +984,58 @@ fn lock_step_data() {
 fn lock_step_bdat() {
     lock_step(4096, true);
     lock_step(1, true);
+}
+
+/// The blocking drivers on a host: `std::net::TcpStream` over 127.0.0.1
+/// through `embedded_io_adapters::std::FromStd`, with the socket's read
+/// timeout standing for the engine's deadlines.
+#[test]
+fn over_std_tcp_loopback() {
+    use embedded_io_adapters::std::FromStd;
+    use std::net::{TcpListener, TcpStream};
+
+    let o = bounded(|| {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = thread::spawn(move || {
+            let (stream, _) = listener.accept().unwrap();
+            stream
+                .set_read_timeout(Some(Duration::from_secs(300)))
+                .unwrap();
+            let mut store = Store::default();
+            let (mut rx, mut tx) = (vec![0u8; 2048], vec![0u8; 1024]);
+            serve(
+                FromStd::new(stream),
+                Config::new("mx.example"),
+                &mut rx,
+                &mut tx,
+                &mut store,
+            )
+            .unwrap();
+            store.seen
+        });
+        let stream = TcpStream::connect(addr).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(300)))
+            .unwrap();
+        let mut config = ClientConfig::new("client.example").unwrap();
+        config.tls = TlsPolicy::Never;
+        let (mut rx, mut tx) = ([0u8; 1024], [0u8; 1024]);
+        let mut client =
+            SmtpClient::connect(FromStd::new(stream), config, &mut rx, &mut tx).unwrap();
+        let r = send_all(
+            &mut client,
+            "alice@client.example",
+            &["bob@mx.example", "nobody@mx.example"],
+            &[BODY_1, BODY_2, BODY_3],
+        );
+        client.quit().unwrap();
+        (r, server.join().unwrap())
+    });
+    let (sent, seen) = o;
+    for (d, codes) in &sent {
+        assert_eq!(codes, &[(0, 250), (1, 550)]);
+        assert!(d.is_delivered());
+    }
+    assert_eq!(seen.messages, [BODY_1, BODY_2, BODY_3]);
 }
