@@ -7,7 +7,7 @@
 //! - [`asynch`] over `embedded_io_async::{Read, Write}` (feature `async`);
 //!   embassy-net's `TcpSocket` implements these, and tokio's `TcpStream`
 //!   does through `embedded_io_adapters::tokio_1::FromTokio`;
-//! - [`embassy`] (feature `embassy`): connect by host name, an accept loop and
+//! - `embassy` (feature `embassy`): connect by host name, an accept loop and
 //!   deadlines with `embassy-time`.
 //!
 //! The protocol work of a driver lives in two small state machines shared by
