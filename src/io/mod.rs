@@ -18,7 +18,7 @@
 //! # Buffers
 //!
 //! The caller provides a receive and a transmit buffer; the drivers never
-//! allocate. Verified minimums (tests `io_blocking`, `io_tokio`,
+//! allocate. Verified minimums (tests `io_blocking*`, `io_tokio*`,
 //! `io_embassy`):
 //!
 //! - **Client: 1 KiB each** ([`CLIENT_MIN_BUFFER`]). A reply line is at most
