@@ -2,7 +2,7 @@
 //! do between their I/O calls. It asks the engine for commands, hands it the
 //! server's bytes, streams the body and counts the outcome; it never parses.
 
-use crate::client::{Client, Envelope, Event, FailureKind, Phase};
+use crate::client::{Client, ClientError, Envelope, Event, FailureKind, Phase};
 use crate::syntax::ReplyCode;
 
 use super::{Error, Io, Rx, Tx};
@@ -55,6 +55,15 @@ impl Delivery {
     }
 }
 
+/// How many `BDAT` chunks may await their reply at once. A sequential
+/// driver does not read while it writes: with no bound, a long body sends
+/// chunk after chunk while the server's `250` replies pile up unread, until
+/// the server blocks writing them, stops reading, and both sides wait
+/// forever (it took 100 KiB against an embassy-net server with 2 KiB socket
+/// buffers). Eight replies (a few hundred octets) fit in any receive path,
+/// and eight transmit buffers in flight keep BDAT pipelined.
+pub(crate) const MAX_CHUNKS_IN_FLIGHT: usize = 8;
+
 /// What the pump is driving towards.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Goal {
@@ -82,6 +91,13 @@ pub(crate) struct ClientPump<'b, 'c> {
     pub(crate) tx: Tx<'b>,
     body: BodyState,
     wants_tls: bool,
+    /// The body goes as BDAT chunks (not DATA).
+    bdat: bool,
+    /// BDAT chunks written whose reply has not come yet.
+    chunks_in_flight: usize,
+    /// Commands were written and no reply has come since: write no more
+    /// commands until one does (see `step`).
+    awaiting_reply: bool,
 }
 
 impl<'b, 'c> ClientPump<'b, 'c> {
@@ -92,6 +108,9 @@ impl<'b, 'c> ClientPump<'b, 'c> {
             tx: Tx::new(tx),
             body: BodyState::Done,
             wants_tls: false,
+            bdat: false,
+            chunks_in_flight: 0,
+            awaiting_reply: false,
         }
     }
 
@@ -171,8 +190,25 @@ impl<'b, 'c> ClientPump<'b, 'c> {
             if self.body == BodyState::Streaming || self.body == BodyState::Finishing {
                 progressed |= self.stream(body)?;
             }
-            let n = self.engine.transmit(envelope, self.tx.free())?;
+            // At most one transmit buffer of pipelined commands awaits its
+            // replies: a sequential driver does not read while it writes,
+            // so a group larger than what the transport absorbs while the
+            // server answers its first commands would leave both sides
+            // writing for ever (RFC 2920 §3.1; catalogue row PIP-08). A
+            // server sends its pending replies whenever its input runs dry
+            // (§3.2), so waiting for one here always ends.
+            let n = if self.awaiting_reply {
+                0
+            } else {
+                match self.engine.transmit(envelope, self.tx.free()) {
+                    // The next command does not fit behind the pending
+                    // ones: send those first (below), then try again.
+                    Err(ClientError::BufferTooSmall { .. }) if !self.tx.is_empty() => 0,
+                    r => r?,
+                }
+            };
             self.tx.push(n);
+            self.awaiting_reply |= n > 0;
             progressed |= n > 0;
             if self.reached(goal) {
                 return Ok(if self.tx.is_empty() {
@@ -207,13 +243,24 @@ impl<'b, 'c> ClientPump<'b, 'c> {
         loop {
             let (used, event) = self.engine.feed(self.rx.data())?;
             progressed |= used > 0;
+            if used > 0 {
+                self.awaiting_reply = false;
+            }
             match event {
                 Event::NeedMore => {
                     self.rx.consume(used);
                     return Ok(progressed);
                 }
                 Event::StartTls => self.wants_tls = true,
-                Event::SendBody(_) => self.body = BodyState::Streaming,
+                Event::SendBody(reply) => {
+                    // DATA's body follows a 354; BDAT's needs no reply.
+                    self.bdat = reply.is_none();
+                    self.chunks_in_flight = 0;
+                    self.body = BodyState::Streaming;
+                }
+                Event::ChunkAccepted(_) => {
+                    self.chunks_in_flight = self.chunks_in_flight.saturating_sub(1);
+                }
                 Event::Recipient { reply, .. } => {
                     if reply.code().is_positive() {
                         delivery.accepted += 1;
@@ -222,11 +269,13 @@ impl<'b, 'c> ClientPump<'b, 'c> {
                     }
                 }
                 Event::Delivered { reply, .. } => {
+                    self.chunks_in_flight = 0;
                     delivery.delivered += 1;
                     delivery.final_code = Some(reply.code());
                     self.body = BodyState::Done;
                 }
                 Event::Failed(f) => {
+                    self.chunks_in_flight = 0;
                     delivery.failure.get_or_insert((f.phase, f.kind));
                     if let (Phase::Content, Some(r)) = (f.phase, f.reply) {
                         delivery.final_code.get_or_insert(r.code());
@@ -248,21 +297,41 @@ impl<'b, 'c> ClientPump<'b, 'c> {
     fn stream<B: Body>(&mut self, body: &mut B) -> Result<bool, Error> {
         let mut progressed = false;
         while self.body == BodyState::Streaming {
+            if self.bdat && self.chunks_in_flight >= MAX_CHUNKS_IN_FLIGHT {
+                // Read replies before writing more (see MAX_CHUNKS_IN_FLIGHT).
+                return Ok(progressed);
+            }
             let chunk = body.fill()?;
             if chunk.is_empty() {
                 self.body = BodyState::Finishing;
                 break;
             }
-            let p = self.engine.body(chunk, self.tx.free())?;
+            let p = match self.engine.body(chunk, self.tx.free()) {
+                // A BDAT header and one octet do not fit behind the pending
+                // bytes: flush them first.
+                Err(ClientError::BufferTooSmall { .. }) if !self.tx.is_empty() => {
+                    return Ok(progressed);
+                }
+                r => r?,
+            };
             body.consume(p.consumed);
             self.tx.push(p.written);
+            if self.bdat && p.written > 0 {
+                self.chunks_in_flight += 1;
+            }
             if p.consumed == 0 && p.written == 0 {
                 return Ok(progressed);
             }
             progressed = true;
         }
         while self.body == BodyState::Finishing {
-            let f = self.engine.finish_body(self.tx.free())?;
+            let f = match self.engine.finish_body(self.tx.free()) {
+                // `BDAT 0 LAST` does not fit behind the pending bytes.
+                Err(ClientError::BufferTooSmall { .. }) if !self.tx.is_empty() => {
+                    return Ok(progressed);
+                }
+                r => r?,
+            };
             self.tx.push(f.written);
             if f.done {
                 self.body = BodyState::Done;

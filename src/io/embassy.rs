@@ -89,6 +89,11 @@ pub async fn connect<'s>(
 /// `handler`, with embassy-time deadlines. Run several of these tasks for
 /// concurrent sessions. `make_config` builds the configuration of each
 /// session.
+///
+/// `buffers` is cut in four equal parts: the socket's receive and transmit
+/// buffers and the driver's (see [`SERVER_MIN_BUFFER`](super::SERVER_MIN_BUFFER)):
+/// 8 KiB gives 2 KiB each, which serves the default limits
+/// (`tests/io_embassy.rs` runs it so).
 pub async fn accept_loop<'c, H: Handler>(
     stack: Stack<'_>,
     port: u16,

@@ -17,19 +17,140 @@
 //!
 //! # Buffers
 //!
-//! The caller provides a receive and a transmit buffer. A client works with
-//! 1 KiB each ([`CLIENT_MIN_BUFFER`]): a reply line is at most 1000 octets
-//! (512 in the RFC) and the engine writes whole commands only. A server needs
-//! a transmit buffer of at least 1 KiB and a receive buffer that holds its
-//! longest command line (the engine's `max_line`, 2048 by default; LOGIN
-//! needs both AUTH lines at once) — [`SERVER_MIN_BUFFER`] is 2 KiB.
+//! The caller provides a receive and a transmit buffer; the drivers never
+//! allocate. Verified minimums (tests `io_blocking*`, `io_tokio*`,
+//! `io_embassy`):
 //!
-//! # STARTTLS
+//! - **Client: 1 KiB each** ([`CLIENT_MIN_BUFFER`]). A reply line is at most
+//!   1000 octets by default (`ReplyLimits`), and the engine writes whole
+//!   commands only; the body streams through the transmit buffer in pieces
+//!   (DATA stuffing and `BDAT n` chunks resume across flushes). The tests
+//!   send 40 KiB to 200 KiB bodies (998-octet lines included) through
+//!   1 KiB buffers over DATA and BDAT, in memory at 1-byte reads and writes,
+//!   over tokio, and over embassy-net with 1 KiB TCP socket buffers too.
+//! - **Server: 1 KiB transmit** (the engine's `output_room`) and a receive
+//!   buffer that holds its longest command line (`input_room`: `max_line`,
+//!   2048 by default; AUTH LOGIN needs both response lines at once) —
+//!   [`SERVER_MIN_BUFFER`] is 2 KiB.
+//! - **TLS** adds its own buffers underneath: rustls allocates on a host;
+//!   embedded-tls needs a record read buffer of 16640 octets (a full TLS
+//!   record, unless the server negotiates a smaller maximum fragment) and
+//!   a record write buffer of at least the 128-octet record overhead plus
+//!   what one write carries (4 KiB is ample; the handshake is encoded in the
+//!   larger of the two).
+//!
+//! # Pipelining without deadlock
+//!
+//! The drivers do one I/O at a time: they do not read while a write is
+//! blocked. With PIPELINING (RFC 2920 §3.1) that could leave both peers
+//! writing for ever once the client's commands and the server's replies
+//! each fill the transport. The client pump therefore keeps at most one
+//! transmit buffer of commands awaiting replies (it reads a reply before
+//! writing more), and at most 8 `BDAT` chunks awaiting theirs; servers send
+//! pending replies whenever their input runs dry (§3.2), so the wait always
+//! ends. What remains asked of the transport is to absorb one transmit
+//! buffer each way, which any TCP socket does (embassy-net sockets of
+//! 1 KiB on both sides included: `tests/io_embassy.rs` sends a
+//! 100-recipient envelope and a 230 KB BDAT body that way). Over a pipe smaller than that, turn
+//! PIPELINING off (the client then goes in lock-step).
+//!
+//! # STARTTLS (RFC 3207)
 //!
 //! The driver stops when the engine asks for TLS; the caller wraps the
 //! transport (embedded-tls on a device, rustls on a host) and gives the
 //! wrapped one back to the same session, which resets and carries on
-//! (`start_tls` on the clients, `serve_tls` for servers).
+//! (`start_tls` on the clients, `serve_tls` for servers):
+//!
+//! 1. Client: `SmtpClient::connect` reads the greeting and says EHLO; when
+//!    the server offers STARTTLS (and [`TlsPolicy`](crate::client::TlsPolicy)
+//!    is `Required`, the default, or `Opportunistic`) it sends `STARTTLS`,
+//!    reads the `220` and returns with `wants_tls()` true. Nothing else was
+//!    sent: no AUTH, no MAIL.
+//! 2. Call `start_tls(wrap)`: `wrap` receives the plain transport, performs
+//!    the TLS handshake and returns the TLS stream (its error becomes
+//!    [`Error::Tls`]). The session resets (RFC 3207 §4.2), says EHLO again,
+//!    authenticates if configured, and returns ready for `send`.
+//! 3. Server: `serve_tls(io, …, upgrade)` with `Config::tls_available`
+//!    (and `tls_required` to refuse mail before TLS); on `STARTTLS` it
+//!    writes the `220`, hands the transport to `upgrade` and goes on over
+//!    the TLS stream with a reset session. `serve` cannot upgrade: a client
+//!    saying STARTTLS to it ends it with [`Error::Tls`], so do not offer it
+//!    there.
+//!
+//! On a host with tokio and rustls (`tokio-rustls`, ring provider), as in
+//! `tests/io_tokio.rs`:
+//!
+//! ```rust,ignore
+//! use embedded_io_adapters::tokio_1::FromTokio;
+//! use embedded_smtp::io::asynch::{SmtpClient, serve_tls};
+//! use tokio::net::TcpStream;
+//!
+//! // Client (`connector`: a tokio_rustls::TlsConnector with your roots).
+//! let tcp = TcpStream::connect(("relay.example.net", 587)).await?;
+//! let (mut rx, mut tx) = ([0u8; 1024], [0u8; 1024]);
+//! let client = SmtpClient::connect(FromTokio::new(tcp), timer, config, &mut rx, &mut tx).await?;
+//! let mut client = if client.wants_tls() {
+//!     let name = ServerName::try_from("relay.example.net")?;
+//!     client
+//!         .start_tls(|io: FromTokio<TcpStream>| async {
+//!             connector.connect(name, io.into_inner()).await.map(FromTokio::new)
+//!         })
+//!         .await?
+//! } else {
+//!     client // only reachable with TlsPolicy::Opportunistic or Never
+//! };
+//! let delivery = client.send(&envelope, body, |_| {}).await?;
+//! client.quit().await?;
+//!
+//! // Server (`acceptor`: a tokio_rustls::TlsAcceptor with your certificate).
+//! let mut config = embedded_smtp::server::Config::new("mx.example.net");
+//! config.tls_available = true;
+//! let (mut rx, mut tx) = ([0u8; 2048], [0u8; 1024]);
+//! serve_tls(FromTokio::new(tcp), &mut timer, config, &mut rx, &mut tx, &mut handler,
+//!     |io: FromTokio<TcpStream>| async {
+//!         acceptor.accept(io.into_inner()).await.map(FromTokio::new)
+//!     }).await?;
+//! ```
+//!
+//! On a device with embassy-net and embedded-tls 0.19 (TLS 1.3 client,
+//! `default-features = false`); the socket moves into the TLS connection,
+//! which implements `embedded_io_async::{Read, Write}`:
+//!
+//! ```rust,ignore
+//! use embedded_tls::{Aes128GcmSha256, TlsConfig, TlsConnection, TlsContext, UnsecureProvider};
+//!
+//! let (mut srx, mut stx) = ([0u8; 1024], [0u8; 1024]);
+//! let socket = embedded_smtp::io::embassy::connect(stack, "relay.example.net", 587, &mut srx, &mut stx).await?;
+//! let (mut rx, mut tx) = ([0u8; 1024], [0u8; 1024]);
+//! let client = SmtpClient::connect(socket, EmbassyTimer, config, &mut rx, &mut tx).await?;
+//! let (mut tls_rx, mut tls_tx) = ([0u8; 16640], [0u8; 4096]);
+//! let tls_config = TlsConfig::new().with_server_name("relay.example.net");
+//! let mut client = client
+//!     .start_tls(|socket| async {
+//!         let mut tls = TlsConnection::new(socket, &mut tls_rx, &mut tls_tx);
+//!         // UnsecureProvider checks no certificate: use a CryptoProvider
+//!         // with a verifier (embedded-tls `webpki` or `rustpki`) in production.
+//!         let provider = UnsecureProvider::new::<Aes128GcmSha256>(rng);
+//!         tls.open(TlsContext::new(&tls_config, provider)).await.map(|()| tls)
+//!     })
+//!     .await?;
+//! ```
+//!
+//! # Implicit TLS (port 465, RFC 8314)
+//!
+//! TLS from the first byte: do the handshake on the connected transport
+//! first, then start the session on the TLS stream.
+//!
+//! - Client: set [`ClientConfig::implicit_tls`](crate::client::ClientConfig::implicit_tls)
+//!   so the engine knows the transport is already TLS (STARTTLS is never
+//!   sent, `TlsPolicy::Required` is satisfied, credentials may go out), and
+//!   call `SmtpClient::connect` with the TLS stream
+//!   (`FromTokio::new(connector.connect(name, tcp).await?)`, or an opened
+//!   embedded-tls `TlsConnection` around the socket).
+//! - Server: accept, do the TLS handshake (`acceptor.accept(tcp).await?`),
+//!   then `serve` on `FromTokio::new(tls)`. The server engine has no
+//!   implicit-TLS setting: leave `tls_available` off and set
+//!   `auth_without_tls` to offer AUTH on this (already encrypted) session.
 
 mod client;
 mod server;

@@ -131,6 +131,13 @@ impl<'b, 'c> ServerPump<'b, 'c> {
                     Io::Write
                 });
             }
+            // The engine needs `output_room` free bytes to take a unit of
+            // input, and counts only what it wrote in this call: replies
+            // still pending from earlier calls must go out first, or a
+            // transmit buffer of exactly that size is "too small".
+            if !self.tx.is_empty() && self.tx.free().len() < self.engine.output_room() {
+                return Ok(Io::Write);
+            }
             let ServerPump {
                 engine,
                 rx,

@@ -122,7 +122,14 @@ impl Server<'_> {
         // Synchronization (D8); bytes behind STARTTLS are refused under
         // every policy (D6); bytes behind QUIT are ignored.
         let verb = parsed.as_ref().map_or(verb, |c| Some(c.verb()));
-        let trailing = !io.rest().is_empty();
+        // A BDAT chunk's octets follow its command at once (RFC 3030 §2):
+        // only bytes beyond the chunk are a command sent too early.
+        let trailing = match parsed {
+            Ok(Command::Bdat { size, .. }) => {
+                u64::try_from(io.rest().len()).unwrap_or(u64::MAX) > size
+            }
+            _ => !io.rest().is_empty(),
+        };
         if trailing
             && parsed != Ok(Command::Quit)
             && self.ends_group(verb)

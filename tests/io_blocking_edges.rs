@@ -1,0 +1,216 @@
+//! The blocking drivers at their edges: read timeouts on both sides, a
+//! body source that fails half-way, lock-step sessions (no PIPELINING),
+//! and `std::net::TcpStream` on loopback. Harness: `io_support/blocking.rs`.
+#![cfg(feature = "blocking")]
+
+#[path = "io_support/blocking.rs"]
+mod support;
+
+use std::thread;
+use std::time::Duration;
+
+use embedded_io::{Read, Write};
+use embedded_smtp::client::{ClientConfig, Envelope, Recipient, TlsPolicy};
+use embedded_smtp::io::Error;
+use embedded_smtp::io::blocking::{SmtpClient, serve};
+use embedded_smtp::server::Config;
+use support::*;
+
+#[test]
+fn a_silent_client_gets_421_when_the_read_times_out() {
+    let (served, heard) = bounded(|| {
+        let (mut client_end, mut server_end, _) = pair(4096);
+        server_end.read_timeout = Some(Duration::from_millis(200));
+        let server = thread::spawn(move || {
+            let (mut rx, mut tx) = (vec![0u8; 2048], vec![0u8; 1024]);
+            serve(
+                server_end,
+                Config::new("mx.example"),
+                &mut rx,
+                &mut tx,
+                &mut Store::default(),
+            )
+            .map(drop)
+        });
+        client_end.write_all(b"EHLO client.example\r\n").unwrap();
+        let served = server.join().unwrap();
+        let mut heard = Vec::new();
+        let mut buf = [0u8; 256];
+        loop {
+            match client_end.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => heard.extend_from_slice(&buf[..n]),
+            }
+        }
+        (served, String::from_utf8(heard).unwrap())
+    });
+    assert_eq!(served, Err(Error::Timeout));
+    assert!(heard.starts_with("220 mx.example"), "{heard}");
+    // RFC 5321 §4.5.3.2.7 / rule D7: 421 4.4.2 and the connection closes.
+    let last = heard.trim_end().lines().last().unwrap();
+    assert!(last.starts_with("421 4.4.2 "), "{heard}");
+}
+
+#[test]
+fn a_silent_server_is_a_timeout_for_the_client() {
+    let r = bounded(|| {
+        let (mut client_end, server_end, _) = pair(4096);
+        client_end.read_timeout = Some(Duration::from_millis(200));
+        let config = ClientConfig::new("client.example").unwrap();
+        let (mut rx, mut tx) = ([0u8; 1024], [0u8; 1024]);
+        let r = SmtpClient::connect(client_end, config, &mut rx, &mut tx).map(drop);
+        drop(server_end);
+        r
+    });
+    assert_eq!(r, Err(Error::Timeout));
+}
+
+/// A body source that gives `good` and then fails.
+struct Failing<'a> {
+    good: &'a [u8],
+}
+
+impl embedded_smtp::io::Body for Failing<'_> {
+    fn fill(&mut self) -> Result<&[u8], Error> {
+        if self.good.is_empty() {
+            Err(Error::Body)
+        } else {
+            Ok(self.good)
+        }
+    }
+    fn consume(&mut self, n: usize) {
+        self.good = &self.good[n.min(self.good.len())..];
+    }
+}
+
+/// A body source that fails half-way: `send` reports it, the caller drops
+/// the connection, and the server discards the partial message (content
+/// cannot be withdrawn in band, so end of input is the only way out).
+fn failing_body(chunk: usize, chunking: bool) {
+    let o = scenario(
+        Setup {
+            chunking,
+            ..Setup::new(chunk)
+        },
+        |end, config, _| {
+            let (mut rx, mut tx) = ([0u8; 1024], [0u8; 1024]);
+            let mut client = SmtpClient::connect(end, config, &mut rx, &mut tx).unwrap();
+            let rcpts = [Recipient::new("bob@mx.example").unwrap()];
+            let envelope = Envelope::new("alice@client.example", &rcpts).unwrap();
+            let r = client.send(
+                &envelope,
+                Failing {
+                    good: b"Subject: half\r\n\r\nfirst line\r\n",
+                },
+                |_| {},
+            );
+            drop(client);
+            r.map(drop)
+        },
+    );
+    assert_eq!(o.client, Err(Error::Body));
+    assert!(o.seen.messages.is_empty());
+    if chunking {
+        // The only BDAT chunk was still in the transmit buffer when the
+        // source failed: the server never saw a message start.
+        assert!(!o.plain.contains("BDAT"), "{}", o.plain);
+        assert_eq!(o.seen.aborted, 0);
+    } else {
+        // After the 354 the server was in the data: end of input aborts it.
+        assert!(o.plain.contains("DATA\r\n"), "{}", o.plain);
+        assert_eq!(o.seen.aborted, 1);
+    }
+}
+
+#[test]
+fn failing_body_over_data_is_discarded() {
+    failing_body(4096, false);
+    failing_body(1, false);
+}
+
+#[test]
+fn failing_body_over_bdat_is_discarded() {
+    failing_body(4096, true);
+    failing_body(1, true);
+}
+
+/// Without PIPELINING the client goes in lock-step: one command, one
+/// reply, BDAT chunks included. A BDAT chunk's octets follow its command in
+/// the same write (RFC 3030 §2): the server engine used to take them for a
+/// command sent before the reply (554 synchronization, rule D8).
+fn lock_step(chunk: usize, chunking: bool) {
+    let o = three_messages(Setup {
+        chunking,
+        pipelining: false,
+        ..Setup::new(chunk)
+    });
+    // The server refuses any command sent before the previous reply
+    // (554 and close, rule D8): all three messages went through.
+    check_three(&o);
+}
+
+#[test]
+fn lock_step_data() {
+    lock_step(4096, false);
+    lock_step(1, false);
+}
+
+#[test]
+fn lock_step_bdat() {
+    lock_step(4096, true);
+    lock_step(1, true);
+}
+
+/// The blocking drivers on a host: `std::net::TcpStream` over 127.0.0.1
+/// through `embedded_io_adapters::std::FromStd`, with the socket's read
+/// timeout standing for the engine's deadlines.
+#[test]
+fn over_std_tcp_loopback() {
+    use embedded_io_adapters::std::FromStd;
+    use std::net::{TcpListener, TcpStream};
+
+    let o = bounded(|| {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = thread::spawn(move || {
+            let (stream, _) = listener.accept().unwrap();
+            stream
+                .set_read_timeout(Some(Duration::from_secs(300)))
+                .unwrap();
+            let mut store = Store::default();
+            let (mut rx, mut tx) = (vec![0u8; 2048], vec![0u8; 1024]);
+            serve(
+                FromStd::new(stream),
+                Config::new("mx.example"),
+                &mut rx,
+                &mut tx,
+                &mut store,
+            )
+            .unwrap();
+            store.seen
+        });
+        let stream = TcpStream::connect(addr).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(300)))
+            .unwrap();
+        let mut config = ClientConfig::new("client.example").unwrap();
+        config.tls = TlsPolicy::Never;
+        let (mut rx, mut tx) = ([0u8; 1024], [0u8; 1024]);
+        let mut client =
+            SmtpClient::connect(FromStd::new(stream), config, &mut rx, &mut tx).unwrap();
+        let r = send_all(
+            &mut client,
+            "alice@client.example",
+            &["bob@mx.example", "nobody@mx.example"],
+            &[BODY_1, BODY_2, BODY_3],
+        );
+        client.quit().unwrap();
+        (r, server.join().unwrap())
+    });
+    let (sent, seen) = o;
+    for (d, codes) in &sent {
+        assert_eq!(codes, &[(0, 250), (1, 550)]);
+        assert!(d.is_delivered());
+    }
+    assert_eq!(seen.messages, [BODY_1, BODY_2, BODY_3]);
+}
