@@ -4,7 +4,7 @@
 //! `embedded_io_async::{Read, Write}`, so the sockets go straight to the
 //! [`asynch`](super::asynch) driver.
 //!
-//! ```ignore
+//! ```text
 //! // In an embassy task, with a configured `stack`:
 //! let (mut srx, mut stx) = ([0u8; 1024], [0u8; 1024]);
 //! let socket = embedded_smtp::io::embassy::connect(stack, "relay.example.net", 587, &mut srx, &mut stx).await?;

@@ -80,7 +80,7 @@
 //! On a host with tokio and rustls (`tokio-rustls`, ring provider), as in
 //! `tests/io_tokio.rs`:
 //!
-//! ```rust,ignore
+//! ```text
 //! use embedded_io_adapters::tokio_1::FromTokio;
 //! use embedded_smtp::io::asynch::{SmtpClient, serve_tls};
 //! use tokio::net::TcpStream;
@@ -116,7 +116,7 @@
 //! `default-features = false`); the socket moves into the TLS connection,
 //! which implements `embedded_io_async::{Read, Write}`:
 //!
-//! ```rust,ignore
+//! ```text
 //! use embedded_tls::{Aes128GcmSha256, TlsConfig, TlsConnection, TlsContext, UnsecureProvider};
 //!
 //! let (mut srx, mut stx) = ([0u8; 1024], [0u8; 1024]);
