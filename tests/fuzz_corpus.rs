@@ -70,3 +70,8 @@ fn server_seeds() {
 fn client_seeds() {
     replay("client", checks::client);
 }
+
+#[test]
+fn differential_seeds() {
+    replay("differential", checks::differential);
+}

@@ -9,6 +9,9 @@
 //! payload itself with a tiny deterministic generator, so that a crash
 //! reproduces from the file alone.
 
+mod differential;
+pub use differential::differential;
+
 use embedded_smtp::server::{self, Server};
 use embedded_smtp::wire::bdat::{BdatReader, ChunkEvent};
 use embedded_smtp::wire::line::{BareLfPolicy, LineEvent, LineFramer};
