@@ -109,9 +109,26 @@ impl Verb {
 
     /// Recognises a verb, case-insensitively (RFC 5321 §2.4).
     pub fn from_bytes(word: &[u8]) -> Option<Verb> {
+        // Every verb but STARTTLS has four letters: clearing bit 5 of each
+        // byte maps `a-z` onto `A-Z` and no other byte onto a letter, so one
+        // u32 comparison is a case-insensitive match.
+        let &[a, b, c, d] = word else {
+            return word
+                .eq_ignore_ascii_case(b"STARTTLS")
+                .then_some(Verb::StartTls);
+        };
+        let folded = u32::from_be_bytes([a, b, c, d]) & !0x2020_2020;
         Verb::ALL
             .into_iter()
-            .find(|v| v.as_str().as_bytes().eq_ignore_ascii_case(word))
+            .find(|v| v.as_str().len() == 4 && folded == four(v.as_str()))
+    }
+}
+
+/// A four-letter upper-case verb as a big-endian u32 (0 for any other length).
+const fn four(s: &str) -> u32 {
+    match s.as_bytes() {
+        &[a, b, c, d] => u32::from_be_bytes([a, b, c, d]),
+        _ => 0,
     }
 }
 
@@ -335,8 +352,15 @@ impl<'a> Command<'a> {
         let err = |verb, kind| CommandError { verb, kind };
         // The verb is ASCII; look at it before demanding UTF-8 of the rest,
         // so that "MAIL FROM:<\xff@b>" is reported as a MAIL error.
-        let word_end = memchr::memchr(b' ', line).unwrap_or(line.len());
-        let word = &line[..word_end];
+        // A verb has at most eight letters: its SP, if any, is among the first
+        // nine bytes; a longer first word is no verb.
+        let head = line.get(..9).unwrap_or(line);
+        let word_end = match head.iter().position(|&b| b == b' ') {
+            Some(sp) => sp,
+            None if line.len() <= 9 => line.len(),
+            None => return Err(err(None, classify_unknown(line))),
+        };
+        let word = line.get(..word_end).unwrap_or_default();
         let Some(verb) = Verb::from_bytes(word) else {
             return Err(err(None, classify_unknown(line)));
         };
@@ -576,8 +600,16 @@ fn path_start<'a>(
     keyword: &'static str,
     lenient: bool,
 ) -> Result<&'a str, CommandErrorKind> {
-    let r: Res<'a, &'a str> = preceded(char(' '), tag_no_case(keyword)).parse(rest);
-    let (after, _) = r.map_err(|_| CommandErrorKind::Syntax)?;
+    // SP then the keyword, ASCII case-insensitively: what
+    // `preceded(char(' '), tag_no_case(keyword))` reads, without its
+    // per-character Unicode case folding (no character lower-cases to a
+    // letter of FROM or TO but those letters themselves).
+    let n = keyword.len() + 1;
+    match rest.as_bytes().get(..n).and_then(<[u8]>::split_first) {
+        Some((b' ', kw)) if kw.eq_ignore_ascii_case(keyword.as_bytes()) => {}
+        _ => return Err(CommandErrorKind::Syntax),
+    }
+    let after = rest.get(n..).ok_or(CommandErrorKind::Syntax)?;
     let after = if lenient {
         after.trim_start_matches(' ')
     } else {

@@ -229,6 +229,9 @@ pub enum Host<'a> {
 impl<'a> Host<'a> {
     /// Parses a whole string as a domain or an address literal.
     pub fn parse(s: &'a str, utf8: bool) -> Result<Self, AddressError> {
+        if let Some((h, _, "")) = fast_host(s) {
+            return Ok(h);
+        }
         run_whole(s, utf8, move |i| host(i, utf8))
     }
 
@@ -426,6 +429,82 @@ pub(crate) fn domain(i: &str, utf8: bool) -> PResult<'_, Domain<'_>> {
     Ok((rest, Domain(&i[..len])))
 }
 
+/// Whether `label` is an ASCII `sub-domain = Let-dig [Ldh-str]` of at most
+/// 63 octets; `label` holds only letters, digits and hyphens.
+#[inline]
+fn fast_label_ok(label: &[u8]) -> bool {
+    matches!(
+        (label.first(), label.last()),
+        (Some(f), Some(l)) if *f != b'-' && *l != b'-'
+    ) && label.len() <= MAX_LABEL_LEN
+}
+
+/// The ASCII case of [`domain`], hand-written for the hot paths (the EHLO
+/// argument, the domain of every path): `Domain = sub-domain *("."
+/// sub-domain)`, `sub-domain = Let-dig [Ldh-str]` (RFC 5321 §4.1.2), labels
+/// of at most 63 octets, at most 255 in all. It stops at the first byte that
+/// is not a letter, digit, hyphen or dot, as [`domain`] does.
+///
+/// `None` means "not this simple case", not "invalid": a bad label, a
+/// trailing dot, a length over a limit, or a non-ASCII byte (which [`domain`]
+/// may take as part of a U-label). The caller then runs [`domain`], which
+/// decides and reports. Whenever this returns `Some`, [`domain`] returns the
+/// same value (`tests::fast_domain_agrees`).
+pub(crate) fn fast_domain(i: &str) -> Option<(Domain<'_>, &str)> {
+    let b = i.as_bytes();
+    let mut label_start = 0;
+    let mut pos = 0;
+    loop {
+        match b.get(pos) {
+            Some(c) if c.is_ascii_alphanumeric() || *c == b'-' => {}
+            Some(b'.') => {
+                if !fast_label_ok(b.get(label_start..pos)?) {
+                    return None;
+                }
+                label_start = pos + 1;
+            }
+            Some(c) if !c.is_ascii() => return None,
+            _ => break,
+        }
+        pos += 1;
+    }
+    if !fast_label_ok(b.get(label_start..pos)?) || pos > MAX_DOMAIN_LEN {
+        return None;
+    }
+    Some((Domain(i.get(..pos)?), i.get(pos..)?))
+}
+
+/// `Snum = 1*3DIGIT` of value 0–255 (RFC 5321 §4.1.3), greedy as [`snum`],
+/// then `sep`; the value and the rest after `sep`.
+#[inline]
+fn fast_snum(b: &[u8], sep: u8) -> Option<(u8, &[u8])> {
+    let digits = b.iter().take(3).take_while(|c| c.is_ascii_digit()).count();
+    let (d, rest) = b.split_at_checked(digits)?;
+    let n = d.iter().fold(0u16, |n, &c| n * 10 + u16::from(c - b'0'));
+    match rest.split_first() {
+        Some((&c, rest)) if c == sep && digits > 0 => Some((u8::try_from(n).ok()?, rest)),
+        _ => None,
+    }
+}
+
+/// The common cases of [`host`], hand-written: a [`fast_domain`], or an
+/// `IPv4-address-literal` in brackets (`"[" Snum 3("." Snum) "]"`, RFC 5321
+/// §4.1.3). Returns the host, its length on the wire and the rest; `None`
+/// sends the caller to [`host`] (`tests::fast_host_agrees`).
+pub(crate) fn fast_host(i: &str) -> Option<(Host<'_>, usize, &str)> {
+    let Some(after) = i.strip_prefix('[') else {
+        let (d, rest) = fast_domain(i)?;
+        return Some((Host::Domain(d), d.0.len(), rest));
+    };
+    let (a, b) = fast_snum(after.as_bytes(), b'.')?;
+    let (bb, b) = fast_snum(b, b'.')?;
+    let (c, b) = fast_snum(b, b'.')?;
+    let (d, b) = fast_snum(b, b']')?;
+    let len = i.len() - b.len();
+    let lit = AddressLiteral::Ipv4(Ipv4Addr::new(a, bb, c, d));
+    Some((Host::Literal(lit), len, i.get(len..)?))
+}
+
 /// `address-literal = "[" ( IPv4 / IPv6 / General ) "]"`, at most 255 octets.
 pub(crate) fn literal(i: &str) -> PResult<'_, AddressLiteral<'_>> {
     let (after, _) = char('[').parse(i)?;
@@ -538,6 +617,78 @@ pub(crate) fn parse_ipv6(s: &str) -> Option<Ipv6Addr> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Wherever the fast path answers, it gives what the grammar gives.
+    #[test]
+    fn fast_domain_agrees() {
+        use proptest::prelude::*;
+        let pieces = proptest::sample::select(
+            &[
+                "a",
+                "b1",
+                "-",
+                ".",
+                "..",
+                "x-y",
+                "0",
+                "ü",
+                "_",
+                ">",
+                " ",
+                "[",
+                "abcdefghij",
+            ][..],
+        );
+        let strategy = (proptest::collection::vec(pieces, 0..40), 0usize..70);
+        proptest!(|((parts, repeat) in strategy)| {
+            let mut s = parts.concat();
+            if repeat > 60 {
+                s = s.repeat(20);
+            }
+            if let Some((d, rest)) = fast_domain(&s) {
+                for utf8 in [false, true] {
+                    prop_assert_eq!(domain(&s, utf8), Ok((rest, d)));
+                }
+            }
+        });
+        assert_eq!(fast_domain("a.b>"), Some((Domain("a.b"), ">")));
+        assert_eq!(fast_domain("a.b."), None);
+        assert_eq!(fast_domain("-a"), None);
+        assert_eq!(fast_domain("aü"), None);
+    }
+
+    #[test]
+    fn fast_host_agrees() {
+        use proptest::prelude::*;
+        let pieces = proptest::sample::select(
+            &[
+                "[", "]", "1", "25", "255", "256", "0", "00", ".", "a", ":", "IPv6", ">", "1234",
+            ][..],
+        );
+        proptest!(|(parts in proptest::collection::vec(pieces, 0..12))| {
+            let s = parts.concat();
+            if let Some((h, len, rest)) = fast_host(&s) {
+                prop_assert_eq!(s.len() - rest.len(), len);
+                for utf8 in [false, true] {
+                    prop_assert_eq!(host(&s, utf8), Ok((rest, h)));
+                }
+            }
+        });
+        let want = AddressLiteral::Ipv4(Ipv4Addr::new(192, 0, 2, 17));
+        assert_eq!(
+            fast_host("[192.0.2.17]>"),
+            Some((Host::Literal(want), 12, ">"))
+        );
+        for no in [
+            "[256.0.0.1]",
+            "[1.2.3]",
+            "[1.2.3.4.5]",
+            "[1.2.3.4",
+            "[01234.1.1.1]",
+        ] {
+            assert_eq!(fast_host(no), None, "{no}");
+        }
+    }
 
     /// Values are only built by the parser, but the writers re-check them
     /// (rule D5): a domain that bypassed the parser is refused.

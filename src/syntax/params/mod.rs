@@ -151,6 +151,66 @@ impl<'a> RawParams<'a> {
     }
 }
 
+/// The ASCII case of `SP esmtp-param` (RFC 5321 §4.1.2) at the start of
+/// `s`, followed by SP or the end: `esmtp-keyword = (ALPHA / DIGIT) *(ALPHA /
+/// DIGIT / "-")`, `esmtp-value = 1*(%d33-60 / %d62-126)`. Returns the
+/// parameter and the rest; `None` for anything else, including a non-ASCII
+/// byte, which only the nom path ([`esmtp_param`]) judges.
+fn fast_param(s: &str) -> Option<(Raw<'_>, &str)> {
+    let b = s.as_bytes();
+    if b.first() != Some(&b' ') || !b.get(1)?.is_ascii_alphanumeric() {
+        return None;
+    }
+    let mut end = 2;
+    while b
+        .get(end)
+        .is_some_and(|&c| c.is_ascii_alphanumeric() || c == b'-')
+    {
+        end += 1;
+    }
+    let keyword = s.get(1..end)?;
+    let value = if b.get(end) == Some(&b'=') {
+        let start = end + 1;
+        end = start;
+        while b
+            .get(end)
+            .is_some_and(|&c| matches!(c, b'!'..=b'<' | b'>'..=b'~'))
+        {
+            end += 1;
+        }
+        if end == start {
+            return None;
+        }
+        Some(s.get(start..end)?)
+    } else {
+        None
+    };
+    match b.get(end) {
+        None | Some(b' ') => Some(((keyword, value), s.get(end..)?)),
+        Some(_) => None,
+    }
+}
+
+/// The common case in one pass: ASCII parameters each after exactly one SP
+/// (which both modes read the same way), each handed to `apply` in order.
+/// Returns false if that is not the shape of `s` or `apply` refuses a
+/// parameter: the caller then starts over on the checked path, which finds
+/// and ranks the error. When this returns true, the checked path would have
+/// handed `apply` the same parameters in the same order.
+fn one_pass<'a>(s: &'a str, mut apply: impl FnMut(Raw<'a>) -> Result<(), ParamError>) -> bool {
+    let mut rest = s;
+    while !rest.is_empty() {
+        let Some((raw, next)) = fast_param(rest) else {
+            return false;
+        };
+        if apply(raw).is_err() {
+            return false;
+        }
+        rest = next;
+    }
+    true
+}
+
 /// The parameters of `s`, once the whole line is known to be ASCII (unless
 /// in SMTPUTF8 mode) and well-formed, so that a syntax error anywhere wins
 /// over a bad value before it (`SIZE =1` is a syntax error, not a missing value).
@@ -275,26 +335,36 @@ impl<'a> MailParameters<'a> {
     /// ```
     pub fn parse(s: &'a str, opts: ParseOptions) -> Result<Self, ParamError> {
         let mut p = MailParameters::default();
+        if one_pass(s, |raw| p.apply(raw)) {
+            return Ok(p);
+        }
+        let mut p = MailParameters::default();
         for raw in raw_params(s, opts)? {
-            let (kw, v) = raw?;
-            match Keyword::of(kw) {
-                Some(Keyword::Size) => set_once(&mut p.size, size(v)?)?,
-                Some(Keyword::Body) => set_once(&mut p.body, body(v)?)?,
-                Some(Keyword::SmtpUtf8) => set_flag(&mut p.smtputf8, v)?,
-                Some(Keyword::Ret) => set_once(&mut p.ret, ret(v)?)?,
-                Some(Keyword::Envid) => set_once(&mut p.envid, envid(v)?)?,
-                Some(Keyword::Auth) => set_once(&mut p.auth, auth(v)?)?,
-                Some(Keyword::RequireTls) => set_flag(&mut p.requiretls, v)?,
-                Some(Keyword::MtPriority) => set_once(&mut p.mt_priority, mt_priority(v)?)?,
-                Some(Keyword::By) => set_once(&mut p.by, by(v)?)?,
-                Some(Keyword::HoldFor) => set_once(&mut p.hold, hold_for(v)?)?,
-                Some(Keyword::HoldUntil) => set_once(&mut p.hold, hold_until(v)?)?,
-                Some(Keyword::Notify | Keyword::Orcpt) | None => {
-                    keep_first(&mut p.unknown, (kw, v))
-                }
-            }
+            p.apply(raw?)?;
         }
         Ok(p)
+    }
+
+    /// Takes one parameter into its field.
+    fn apply(&mut self, (kw, v): Raw<'a>) -> Result<(), ParamError> {
+        let p = self;
+        match Keyword::of(kw) {
+            Some(Keyword::Size) => set_once(&mut p.size, size(v)?),
+            Some(Keyword::Body) => set_once(&mut p.body, body(v)?),
+            Some(Keyword::SmtpUtf8) => set_flag(&mut p.smtputf8, v),
+            Some(Keyword::Ret) => set_once(&mut p.ret, ret(v)?),
+            Some(Keyword::Envid) => set_once(&mut p.envid, envid(v)?),
+            Some(Keyword::Auth) => set_once(&mut p.auth, auth(v)?),
+            Some(Keyword::RequireTls) => set_flag(&mut p.requiretls, v),
+            Some(Keyword::MtPriority) => set_once(&mut p.mt_priority, mt_priority(v)?),
+            Some(Keyword::By) => set_once(&mut p.by, by(v)?),
+            Some(Keyword::HoldFor) => set_once(&mut p.hold, hold_for(v)?),
+            Some(Keyword::HoldUntil) => set_once(&mut p.hold, hold_until(v)?),
+            Some(Keyword::Notify | Keyword::Orcpt) | None => {
+                keep_first(&mut p.unknown, (kw, v));
+                Ok(())
+            }
+        }
     }
 
     /// Whether no parameter is set.
@@ -390,15 +460,26 @@ impl<'a> RcptParameters<'a> {
     /// ```
     pub fn parse(s: &'a str, opts: ParseOptions) -> Result<Self, ParamError> {
         let mut p = RcptParameters::default();
+        if one_pass(s, |raw| p.apply(raw)) {
+            return Ok(p);
+        }
+        let mut p = RcptParameters::default();
         for raw in raw_params(s, opts)? {
-            let (kw, v) = raw?;
-            match Keyword::of(kw) {
-                Some(Keyword::Notify) => set_once(&mut p.notify, notify(v)?)?,
-                Some(Keyword::Orcpt) => set_once(&mut p.orcpt, orcpt(v)?)?,
-                _ => keep_first(&mut p.unknown, (kw, v)),
-            }
+            p.apply(raw?)?;
         }
         Ok(p)
+    }
+
+    /// Takes one parameter into its field.
+    fn apply(&mut self, (kw, v): Raw<'a>) -> Result<(), ParamError> {
+        match Keyword::of(kw) {
+            Some(Keyword::Notify) => set_once(&mut self.notify, notify(v)?),
+            Some(Keyword::Orcpt) => set_once(&mut self.orcpt, orcpt(v)?),
+            _ => {
+                keep_first(&mut self.unknown, (kw, v));
+                Ok(())
+            }
+        }
     }
 
     /// Whether no parameter is set.
@@ -446,6 +527,8 @@ enum Keyword {
 }
 
 impl Keyword {
+    /// Every keyword; [`Keyword::of`] dispatches on the length first.
+    #[cfg(test)]
     const ALL: [(&'static str, Keyword); 13] = [
         ("SIZE", Keyword::Size),
         ("BODY", Keyword::Body),
@@ -463,7 +546,25 @@ impl Keyword {
     ];
 
     fn of(kw: &str) -> Option<Keyword> {
-        Self::ALL
+        // Only the names of the right length can match.
+        let candidates: &[(&str, Keyword)] = match kw.len() {
+            2 => &[("BY", Keyword::By)],
+            3 => &[("RET", Keyword::Ret)],
+            4 => &[
+                ("SIZE", Keyword::Size),
+                ("BODY", Keyword::Body),
+                ("AUTH", Keyword::Auth),
+            ],
+            5 => &[("ENVID", Keyword::Envid), ("ORCPT", Keyword::Orcpt)],
+            6 => &[("NOTIFY", Keyword::Notify)],
+            7 => &[("HOLDFOR", Keyword::HoldFor)],
+            8 => &[("SMTPUTF8", Keyword::SmtpUtf8)],
+            9 => &[("HOLDUNTIL", Keyword::HoldUntil)],
+            10 => &[("REQUIRETLS", Keyword::RequireTls)],
+            11 => &[("MT-PRIORITY", Keyword::MtPriority)],
+            _ => &[],
+        };
+        candidates
             .iter()
             .find(|(name, _)| name.eq_ignore_ascii_case(kw))
             .map(|&(_, k)| k)
@@ -480,10 +581,44 @@ impl Keyword {
 
 #[cfg(test)]
 mod tests {
+    extern crate std;
     use super::*;
 
     fn raw(s: &str, opts: ParseOptions) -> Result<usize, ParamError> {
         raw_params(s, opts)?.try_fold(0, |n, r| r.map(|_| n + 1))
+    }
+
+    #[test]
+    fn keyword_lookup_covers_every_name() {
+        for (name, k) in Keyword::ALL {
+            assert!(Keyword::of(name) == Some(k), "{name}");
+            let lower = name.to_ascii_lowercase();
+            assert!(Keyword::of(&lower) == Some(k), "{name}");
+        }
+        assert!(Keyword::of("SIZ").is_none() && Keyword::of("").is_none());
+    }
+
+    /// Wherever the one-pass tokenizer answers, the nom tokenizer agrees.
+    #[test]
+    fn fast_param_agrees() {
+        use proptest::prelude::*;
+        let pieces = proptest::sample::select(
+            &[
+                " ", "A", "z9", "-", "=", "x", "<>", "é", "\t", ";", "+2B", "  ",
+            ][..],
+        );
+        proptest!(|(parts in proptest::collection::vec(pieces, 0..10))| {
+            let s = parts.concat();
+            if let Some((raw, rest)) = fast_param(&s) {
+                for lenient in [false, true] {
+                    let opts = ParseOptions::STRICT.utf8(lenient);
+                    let opts = if lenient { opts.lenient() } else { opts };
+                    let mut it = RawParams { rest: &s, opts };
+                    prop_assert_eq!(it.next(), Some(Ok(raw)));
+                    prop_assert_eq!(it.rest, rest);
+                }
+            }
+        });
     }
 
     #[test]

@@ -42,8 +42,14 @@ pub(super) fn decimal(d: &str) -> u64 {
     })
 }
 
+/// `size-value = 1*20DIGIT` (RFC 1870), any number of digits accepted: what
+/// `whole(v, digits(1, usize::MAX))` reads, as one byte loop.
 pub(super) fn size(v: Value<'_>) -> Result<u64, ParamError> {
-    whole(need(v)?, digits(1, usize::MAX)).map(decimal)
+    let v = need(v)?;
+    if v.is_empty() || !v.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(ParamError::InvalidValue);
+    }
+    Ok(decimal(v))
 }
 
 /// `BODY=` values (RFC 6152 §2, RFC 3030 §3).
@@ -427,13 +433,13 @@ impl core::ops::BitOr for Notify {
 
 pub(super) fn notify(v: Value<'_>) -> Result<Notify, ParamError> {
     let (mut set, mut never) = (Notify::NEVER, false);
-    for word in need(v)?.split(',') {
-        if word.eq_ignore_ascii_case("NEVER") {
+    for word in need(v)?.as_bytes().split(|&b| b == b',') {
+        if word.eq_ignore_ascii_case(b"NEVER") {
             never = true;
         } else {
             let (_, bit) = Notify::WORDS
                 .into_iter()
-                .find(|(w, _)| w.eq_ignore_ascii_case(word))
+                .find(|(w, _)| w.as_bytes().eq_ignore_ascii_case(word))
                 .ok_or(ParamError::InvalidValue)?;
             set = set.union(bit);
         }
