@@ -371,24 +371,26 @@ fn fast_path(i: &str) -> Option<(&str, Mailbox<'_>)> {
     if b.first() != Some(&b'<') {
         return None;
     }
-    // `Dot-string = Atom *("." Atom)`: no leading, trailing or double dot.
+    // `Dot-string = Atom *("." Atom)`: each pass reads one atom (which must
+    // not be empty) and the byte after it.
     let mut pos = 1;
-    let mut after_dot = true;
     loop {
-        let c = *b.get(pos)?;
-        if c == b'.' {
-            if after_dot {
-                return None;
-            }
-            after_dot = true;
-        } else if ATEXT.get(usize::from(c)).copied().unwrap_or(false) {
-            after_dot = false;
-        } else {
-            break;
+        let tail = b.get(pos..)?;
+        let len = tail
+            .iter()
+            .position(|&c| !ATEXT.get(usize::from(c)).copied().unwrap_or(false))
+            .unwrap_or(tail.len());
+        if len == 0 {
+            return None;
         }
-        pos += 1;
+        pos += len;
+        match b.get(pos) {
+            Some(b'.') => pos += 1,
+            Some(b'@') => break,
+            _ => return None,
+        }
     }
-    if after_dot || b.get(pos) != Some(&b'@') || pos - 1 > MAX_LOCAL_PART_LEN {
+    if pos - 1 > MAX_LOCAL_PART_LEN {
         return None;
     }
     let local = LocalPart(i.get(1..pos)?);

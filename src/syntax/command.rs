@@ -25,7 +25,7 @@ use nom::{
 
 use super::address::{AddressError, ForwardPath, ReversePath};
 use super::domain::Host;
-use super::params::{MailParameters, ParamError, RcptParameters};
+use super::params::{MailParameters, ParamError, RcptParameters, eq_upper};
 use super::reply::{EnhancedCode, ReplyCode};
 use super::{Invalid, ParseOptions, WriteError, Writer, check_text, write_with};
 
@@ -113,9 +113,7 @@ impl Verb {
         // byte maps `a-z` onto `A-Z` and no other byte onto a letter, so one
         // u32 comparison is a case-insensitive match.
         let &[a, b, c, d] = word else {
-            return word
-                .eq_ignore_ascii_case(b"STARTTLS")
-                .then_some(Verb::StartTls);
+            return eq_upper(word, b"STARTTLS").then_some(Verb::StartTls);
         };
         let folded = u32::from_be_bytes([a, b, c, d]) & !0x2020_2020;
         Verb::ALL
@@ -367,7 +365,7 @@ impl<'a> Command<'a> {
         let line = core::str::from_utf8(line)
             .map_err(|_| err(Some(verb), CommandErrorKind::InvalidUtf8))?;
         let rest = &line[word_end..];
-        parse_arguments(verb, rest, opts).map_err(|kind| err(Some(verb), kind))
+        parse_arguments(verb, rest, opts)
     }
 
     /// The verb of this command.
@@ -489,26 +487,27 @@ fn classify_unknown(line: &[u8]) -> CommandErrorKind {
     CommandErrorKind::Unknown
 }
 
-/// `rest` is what follows the verb: empty, or starting with a space.
+/// `rest` is what follows the verb: empty, or starting with a space. Errors
+/// carry the verb already, so that the caller returns this result as it is
+/// (no copy of the command from one `Result` into another).
 fn parse_arguments<'a>(
     verb: Verb,
     rest: &'a str,
     opts: ParseOptions,
-) -> Result<Command<'a>, CommandErrorKind> {
+) -> Result<Command<'a>, CommandError> {
+    let e = |kind| CommandError {
+        verb: Some(verb),
+        kind,
+    };
+    let syntax = || e(CommandErrorKind::Syntax);
     let lenient = opts.is_lenient();
     // Arguments after the single SP that separates them from the verb.
     let arg = rest.strip_prefix(' ');
     let bare = rest.is_empty() || (lenient && rest.bytes().all(|b| b == b' '));
-    let no_args = |c: Command<'a>| {
-        if bare {
-            Ok(c)
-        } else {
-            Err(CommandErrorKind::Syntax)
-        }
-    };
+    let no_args = |c: Command<'a>| if bare { Ok(c) } else { Err(syntax()) };
     match verb {
         Verb::Ehlo | Verb::Helo | Verb::Lhlo => {
-            let host = hello_argument(arg.ok_or(CommandErrorKind::Syntax)?, lenient)?;
+            let host = hello_argument(arg.ok_or_else(syntax)?, lenient).map_err(e)?;
             Ok(match verb {
                 Verb::Ehlo => Command::Ehlo(host),
                 Verb::Helo => Command::Helo(host),
@@ -516,42 +515,46 @@ fn parse_arguments<'a>(
             })
         }
         Verb::Mail => {
-            let after = path_start(rest, "FROM:", lenient)?;
+            let after = path_start(rest, Keyword::From, lenient).map_err(e)?;
+            let address = |a| e(CommandErrorKind::Address(a));
             let (from, params) = if after.starts_with('<') {
-                ReversePath::parse_prefix(after, opts.utf8).map_err(CommandErrorKind::Address)?
+                ReversePath::parse_prefix(after, opts.utf8).map_err(address)?
             } else if lenient {
-                let (m, rest) = super::address::Mailbox::parse_prefix(after, opts.utf8)
-                    .map_err(CommandErrorKind::Address)?;
+                let (m, rest) =
+                    super::address::Mailbox::parse_prefix(after, opts.utf8).map_err(address)?;
                 (ReversePath::Mailbox(m), rest)
             } else {
-                return Err(CommandErrorKind::Address(AddressError::Syntax));
+                return Err(address(AddressError::Syntax));
             };
-            let params =
-                MailParameters::parse(params, opts).map_err(CommandErrorKind::Parameter)?;
-            Ok(Command::Mail { from, params })
+            match MailParameters::parse(params, opts) {
+                Ok(params) => Ok(Command::Mail { from, params }),
+                Err(p) => Err(e(CommandErrorKind::Parameter(p))),
+            }
         }
         Verb::Rcpt => {
-            let after = path_start(rest, "TO:", lenient)?;
+            let after = path_start(rest, Keyword::To, lenient).map_err(e)?;
+            let address = |a| e(CommandErrorKind::Address(a));
             let (to, params) = if after.starts_with('<') {
-                ForwardPath::parse_prefix(after, opts.utf8).map_err(CommandErrorKind::Address)?
+                ForwardPath::parse_prefix(after, opts.utf8).map_err(address)?
             } else if lenient {
-                let (m, rest) = super::address::Mailbox::parse_prefix(after, opts.utf8)
-                    .map_err(CommandErrorKind::Address)?;
+                let (m, rest) =
+                    super::address::Mailbox::parse_prefix(after, opts.utf8).map_err(address)?;
                 (ForwardPath::Mailbox(m), rest)
             } else {
-                return Err(CommandErrorKind::Address(AddressError::Syntax));
+                return Err(address(AddressError::Syntax));
             };
-            let params =
-                RcptParameters::parse(params, opts).map_err(CommandErrorKind::Parameter)?;
-            Ok(Command::Rcpt { to, params })
+            match RcptParameters::parse(params, opts) {
+                Ok(params) => Ok(Command::Rcpt { to, params }),
+                Err(p) => Err(e(CommandErrorKind::Parameter(p))),
+            }
         }
         Verb::Data => no_args(Command::Data),
         Verb::Rset => no_args(Command::Rset),
         Verb::Quit => no_args(Command::Quit),
         Verb::StartTls => no_args(Command::StartTls),
-        Verb::Bdat => bdat_arguments(arg.ok_or(CommandErrorKind::Syntax)?, lenient),
+        Verb::Bdat => bdat_arguments(arg.ok_or_else(syntax)?, lenient).map_err(e),
         Verb::Vrfy | Verb::Expn => {
-            let s = string_argument(arg, lenient).ok_or(CommandErrorKind::Syntax)?;
+            let s = string_argument(arg, lenient).ok_or_else(syntax)?;
             Ok(if verb == Verb::Vrfy {
                 Command::Vrfy(s)
             } else {
@@ -562,7 +565,7 @@ fn parse_arguments<'a>(
             let s = if bare {
                 None
             } else {
-                Some(string_argument(arg, lenient).ok_or(CommandErrorKind::Syntax)?)
+                Some(string_argument(arg, lenient).ok_or_else(syntax)?)
             };
             Ok(if verb == Verb::Help {
                 Command::Help(s)
@@ -570,7 +573,7 @@ fn parse_arguments<'a>(
                 Command::Noop(s)
             })
         }
-        Verb::Auth => auth_arguments(arg.ok_or(CommandErrorKind::Syntax)?, lenient),
+        Verb::Auth => auth_arguments(arg.ok_or_else(syntax)?, lenient).map_err(e),
     }
 }
 
@@ -582,8 +585,8 @@ fn hello_argument(arg: &str, lenient: bool) -> Result<Host<'_>, CommandErrorKind
     } else {
         arg
     };
-    let host = match memchr::memchr(b' ', arg.as_bytes()) {
-        Some(sp) if lenient => &arg[..sp],
+    let host = match lenient.then(|| memchr::memchr(b' ', arg.as_bytes())) {
+        Some(Some(sp)) => arg.get(..sp).unwrap_or_default(),
         _ => arg,
     };
     if host.is_empty() {
@@ -592,23 +595,29 @@ fn hello_argument(arg: &str, lenient: bool) -> Result<Host<'_>, CommandErrorKind
     Host::parse(host, false).map_err(|_| CommandErrorKind::Syntax)
 }
 
+/// The keyword after MAIL or RCPT.
+#[derive(Clone, Copy)]
+enum Keyword {
+    /// `FROM:`
+    From,
+    /// `TO:`
+    To,
+}
+
 /// Checks ` FROM:` / ` TO:` (case-insensitive, RFC 5321 §3.3: no space around
 /// the colon) and returns the text where the path starts. Lenient mode allows
 /// spaces after the colon.
-fn path_start<'a>(
-    rest: &'a str,
-    keyword: &'static str,
-    lenient: bool,
-) -> Result<&'a str, CommandErrorKind> {
+fn path_start(rest: &str, keyword: Keyword, lenient: bool) -> Result<&str, CommandErrorKind> {
     // SP then the keyword, ASCII case-insensitively: what
     // `preceded(char(' '), tag_no_case(keyword))` reads, without its
     // per-character Unicode case folding (no character lower-cases to a
     // letter of FROM or TO but those letters themselves).
-    let n = keyword.len() + 1;
-    match rest.as_bytes().get(..n).and_then(<[u8]>::split_first) {
-        Some((b' ', kw)) if kw.eq_ignore_ascii_case(keyword.as_bytes()) => {}
+    let head = rest.as_bytes();
+    let n = match keyword {
+        Keyword::From if eq_upper(head.get(..6).unwrap_or_default(), b" FROM:") => 6,
+        Keyword::To if eq_upper(head.get(..4).unwrap_or_default(), b" TO:") => 4,
         _ => return Err(CommandErrorKind::Syntax),
-    }
+    };
     let after = rest.get(n..).ok_or(CommandErrorKind::Syntax)?;
     let after = if lenient {
         after.trim_start_matches(' ')

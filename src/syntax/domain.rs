@@ -439,6 +439,18 @@ fn fast_label_ok(label: &[u8]) -> bool {
     ) && label.len() <= MAX_LABEL_LEN
 }
 
+/// `ALPHA / DIGIT / "-"`, the characters of an ASCII label, by byte.
+static LDH: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        t[c] = b.is_ascii_alphanumeric() || b == b'-';
+        c += 1;
+    }
+    t
+};
+
 /// The ASCII case of [`domain`], hand-written for the hot paths (the EHLO
 /// argument, the domain of every path): `Domain = sub-domain *("."
 /// sub-domain)`, `sub-domain = Let-dig [Ldh-str]` (RFC 5321 §4.1.2), labels
@@ -452,23 +464,25 @@ fn fast_label_ok(label: &[u8]) -> bool {
 /// same value (`tests::fast_domain_agrees`).
 pub(crate) fn fast_domain(i: &str) -> Option<(Domain<'_>, &str)> {
     let b = i.as_bytes();
-    let mut label_start = 0;
     let mut pos = 0;
+    // Each pass reads one label and the byte after it.
     loop {
+        let tail = b.get(pos..)?;
+        let len = tail
+            .iter()
+            .position(|&c| !LDH[usize::from(c)])
+            .unwrap_or(tail.len());
+        if !fast_label_ok(tail.get(..len)?) {
+            return None;
+        }
+        pos += len;
         match b.get(pos) {
-            Some(c) if c.is_ascii_alphanumeric() || *c == b'-' => {}
-            Some(b'.') => {
-                if !fast_label_ok(b.get(label_start..pos)?) {
-                    return None;
-                }
-                label_start = pos + 1;
-            }
+            Some(b'.') => pos += 1,
             Some(c) if !c.is_ascii() => return None,
             _ => break,
         }
-        pos += 1;
     }
-    if !fast_label_ok(b.get(label_start..pos)?) || pos > MAX_DOMAIN_LEN {
+    if pos > MAX_DOMAIN_LEN {
         return None;
     }
     Some((Domain(i.get(..pos)?), i.get(pos..)?))

@@ -21,6 +21,7 @@ use nom::sequence::preceded;
 
 mod value;
 
+pub(crate) use value::eq_upper;
 use value::*;
 pub use value::{Body, By, ByMode, ENVID_MAX, Hold, MailAuth, Notify, ORCPT_MAX, Orcpt, Ret};
 
@@ -161,23 +162,20 @@ fn fast_param(s: &str) -> Option<(Raw<'_>, &str)> {
     if b.first() != Some(&b' ') || !b.get(1)?.is_ascii_alphanumeric() {
         return None;
     }
-    let mut end = 2;
-    while b
-        .get(end)
-        .is_some_and(|&c| c.is_ascii_alphanumeric() || c == b'-')
-    {
-        end += 1;
-    }
+    let tail = b.get(2..)?;
+    let mut end = 2 + tail
+        .iter()
+        .position(|&c| !KEYWORD_CHAR[usize::from(c)])
+        .unwrap_or(tail.len());
     let keyword = s.get(1..end)?;
     let value = if b.get(end) == Some(&b'=') {
         let start = end + 1;
-        end = start;
-        while b
-            .get(end)
-            .is_some_and(|&c| matches!(c, b'!'..=b'<' | b'>'..=b'~'))
-        {
-            end += 1;
-        }
+        let tail = b.get(start..)?;
+        end = start
+            + tail
+                .iter()
+                .position(|&c| !VALUE_CHAR[usize::from(c)])
+                .unwrap_or(tail.len());
         if end == start {
             return None;
         }
@@ -190,6 +188,28 @@ fn fast_param(s: &str) -> Option<(Raw<'_>, &str)> {
         Some(_) => None,
     }
 }
+
+/// `ALPHA / DIGIT / "-"` (`esmtp-keyword`), by byte.
+static KEYWORD_CHAR: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        t[c] = (c as u8).is_ascii_alphanumeric() || c == b'-' as usize;
+        c += 1;
+    }
+    t
+};
+
+/// `%d33-60 / %d62-126` (ASCII `esmtp-value`), by byte.
+static VALUE_CHAR: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        t[c] = matches!(c as u8, b'!'..=b'<' | b'>'..=b'~');
+        c += 1;
+    }
+    t
+};
 
 /// The common case in one pass: ASCII parameters each after exactly one SP
 /// (which both modes read the same way), each handed to `apply` in order.
@@ -335,7 +355,7 @@ impl<'a> MailParameters<'a> {
     /// ```
     pub fn parse(s: &'a str, opts: ParseOptions) -> Result<Self, ParamError> {
         let mut p = MailParameters::default();
-        if one_pass(s, |raw| p.apply(raw)) {
+        if s.is_empty() || one_pass(s, |raw| p.apply(raw)) {
             return Ok(p);
         }
         let mut p = MailParameters::default();
@@ -460,7 +480,7 @@ impl<'a> RcptParameters<'a> {
     /// ```
     pub fn parse(s: &'a str, opts: ParseOptions) -> Result<Self, ParamError> {
         let mut p = RcptParameters::default();
-        if one_pass(s, |raw| p.apply(raw)) {
+        if s.is_empty() || one_pass(s, |raw| p.apply(raw)) {
             return Ok(p);
         }
         let mut p = RcptParameters::default();
@@ -546,28 +566,25 @@ impl Keyword {
     ];
 
     fn of(kw: &str) -> Option<Keyword> {
-        // Only the names of the right length can match.
-        let candidates: &[(&str, Keyword)] = match kw.len() {
-            2 => &[("BY", Keyword::By)],
-            3 => &[("RET", Keyword::Ret)],
-            4 => &[
-                ("SIZE", Keyword::Size),
-                ("BODY", Keyword::Body),
-                ("AUTH", Keyword::Auth),
-            ],
-            5 => &[("ENVID", Keyword::Envid), ("ORCPT", Keyword::Orcpt)],
-            6 => &[("NOTIFY", Keyword::Notify)],
-            7 => &[("HOLDFOR", Keyword::HoldFor)],
-            8 => &[("SMTPUTF8", Keyword::SmtpUtf8)],
-            9 => &[("HOLDUNTIL", Keyword::HoldUntil)],
-            10 => &[("REQUIRETLS", Keyword::RequireTls)],
-            11 => &[("MT-PRIORITY", Keyword::MtPriority)],
-            _ => &[],
-        };
-        candidates
-            .iter()
-            .find(|(name, _)| name.eq_ignore_ascii_case(kw))
-            .map(|&(_, k)| k)
+        // Dispatch on the length and the case-folded first letter, then one
+        // fixed-length comparison.
+        let b = kw.as_bytes();
+        Some(match (b.len(), b.first().map(|c| c & !0x20)) {
+            (2, Some(b'B')) if eq_upper(b, b"BY") => Keyword::By,
+            (3, Some(b'R')) if eq_upper(b, b"RET") => Keyword::Ret,
+            (4, Some(b'S')) if eq_upper(b, b"SIZE") => Keyword::Size,
+            (4, Some(b'B')) if eq_upper(b, b"BODY") => Keyword::Body,
+            (4, Some(b'A')) if eq_upper(b, b"AUTH") => Keyword::Auth,
+            (5, Some(b'E')) if eq_upper(b, b"ENVID") => Keyword::Envid,
+            (5, Some(b'O')) if eq_upper(b, b"ORCPT") => Keyword::Orcpt,
+            (6, Some(b'N')) if eq_upper(b, b"NOTIFY") => Keyword::Notify,
+            (7, Some(b'H')) if eq_upper(b, b"HOLDFOR") => Keyword::HoldFor,
+            (8, Some(b'S')) if eq_upper(b, b"SMTPUTF8") => Keyword::SmtpUtf8,
+            (9, Some(b'H')) if eq_upper(b, b"HOLDUNTIL") => Keyword::HoldUntil,
+            (10, Some(b'R')) if eq_upper(b, b"REQUIRETLS") => Keyword::RequireTls,
+            (11, Some(b'M')) if eq_upper(b, b"MT-PRIORITY") => Keyword::MtPriority,
+            _ => return None,
+        })
     }
 
     fn is_mail(self) -> bool {
@@ -596,6 +613,19 @@ mod tests {
             assert!(Keyword::of(&lower) == Some(k), "{name}");
         }
         assert!(Keyword::of("SIZ").is_none() && Keyword::of("").is_none());
+    }
+
+    /// `eq_upper` is `eq_ignore_ascii_case` for upper-case targets.
+    #[test]
+    fn eq_upper_is_eq_ignore_ascii_case() {
+        use proptest::prelude::*;
+        let bytes = proptest::sample::select(&b"sSiIzZeE-:8 \x00\x13\x33\xd3\xf3@`"[..]);
+        proptest!(|(v in proptest::collection::vec(bytes, 0..6))| {
+            prop_assert_eq!(eq_upper(&v, b"SIZE"), v.eq_ignore_ascii_case(b"SIZE"));
+            prop_assert_eq!(eq_upper(&v, b" FROM:"), v.eq_ignore_ascii_case(b" FROM:"));
+            prop_assert_eq!(eq_upper(&v, b"8BIT"), v.eq_ignore_ascii_case(b"8BIT"));
+            prop_assert_eq!(eq_upper(&v, b"S-Z"), v.eq_ignore_ascii_case(b"S-Z"));
+        });
     }
 
     /// Wherever the one-pass tokenizer answers, the nom tokenizer agrees.
