@@ -456,6 +456,10 @@ impl<'a> ReversePath<'a> {
     /// Parses a reverse-path at the start of `s` and returns it with the rest
     /// (after the closing `>`).
     pub fn parse_prefix(s: &'a str, utf8: bool) -> Result<(Self, &'a str), AddressError> {
+        // `<>` is never a fast path; anything else is what `path` gives.
+        if let Some((rest, m)) = fast_path(s) {
+            return Ok((ReversePath::Mailbox(m), rest));
+        }
         run(s, utf8, reverse_path(s, utf8))
     }
 
@@ -542,6 +546,11 @@ impl<'a> ForwardPath<'a> {
     /// Parses a forward-path at the start of `s` and returns it with the rest
     /// (after the closing `>`).
     pub fn parse_prefix(s: &'a str, utf8: bool) -> Result<(Self, &'a str), AddressError> {
+        // Neither `<Postmaster>` nor `<>` is ever a fast path (no `@`), so
+        // this is what `forward_path` gives.
+        if let Some((rest, m)) = fast_path(s) {
+            return Ok((ForwardPath::Mailbox(m), rest));
+        }
         run(s, utf8, forward_path(s, utf8))
     }
 

@@ -362,9 +362,15 @@ impl<'a> Command<'a> {
         let Some(verb) = Verb::from_bytes(word) else {
             return Err(err(None, classify_unknown(line)));
         };
-        let line = core::str::from_utf8(line)
-            .map_err(|_| err(Some(verb), CommandErrorKind::InvalidUtf8))?;
-        let rest = &line[word_end..];
+        // The verb is ASCII, so the line is UTF-8 exactly when the rest is;
+        // a command without arguments needs no check at all.
+        let rest = line.get(word_end..).unwrap_or_default();
+        let rest = if rest.is_empty() {
+            ""
+        } else {
+            core::str::from_utf8(rest)
+                .map_err(|_| err(Some(verb), CommandErrorKind::InvalidUtf8))?
+        };
         parse_arguments(verb, rest, opts)
     }
 
