@@ -14,7 +14,7 @@ use nom::combinator::{all_consuming, cut, recognize};
 use nom::multi::many0_count;
 use nom::sequence::preceded;
 
-use super::domain::{Host, PResult, domain, failure, fast_host, host, run, run_whole};
+use super::domain::{Host, PResult, domain, failure, fast_host, host, run, run_len, run_whole};
 use super::writer::{Invalid, WriteError, Writer, check_text, write_with};
 
 /// Longest local part (RFC 5321 §4.5.3.1.1).
@@ -325,8 +325,8 @@ fn at_domain(i: &str, utf8: bool) -> PResult<'_, ()> {
 }
 
 /// ASCII `atext` (RFC 5322 §3.2.3): what [`is_atext`] accepts below 0x80.
-const fn ascii_atext_table() -> [bool; 128] {
-    let mut t = [false; 128];
+const fn ascii_atext_table() -> [bool; 256] {
+    let mut t = [false; 256];
     let mut c = 0;
     while c < 128 {
         let b = c as u8;
@@ -357,7 +357,7 @@ const fn ascii_atext_table() -> [bool; 128] {
     t
 }
 
-static ATEXT: [bool; 128] = ascii_atext_table();
+static ATEXT: [bool; 256] = ascii_atext_table();
 
 /// The common case of [`path`], hand-written: `"<" Dot-string "@" Domain ">"`
 /// (RFC 5321 §4.1.2) in ASCII, with no source route or quoted string, the
@@ -366,6 +366,7 @@ static ATEXT: [bool; 128] = ascii_atext_table();
 /// not "invalid": the caller then runs the nom grammar, which decides and
 /// reports. Whenever this returns `Some`, [`path`] gives the same value
 /// (`tests::fast_path_agrees`).
+#[inline]
 fn fast_path(i: &str) -> Option<(&str, Mailbox<'_>)> {
     let b = i.as_bytes();
     if b.first() != Some(&b'<') {
@@ -376,10 +377,7 @@ fn fast_path(i: &str) -> Option<(&str, Mailbox<'_>)> {
     let mut pos = 1;
     loop {
         let tail = b.get(pos..)?;
-        let len = tail
-            .iter()
-            .position(|&c| !ATEXT.get(usize::from(c)).copied().unwrap_or(false))
-            .unwrap_or(tail.len());
+        let len = run_len(tail, &ATEXT);
         if len == 0 {
             return None;
         }

@@ -439,6 +439,20 @@ fn fast_label_ok(label: &[u8]) -> bool {
     ) && label.len() <= MAX_LABEL_LEN
 }
 
+/// How many bytes at the start of `s` are in `class` (a byte table): the
+/// scanning loop of the hand-written fast paths.
+#[inline(always)]
+pub(crate) fn run_len(s: &[u8], class: &[bool; 256]) -> usize {
+    let mut n = 0;
+    for &c in s {
+        if !class[usize::from(c)] {
+            break;
+        }
+        n += 1;
+    }
+    n
+}
+
 /// `ALPHA / DIGIT / "-"`, the characters of an ASCII label, by byte.
 static LDH: [bool; 256] = {
     let mut t = [false; 256];
@@ -462,16 +476,14 @@ static LDH: [bool; 256] = {
 /// may take as part of a U-label). The caller then runs [`domain`], which
 /// decides and reports. Whenever this returns `Some`, [`domain`] returns the
 /// same value (`tests::fast_domain_agrees`).
+#[inline]
 pub(crate) fn fast_domain(i: &str) -> Option<(Domain<'_>, &str)> {
     let b = i.as_bytes();
     let mut pos = 0;
     // Each pass reads one label and the byte after it.
     loop {
         let tail = b.get(pos..)?;
-        let len = tail
-            .iter()
-            .position(|&c| !LDH[usize::from(c)])
-            .unwrap_or(tail.len());
+        let len = run_len(tail, &LDH);
         if !fast_label_ok(tail.get(..len)?) {
             return None;
         }
@@ -505,6 +517,7 @@ fn fast_snum(b: &[u8], sep: u8) -> Option<(u8, &[u8])> {
 /// `IPv4-address-literal` in brackets (`"[" Snum 3("." Snum) "]"`, RFC 5321
 /// §4.1.3). Returns the host, its length on the wire and the rest; `None`
 /// sends the caller to [`host`] (`tests::fast_host_agrees`).
+#[inline]
 pub(crate) fn fast_host(i: &str) -> Option<(Host<'_>, usize, &str)> {
     let Some(after) = i.strip_prefix('[') else {
         let (d, rest) = fast_domain(i)?;

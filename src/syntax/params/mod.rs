@@ -25,6 +25,7 @@ pub(crate) use value::eq_upper;
 use value::*;
 pub use value::{Body, By, ByMode, ENVID_MAX, Hold, MailAuth, Notify, ORCPT_MAX, Orcpt, Ret};
 
+use super::domain::run_len;
 use super::xtext::XText;
 use super::{Invalid, ParseOptions, WriteError, Writer, check_text, write_with};
 
@@ -157,25 +158,17 @@ impl<'a> RawParams<'a> {
 /// DIGIT / "-")`, `esmtp-value = 1*(%d33-60 / %d62-126)`. Returns the
 /// parameter and the rest; `None` for anything else, including a non-ASCII
 /// byte, which only the nom path ([`esmtp_param`]) judges.
+#[inline(always)]
 fn fast_param(s: &str) -> Option<(Raw<'_>, &str)> {
     let b = s.as_bytes();
     if b.first() != Some(&b' ') || !b.get(1)?.is_ascii_alphanumeric() {
         return None;
     }
-    let tail = b.get(2..)?;
-    let mut end = 2 + tail
-        .iter()
-        .position(|&c| !KEYWORD_CHAR[usize::from(c)])
-        .unwrap_or(tail.len());
+    let mut end = 2 + run_len(b.get(2..)?, &KEYWORD_CHAR);
     let keyword = s.get(1..end)?;
     let value = if b.get(end) == Some(&b'=') {
         let start = end + 1;
-        let tail = b.get(start..)?;
-        end = start
-            + tail
-                .iter()
-                .position(|&c| !VALUE_CHAR[usize::from(c)])
-                .unwrap_or(tail.len());
+        end = start + run_len(b.get(start..)?, &VALUE_CHAR);
         if end == start {
             return None;
         }
