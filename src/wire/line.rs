@@ -275,6 +275,52 @@ pub(crate) fn plain_window_tail(w: &[u8; BLOCK + 1]) -> Option<usize> {
 mod tests {
     use super::*;
 
+    /// `next_line` before the memchr2 fast path, for a fresh framer.
+    fn reference(
+        policy: BareLfPolicy,
+        input: &[u8],
+        limit: usize,
+    ) -> (usize, Option<LineEvent<'_>>) {
+        if input.is_empty() {
+            return (0, None);
+        }
+        let window = input.get(..limit).unwrap_or(input);
+        let Some(lf) = memchr(b'\n', window) else {
+            if input.len() < limit {
+                return (0, None);
+            }
+            let mut f = LineFramer::new(policy);
+            f.skipping = true;
+            return (f.skip(input), Some(LineEvent::TooLong));
+        };
+        let line = &input[..lf];
+        let (content, crlf) = match line.split_last() {
+            Some((b'\r', rest)) => (rest, true),
+            _ => (line, false),
+        };
+        let event = if memchr(b'\r', content).is_some() {
+            LineEvent::BareLineEnding
+        } else if crlf || policy == BareLfPolicy::Normalize {
+            LineEvent::Line(content)
+        } else {
+            LineEvent::BareLineEnding
+        };
+        (lf + 1, Some(event))
+    }
+
+    #[test]
+    fn fast_path_matches_reference() {
+        use proptest::prelude::*;
+        let bytes = proptest::sample::select(&b"ab \r\n\r\n."[..]);
+        let strategy = (proptest::collection::vec(bytes, 0..24), 1usize..12);
+        proptest!(|((input, limit) in strategy)| {
+            for policy in [BareLfPolicy::Reject, BareLfPolicy::Normalize] {
+                let mut f = LineFramer::new(policy);
+                prop_assert_eq!(f.next_line(&input, limit), reference(policy, &input, limit));
+            }
+        });
+    }
+
     #[test]
     fn skip_ends_on_a_crlf_split_across_calls() {
         let mut f = LineFramer::new(BareLfPolicy::Reject);
