@@ -115,10 +115,37 @@ impl Verb {
         let &[a, b, c, d] = word else {
             return eq_upper(word, b"STARTTLS").then_some(Verb::StartTls);
         };
-        let folded = u32::from_be_bytes([a, b, c, d]) & !0x2020_2020;
-        Verb::ALL
-            .into_iter()
-            .find(|v| v.as_str().len() == 4 && folded == four(v.as_str()))
+        const EHLO: u32 = four("EHLO");
+        const HELO: u32 = four("HELO");
+        const LHLO: u32 = four("LHLO");
+        const MAIL: u32 = four("MAIL");
+        const RCPT: u32 = four("RCPT");
+        const DATA: u32 = four("DATA");
+        const BDAT: u32 = four("BDAT");
+        const RSET: u32 = four("RSET");
+        const VRFY: u32 = four("VRFY");
+        const EXPN: u32 = four("EXPN");
+        const HELP: u32 = four("HELP");
+        const NOOP: u32 = four("NOOP");
+        const QUIT: u32 = four("QUIT");
+        const AUTH: u32 = four("AUTH");
+        Some(match u32::from_be_bytes([a, b, c, d]) & !0x2020_2020 {
+            EHLO => Verb::Ehlo,
+            HELO => Verb::Helo,
+            LHLO => Verb::Lhlo,
+            MAIL => Verb::Mail,
+            RCPT => Verb::Rcpt,
+            DATA => Verb::Data,
+            BDAT => Verb::Bdat,
+            RSET => Verb::Rset,
+            VRFY => Verb::Vrfy,
+            EXPN => Verb::Expn,
+            HELP => Verb::Help,
+            NOOP => Verb::Noop,
+            QUIT => Verb::Quit,
+            AUTH => Verb::Auth,
+            _ => return None,
+        })
     }
 }
 
@@ -353,10 +380,15 @@ impl<'a> Command<'a> {
         // A verb has at most eight letters: its SP, if any, is among the first
         // nine bytes; a longer first word is no verb.
         let head = line.get(..9).unwrap_or(line);
-        let word_end = match head.iter().position(|&b| b == b' ') {
-            Some(sp) => sp,
-            None if line.len() <= 9 => line.len(),
-            None => return Err(err(None, classify_unknown(line))),
+        let word_end = match line.get(4) {
+            // The common case: a four-letter verb, alone or with arguments.
+            None if line.len() == 4 => 4,
+            Some(b' ') if line.get(..4).is_some_and(|w| !w.contains(&b' ')) => 4,
+            _ => match head.iter().position(|&b| b == b' ') {
+                Some(sp) => sp,
+                None if line.len() <= 9 => line.len(),
+                None => return Err(err(None, classify_unknown(line))),
+            },
         };
         let word = line.get(..word_end).unwrap_or_default();
         let Some(verb) = Verb::from_bytes(word) else {
@@ -721,6 +753,34 @@ fn is_base64(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn verbs_fold_case_and_nothing_else() {
+        extern crate std;
+        for v in Verb::ALL {
+            let name = v.as_str();
+            assert_eq!(Verb::from_bytes(name.as_bytes()), Some(v));
+            let lower = name.to_ascii_lowercase();
+            assert_eq!(Verb::from_bytes(lower.as_bytes()), Some(v));
+            // Any other byte at any position, including the bit-5 twins of
+            // non-letters (`@` and `` ` ``), gives another verb or none.
+            for at in 0..name.len() {
+                for b in 0..=255u8 {
+                    let mut w = name.as_bytes().to_vec();
+                    if b.eq_ignore_ascii_case(&w[at]) {
+                        continue;
+                    }
+                    w[at] = b;
+                    let other = Verb::ALL
+                        .into_iter()
+                        .find(|o| o.as_str().as_bytes().eq_ignore_ascii_case(&w));
+                    assert_eq!(Verb::from_bytes(&w), other, "{w:?}");
+                }
+            }
+        }
+        assert_eq!(Verb::from_bytes(b""), None);
+        assert_eq!(Verb::from_bytes(b"STARTTL"), None);
+    }
 
     #[test]
     fn base64_shape() {
