@@ -153,6 +153,7 @@ impl LineFramer {
     /// Frames the next line of `input` (the caller's unconsumed bytes) with
     /// a limit of `limit` octets including the CRLF. Returns the number of
     /// bytes consumed and the event, if any; see [`LineFramer`].
+    #[inline]
     pub fn next_line<'a>(
         &mut self,
         input: &'a [u8],
