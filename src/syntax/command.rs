@@ -564,7 +564,12 @@ fn parse_arguments<'a>(
             } else {
                 return Err(address(AddressError::Syntax));
             };
-            match MailParameters::parse(params, opts) {
+            let parsed = if params.is_empty() {
+                Ok(MailParameters::default())
+            } else {
+                MailParameters::parse(params, opts)
+            };
+            match parsed {
                 Ok(params) => Ok(Command::Mail { from, params }),
                 Err(p) => Err(e(CommandErrorKind::Parameter(p))),
             }
@@ -581,7 +586,12 @@ fn parse_arguments<'a>(
             } else {
                 return Err(address(AddressError::Syntax));
             };
-            match RcptParameters::parse(params, opts) {
+            let parsed = if params.is_empty() {
+                Ok(RcptParameters::default())
+            } else {
+                RcptParameters::parse(params, opts)
+            };
+            match parsed {
                 Ok(params) => Ok(Command::Rcpt { to, params }),
                 Err(p) => Err(e(CommandErrorKind::Parameter(p))),
             }

@@ -457,7 +457,11 @@ impl core::ops::BitOr for Notify {
 
 pub(super) fn notify(v: Value<'_>) -> Result<Notify, ParamError> {
     let (mut set, mut never) = (Notify::NEVER, false);
-    for word in need(v)?.as_bytes().split(|&b| b == b',') {
+    let mut rest = need(v)?.as_bytes();
+    // Each pass takes one comma-separated word off `rest`.
+    loop {
+        let comma = rest.iter().position(|&b| b == b',');
+        let word = rest.get(..comma.unwrap_or(rest.len())).unwrap_or_default();
         if eq_upper(word, b"SUCCESS") {
             set = set.union(Notify::SUCCESS);
         } else if eq_upper(word, b"FAILURE") {
@@ -468,6 +472,10 @@ pub(super) fn notify(v: Value<'_>) -> Result<Notify, ParamError> {
             never = true;
         } else {
             return Err(ParamError::InvalidValue);
+        }
+        match comma {
+            Some(c) => rest = rest.get(c + 1..).unwrap_or_default(),
+            None => break,
         }
     }
     if never && !set.is_never() {
