@@ -14,8 +14,12 @@ use nom::combinator::{all_consuming, cut, recognize};
 use nom::multi::many0_count;
 use nom::sequence::preceded;
 
-use super::domain::{Host, PResult, domain, failure, fast_host, host, run, run_len, run_whole};
+use super::domain::{Host, PResult, domain, failure, host, run, run_whole};
 use super::writer::{Invalid, WriteError, Writer, check_text, write_with};
+
+mod fast;
+
+use fast::fast_path;
 
 /// Longest local part (RFC 5321 §4.5.3.1.1).
 pub const MAX_LOCAL_PART_LEN: usize = 64;
@@ -324,82 +328,6 @@ fn at_domain(i: &str, utf8: bool) -> PResult<'_, ()> {
     Ok((rest, ()))
 }
 
-/// ASCII `atext` (RFC 5322 §3.2.3): what [`is_atext`] accepts below 0x80.
-const fn ascii_atext_table() -> [bool; 256] {
-    let mut t = [false; 256];
-    let mut c = 0;
-    while c < 128 {
-        let b = c as u8;
-        t[c] = b.is_ascii_alphanumeric()
-            || matches!(
-                b,
-                b'!' | b'#'
-                    | b'$'
-                    | b'%'
-                    | b'&'
-                    | b'\''
-                    | b'*'
-                    | b'+'
-                    | b'-'
-                    | b'/'
-                    | b'='
-                    | b'?'
-                    | b'^'
-                    | b'_'
-                    | b'`'
-                    | b'{'
-                    | b'|'
-                    | b'}'
-                    | b'~'
-            );
-        c += 1;
-    }
-    t
-}
-
-static ATEXT: [bool; 256] = ascii_atext_table();
-
-/// The common case of [`path`], hand-written: `"<" Dot-string "@" Domain ">"`
-/// (RFC 5321 §4.1.2) in ASCII, with no source route or quoted string, the
-/// host as [`fast_host`] reads it (a domain or an IPv4 literal), the local part at most 64 octets (§4.5.3.1.1) and the
-/// mailbox at most 254 (§4.5.3.1.3). `None` means "not this simple case",
-/// not "invalid": the caller then runs the nom grammar, which decides and
-/// reports. Whenever this returns `Some`, [`path`] gives the same value
-/// (`tests::fast_path_agrees`).
-#[inline]
-fn fast_path(i: &str) -> Option<(&str, Mailbox<'_>)> {
-    let b = i.as_bytes();
-    if b.first() != Some(&b'<') {
-        return None;
-    }
-    // `Dot-string = Atom *("." Atom)`: each pass reads one atom (which must
-    // not be empty) and the byte after it.
-    let mut pos = 1;
-    loop {
-        let tail = b.get(pos..)?;
-        let len = run_len(tail, &ATEXT);
-        if len == 0 {
-            return None;
-        }
-        pos += len;
-        match b.get(pos) {
-            Some(b'.') => pos += 1,
-            Some(b'@') => break,
-            _ => return None,
-        }
-    }
-    if pos - 1 > MAX_LOCAL_PART_LEN {
-        return None;
-    }
-    let local = LocalPart(i.get(1..pos)?);
-    let (host, host_len, rest) = fast_host(i.get(pos + 1..)?)?;
-    let rest = rest.strip_prefix('>')?;
-    if pos + host_len > MAX_PATH_LEN - 2 {
-        return None;
-    }
-    Some((rest, Mailbox { local, host }))
-}
-
 /// `Path = "<" [ A-d-l ":" ] Mailbox ">"`, at most 256 octets on the wire;
 /// `A-d-l = At-domain *( "," At-domain )` is read and dropped.
 fn path(i: &str, utf8: bool) -> PResult<'_, Mailbox<'_>> {
@@ -613,62 +541,6 @@ impl fmt::Display for ForwardPath<'_> {
 mod tests {
     use super::*;
     use crate::syntax::domain::FmtSink;
-
-    /// Wherever the fast path answers, it gives what the grammar gives.
-    #[test]
-    fn fast_path_agrees() {
-        extern crate std;
-        use proptest::prelude::*;
-        use std::format;
-        let pieces = proptest::sample::select(
-            &[
-                "<",
-                ">",
-                "@",
-                ".",
-                "a",
-                "B9",
-                "-",
-                "+",
-                "\"",
-                "ü",
-                "[1.2.3.4]",
-                ":",
-                ",",
-                "x.example",
-                " ",
-                "!#$%&'*/=?^_`{|}~",
-                "abcdefghijklmnop",
-            ][..],
-        );
-        let strategy = (proptest::collection::vec(pieces, 0..24), 0usize..40);
-        proptest!(|((parts, repeat) in strategy)| {
-            let mut s = parts.concat();
-            if repeat > 30 {
-                s = s.repeat(8);
-            }
-            for s in [s.clone(), format!("<{s}")] {
-                if let Some(fast) = fast_path(&s) {
-                    for utf8 in [false, true] {
-                        prop_assert_eq!(grammar_path(&s, utf8), Ok(fast));
-                    }
-                }
-            }
-        });
-        let long = format!("<{}@b.example>", "a".repeat(65));
-        assert_eq!(fast_path(&long), None);
-        assert!(fast_path("<a.b@c.example> X").is_some());
-        for no in [
-            "<>",
-            "<@r.example:a@b>",
-            "<\"a\"@b>",
-            "<a@[IPv6:::1]>",
-            "<a.@b>",
-            "<a@b",
-        ] {
-            assert_eq!(fast_path(no), None, "{no}");
-        }
-    }
 
     /// Values are only built by the parser, but the writers re-check them
     /// (rule D5): a local part that bypassed the parser is refused.

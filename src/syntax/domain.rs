@@ -19,6 +19,10 @@ use nom::sequence::preceded;
 use super::address::AddressError;
 use super::writer::{Invalid, WriteError, Writer, check_text, write_with};
 
+mod fast;
+
+pub(crate) use fast::{fast_host, run_len};
+
 /// Longest domain or address literal (RFC 5321 §4.5.3.1.2).
 pub const MAX_DOMAIN_LEN: usize = 255;
 /// Longest label of a domain (RFC 1035 §2.3.4).
@@ -429,109 +433,6 @@ pub(crate) fn domain(i: &str, utf8: bool) -> PResult<'_, Domain<'_>> {
     Ok((rest, Domain(&i[..len])))
 }
 
-/// Whether `label` is an ASCII `sub-domain = Let-dig [Ldh-str]` of at most
-/// 63 octets; `label` holds only letters, digits and hyphens.
-#[inline]
-fn fast_label_ok(label: &[u8]) -> bool {
-    matches!(
-        (label.first(), label.last()),
-        (Some(f), Some(l)) if *f != b'-' && *l != b'-'
-    ) && label.len() <= MAX_LABEL_LEN
-}
-
-/// How many bytes at the start of `s` are in `class` (a byte table): the
-/// scanning loop of the hand-written fast paths.
-#[inline(always)]
-pub(crate) fn run_len(s: &[u8], class: &[bool; 256]) -> usize {
-    let mut n = 0;
-    for &c in s {
-        if !class[usize::from(c)] {
-            break;
-        }
-        n += 1;
-    }
-    n
-}
-
-/// `ALPHA / DIGIT / "-"`, the characters of an ASCII label, by byte.
-static LDH: [bool; 256] = {
-    let mut t = [false; 256];
-    let mut c = 0;
-    while c < 256 {
-        let b = c as u8;
-        t[c] = b.is_ascii_alphanumeric() || b == b'-';
-        c += 1;
-    }
-    t
-};
-
-/// The ASCII case of [`domain`], hand-written for the hot paths (the EHLO
-/// argument, the domain of every path): `Domain = sub-domain *("."
-/// sub-domain)`, `sub-domain = Let-dig [Ldh-str]` (RFC 5321 §4.1.2), labels
-/// of at most 63 octets, at most 255 in all. It stops at the first byte that
-/// is not a letter, digit, hyphen or dot, as [`domain`] does.
-///
-/// `None` means "not this simple case", not "invalid": a bad label, a
-/// trailing dot, a length over a limit, or a non-ASCII byte (which [`domain`]
-/// may take as part of a U-label). The caller then runs [`domain`], which
-/// decides and reports. Whenever this returns `Some`, [`domain`] returns the
-/// same value (`tests::fast_domain_agrees`).
-#[inline]
-pub(crate) fn fast_domain(i: &str) -> Option<(Domain<'_>, &str)> {
-    let b = i.as_bytes();
-    let mut pos = 0;
-    // Each pass reads one label and the byte after it.
-    loop {
-        let tail = b.get(pos..)?;
-        let len = run_len(tail, &LDH);
-        if !fast_label_ok(tail.get(..len)?) {
-            return None;
-        }
-        pos += len;
-        match b.get(pos) {
-            Some(b'.') => pos += 1,
-            Some(c) if !c.is_ascii() => return None,
-            _ => break,
-        }
-    }
-    if pos > MAX_DOMAIN_LEN {
-        return None;
-    }
-    Some((Domain(i.get(..pos)?), i.get(pos..)?))
-}
-
-/// `Snum = 1*3DIGIT` of value 0–255 (RFC 5321 §4.1.3), greedy as [`snum`],
-/// then `sep`; the value and the rest after `sep`.
-#[inline]
-fn fast_snum(b: &[u8], sep: u8) -> Option<(u8, &[u8])> {
-    let digits = b.iter().take(3).take_while(|c| c.is_ascii_digit()).count();
-    let (d, rest) = b.split_at_checked(digits)?;
-    let n = d.iter().fold(0u16, |n, &c| n * 10 + u16::from(c - b'0'));
-    match rest.split_first() {
-        Some((&c, rest)) if c == sep && digits > 0 => Some((u8::try_from(n).ok()?, rest)),
-        _ => None,
-    }
-}
-
-/// The common cases of [`host`], hand-written: a [`fast_domain`], or an
-/// `IPv4-address-literal` in brackets (`"[" Snum 3("." Snum) "]"`, RFC 5321
-/// §4.1.3). Returns the host, its length on the wire and the rest; `None`
-/// sends the caller to [`host`] (`tests::fast_host_agrees`).
-#[inline]
-pub(crate) fn fast_host(i: &str) -> Option<(Host<'_>, usize, &str)> {
-    let Some(after) = i.strip_prefix('[') else {
-        let (d, rest) = fast_domain(i)?;
-        return Some((Host::Domain(d), d.0.len(), rest));
-    };
-    let (a, b) = fast_snum(after.as_bytes(), b'.')?;
-    let (bb, b) = fast_snum(b, b'.')?;
-    let (c, b) = fast_snum(b, b'.')?;
-    let (d, b) = fast_snum(b, b']')?;
-    let len = i.len() - b.len();
-    let lit = AddressLiteral::Ipv4(Ipv4Addr::new(a, bb, c, d));
-    Some((Host::Literal(lit), len, i.get(len..)?))
-}
-
 /// `address-literal = "[" ( IPv4 / IPv6 / General ) "]"`, at most 255 octets.
 pub(crate) fn literal(i: &str) -> PResult<'_, AddressLiteral<'_>> {
     let (after, _) = char('[').parse(i)?;
@@ -644,78 +545,6 @@ pub(crate) fn parse_ipv6(s: &str) -> Option<Ipv6Addr> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// Wherever the fast path answers, it gives what the grammar gives.
-    #[test]
-    fn fast_domain_agrees() {
-        use proptest::prelude::*;
-        let pieces = proptest::sample::select(
-            &[
-                "a",
-                "b1",
-                "-",
-                ".",
-                "..",
-                "x-y",
-                "0",
-                "ü",
-                "_",
-                ">",
-                " ",
-                "[",
-                "abcdefghij",
-            ][..],
-        );
-        let strategy = (proptest::collection::vec(pieces, 0..40), 0usize..70);
-        proptest!(|((parts, repeat) in strategy)| {
-            let mut s = parts.concat();
-            if repeat > 60 {
-                s = s.repeat(20);
-            }
-            if let Some((d, rest)) = fast_domain(&s) {
-                for utf8 in [false, true] {
-                    prop_assert_eq!(domain(&s, utf8), Ok((rest, d)));
-                }
-            }
-        });
-        assert_eq!(fast_domain("a.b>"), Some((Domain("a.b"), ">")));
-        assert_eq!(fast_domain("a.b."), None);
-        assert_eq!(fast_domain("-a"), None);
-        assert_eq!(fast_domain("aü"), None);
-    }
-
-    #[test]
-    fn fast_host_agrees() {
-        use proptest::prelude::*;
-        let pieces = proptest::sample::select(
-            &[
-                "[", "]", "1", "25", "255", "256", "0", "00", ".", "a", ":", "IPv6", ">", "1234",
-            ][..],
-        );
-        proptest!(|(parts in proptest::collection::vec(pieces, 0..12))| {
-            let s = parts.concat();
-            if let Some((h, len, rest)) = fast_host(&s) {
-                prop_assert_eq!(s.len() - rest.len(), len);
-                for utf8 in [false, true] {
-                    prop_assert_eq!(host(&s, utf8), Ok((rest, h)));
-                }
-            }
-        });
-        let want = AddressLiteral::Ipv4(Ipv4Addr::new(192, 0, 2, 17));
-        assert_eq!(
-            fast_host("[192.0.2.17]>"),
-            Some((Host::Literal(want), 12, ">"))
-        );
-        for no in [
-            "[256.0.0.1]",
-            "[1.2.3]",
-            "[1.2.3.4.5]",
-            "[1.2.3.4",
-            "[01234.1.1.1]",
-        ] {
-            assert_eq!(fast_host(no), None, "{no}");
-        }
-    }
 
     /// Values are only built by the parser, but the writers re-check them
     /// (rule D5): a domain that bypassed the parser is refused.
