@@ -104,6 +104,7 @@ impl Verb {
     }
 
     /// Recognises a verb, case-insensitively (RFC 5321 §2.4).
+    #[inline]
     pub fn from_bytes(word: &[u8]) -> Option<Verb> {
         // Every verb but STARTTLS has four letters: clearing bit 5 of each
         // byte maps `a-z` onto `A-Z` and no other byte onto a letter, so one

@@ -20,6 +20,7 @@ type Res<'a, T> = IResult<&'a str, T, nom::error::Error<&'a str>>;
 /// `rest` is what follows the verb: empty, or starting with a space. Errors
 /// carry the verb already, so that the caller returns this result as it is
 /// (no copy of the command from one `Result` into another).
+#[inline]
 pub(super) fn parse_arguments<'a>(
     verb: Verb,
     rest: &'a str,
@@ -117,6 +118,7 @@ pub(super) fn parse_arguments<'a>(
 
 /// The EHLO/HELO/LHLO argument: a Domain or an address literal (always
 /// ASCII: RFC 6531 §3.7.1). Lenient mode ignores text after the domain.
+#[inline]
 fn hello_argument(arg: &str, lenient: bool) -> Result<Host<'_>, CommandErrorKind> {
     let arg = if lenient {
         arg.trim_start_matches(' ')
@@ -145,6 +147,7 @@ enum Keyword {
 /// Checks ` FROM:` / ` TO:` (case-insensitive, RFC 5321 §3.3: no space around
 /// the colon) and returns the text where the path starts. Lenient mode allows
 /// spaces after the colon.
+#[inline]
 fn path_start(rest: &str, keyword: Keyword, lenient: bool) -> Result<&str, CommandErrorKind> {
     // SP then the keyword, ASCII case-insensitively: what
     // `preceded(char(' '), tag_no_case(keyword))` reads, without its

@@ -64,6 +64,7 @@ static VALUE_CHAR: [bool; 256] = {
 /// parameter: the caller then starts over on the checked path, which finds
 /// and ranks the error. When this returns true, the checked path would have
 /// handed `apply` the same parameters in the same order.
+#[inline(always)]
 pub(super) fn one_pass<'a>(
     s: &'a str,
     mut apply: impl FnMut(Raw<'a>) -> Result<(), ParamError>,
