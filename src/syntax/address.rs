@@ -19,7 +19,7 @@ use super::writer::{Invalid, WriteError, Writer, check_text, write_with};
 
 mod fast;
 
-use fast::fast_path;
+pub(crate) use fast::fast_path;
 
 /// Longest local part (RFC 5321 §4.5.3.1.1).
 pub const MAX_LOCAL_PART_LEN: usize = 64;

@@ -49,7 +49,7 @@ static ATEXT: [bool; 256] = ascii_atext_table();
 /// reports. Whenever this returns `Some`, [`path`](super::path) gives the same value
 /// (`tests::fast_path_agrees`).
 #[inline]
-pub(super) fn fast_path(i: &str) -> Option<(&str, Mailbox<'_>)> {
+pub(crate) fn fast_path(i: &str) -> Option<(&str, Mailbox<'_>)> {
     let b = i.as_bytes();
     if b.first() != Some(&b'<') {
         return None;

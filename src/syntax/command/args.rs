@@ -9,8 +9,8 @@ use nom::{
     sequence::preceded,
 };
 
-use super::super::address::{AddressError, ForwardPath, Mailbox, ReversePath};
-use super::super::domain::Host;
+use super::super::address::{AddressError, ForwardPath, Mailbox, ReversePath, fast_path};
+use super::super::domain::{Host, fast_host};
 use super::super::params::{MailParameters, RcptParameters, eq_upper};
 use super::super::{Invalid, ParseOptions, check_text};
 use super::{Command, CommandError, CommandErrorKind, InitialResponse, Verb};
@@ -49,7 +49,10 @@ pub(super) fn parse_arguments<'a>(
             let after = path_start(rest, Keyword::From, lenient).map_err(e)?;
             let address = |a| e(CommandErrorKind::Address(a));
             let (from, params) = if after.starts_with('<') {
-                ReversePath::parse_prefix(after, opts.utf8).map_err(address)?
+                match fast_path(after) {
+                    Some((rest, m)) => (ReversePath::Mailbox(m), rest),
+                    None => ReversePath::parse_prefix(after, opts.utf8).map_err(address)?,
+                }
             } else if lenient {
                 let (m, rest) = Mailbox::parse_prefix(after, opts.utf8).map_err(address)?;
                 (ReversePath::Mailbox(m), rest)
@@ -70,7 +73,10 @@ pub(super) fn parse_arguments<'a>(
             let after = path_start(rest, Keyword::To, lenient).map_err(e)?;
             let address = |a| e(CommandErrorKind::Address(a));
             let (to, params) = if after.starts_with('<') {
-                ForwardPath::parse_prefix(after, opts.utf8).map_err(address)?
+                match fast_path(after) {
+                    Some((rest, m)) => (ForwardPath::Mailbox(m), rest),
+                    None => ForwardPath::parse_prefix(after, opts.utf8).map_err(address)?,
+                }
             } else if lenient {
                 let (m, rest) = Mailbox::parse_prefix(after, opts.utf8).map_err(address)?;
                 (ForwardPath::Mailbox(m), rest)
@@ -132,7 +138,10 @@ fn hello_argument(arg: &str, lenient: bool) -> Result<Host<'_>, CommandErrorKind
     if host.is_empty() {
         return Err(CommandErrorKind::Syntax);
     }
-    Host::parse(host, false).map_err(|_| CommandErrorKind::Syntax)
+    match fast_host(host) {
+        Some((h, _, "")) => Ok(h),
+        _ => Host::parse(host, false).map_err(|_| CommandErrorKind::Syntax),
+    }
 }
 
 /// The keyword after MAIL or RCPT.
