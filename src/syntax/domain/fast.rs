@@ -157,21 +157,33 @@ mod tests {
 
     #[test]
     fn fast_host_agrees() {
+        extern crate std;
         use proptest::prelude::*;
-        let pieces = proptest::sample::select(
-            &[
-                "[", "]", "1", "25", "255", "256", "0", "00", ".", "a", ":", "IPv6", ">", "1234",
-            ][..],
+        use std::{format, string::String, vec::Vec};
+        // Dotted numbers of one to five parts, each 0-1300 with optional
+        // leading zeros, in brackets or not, then something after.
+        let num = (0u16..1300, 0usize..3).prop_map(|(n, z)| format!("{}{n}", "0".repeat(z)));
+        let literal = (proptest::collection::vec(num, 1..6), 0usize..4, 0usize..3).prop_map(
+            |(parts, open, close)| {
+                let open = ["[", "[", "[", ""][open];
+                let close = ["]", "]", ""][close];
+                let parts: Vec<String> = parts;
+                format!("{open}{}{close}", parts.join("."))
+            },
         );
-        proptest!(|(parts in proptest::collection::vec(pieces, 0..12))| {
-            let s = parts.concat();
+        let tail = proptest::sample::select(&["", ">", " x", ":", "]"][..]);
+        let hits = core::cell::Cell::new(0u32);
+        proptest!(|((lit, t) in (literal, tail))| {
+            let s = format!("{lit}{t}");
             if let Some((h, len, rest)) = fast_host(&s) {
+                hits.set(hits.get() + 1);
                 prop_assert_eq!(s.len() - rest.len(), len);
                 for utf8 in [false, true] {
                     prop_assert_eq!(host(&s, utf8), Ok((rest, h)));
                 }
             }
         });
+        assert!(hits.get() > 10, "fast path reached {} times", hits.get());
         let want = AddressLiteral::Ipv4(Ipv4Addr::new(192, 0, 2, 17));
         assert_eq!(
             fast_host("[192.0.2.17]>"),

@@ -84,6 +84,7 @@ pub(super) fn one_pass<'a>(
 
 #[cfg(test)]
 mod tests {
+    extern crate std;
     use super::super::{ParseOptions, RawParams, eq_upper};
     use super::*;
 
@@ -100,18 +101,46 @@ mod tests {
         });
     }
 
+    /// Parameter lists that are mostly well-formed, with the spacing,
+    /// keyword and value mistakes the grammar cares about mixed in.
+    fn near_params() -> impl proptest::strategy::Strategy<Value = std::string::String> {
+        use proptest::prelude::*;
+        use std::{format, string::String};
+        let keyword = prop_oneof![
+            6 => proptest::sample::select(&[
+                "SIZE", "body", "RET", "ENVID", "AUTH", "NOTIFY", "ORCPT", "SMTPUTF8", "X-Y",
+                "BY", "HOLDFOR", "MT-PRIORITY", "REQUIRETLS",
+            ][..]),
+            1 => proptest::sample::select(&["-A", "", "é", "A_B"][..]),
+        ];
+        let value = prop_oneof![
+            6 => proptest::sample::select(&[
+                "1", "48213", "8BITMIME", "7bit", "HDRS", "full", "QQ314159", "<>",
+                "SUCCESS,FAILURE", "never", "rfc822;a+40b", "a+2Bb", "120;R", "-9",
+            ][..]),
+            1 => proptest::sample::select(&["", "a=b", "x y", "é", "+0A", "\t"][..]),
+        ];
+        let sep = prop_oneof![8 => Just(" "), 1 => Just("  "), 1 => Just("")];
+        let param = (sep, keyword, proptest::option::of(value)).prop_map(|(s, k, v)| match v {
+            Some(v) => format!("{s}{k}={v}"),
+            None => format!("{s}{k}"),
+        });
+        let tail = prop_oneof![8 => Just(""), 1 => Just(" ")];
+        (proptest::collection::vec(param, 1..4), tail).prop_map(|(v, t)| {
+            let mut s: String = v.concat();
+            s.push_str(t);
+            s
+        })
+    }
+
     /// Wherever the one-pass tokenizer answers, the nom tokenizer agrees.
     #[test]
     fn fast_param_agrees() {
         use proptest::prelude::*;
-        let pieces = proptest::sample::select(
-            &[
-                " ", "A", "z9", "-", "=", "x", "<>", "é", "\t", ";", "+2B", "  ",
-            ][..],
-        );
-        proptest!(|(parts in proptest::collection::vec(pieces, 0..10))| {
-            let s = parts.concat();
+        let hits = core::cell::Cell::new(0u32);
+        proptest!(|(s in near_params())| {
             if let Some((raw, rest)) = fast_param(&s) {
+                hits.set(hits.get() + 1);
                 for lenient in [false, true] {
                     let opts = ParseOptions::STRICT.utf8(lenient);
                     let opts = if lenient { opts.lenient() } else { opts };
@@ -121,5 +150,34 @@ mod tests {
                 }
             }
         });
+        assert!(hits.get() > 25, "fast path reached {} times", hits.get());
+    }
+
+    /// Wherever the one pass succeeds, the checked path gives the same
+    /// parameters, in every mode.
+    #[test]
+    fn one_pass_agrees_with_the_checked_path() {
+        use super::super::{MailParameters, RcptParameters};
+        use proptest::prelude::*;
+        let hits = core::cell::Cell::new(0u32);
+        proptest!(|(s in near_params())| {
+            for opts in [
+                ParseOptions::STRICT,
+                ParseOptions::STRICT.utf8(true),
+                ParseOptions::STRICT.lenient(),
+            ] {
+                let mut m = MailParameters::default();
+                if one_pass(&s, |raw| m.apply(raw)) {
+                    hits.set(hits.get() + 1);
+                    prop_assert_eq!(MailParameters::parse_checked(&s, opts), Ok(m));
+                }
+                let mut r = RcptParameters::default();
+                if one_pass(&s, |raw| r.apply(raw)) {
+                    hits.set(hits.get() + 1);
+                    prop_assert_eq!(RcptParameters::parse_checked(&s, opts), Ok(r));
+                }
+            }
+        });
+        assert!(hits.get() > 50, "one pass succeeded {} times", hits.get());
     }
 }

@@ -282,6 +282,12 @@ impl<'a> MailParameters<'a> {
         if s.is_empty() || one_pass(s, |raw| p.apply(raw)) {
             return Ok(p);
         }
+        Self::parse_checked(s, opts)
+    }
+
+    /// The checked path: the whole list validated first, then each
+    /// parameter in order, so that errors rank as documented.
+    fn parse_checked(s: &'a str, opts: ParseOptions) -> Result<Self, ParamError> {
         let mut p = MailParameters::default();
         for raw in raw_params(s, opts)? {
             p.apply(raw?)?;
@@ -407,6 +413,12 @@ impl<'a> RcptParameters<'a> {
         if s.is_empty() || one_pass(s, |raw| p.apply(raw)) {
             return Ok(p);
         }
+        Self::parse_checked(s, opts)
+    }
+
+    /// The checked path: the whole list validated first, then each
+    /// parameter in order, so that errors rank as documented.
+    fn parse_checked(s: &'a str, opts: ParseOptions) -> Result<Self, ParamError> {
         let mut p = RcptParameters::default();
         for raw in raw_params(s, opts)? {
             p.apply(raw?)?;
