@@ -23,7 +23,7 @@ fn fast_label_ok(label: &[u8]) -> bool {
 #[inline(always)]
 pub(crate) fn run_len(s: &[u8], class: &[bool; 256]) -> usize {
     let mut n = 0;
-    for &c in s {
+    while let Some(&c) = s.get(n) {
         if !class[usize::from(c)] {
             break;
         }
@@ -79,17 +79,35 @@ pub(crate) fn fast_domain(i: &str) -> Option<(Domain<'_>, &str)> {
     Some((Domain(i.get(..pos)?), i.get(pos..)?))
 }
 
-/// `Snum = 1*3DIGIT` of value 0–255 (RFC 5321 §4.1.3), greedy as [`snum`](super::snum),
-/// then `sep`; the value and the rest after `sep`.
+/// `"[" Snum 3("." Snum) "]"` (RFC 5321 §4.1.3) at the start of `b`, each
+/// `Snum` greedy up to three digits of value 0–255 as [`snum`](super::snum)
+/// reads it: the octets and the length, brackets included.
 #[inline]
-fn fast_snum(b: &[u8], sep: u8) -> Option<(u8, &[u8])> {
-    let digits = b.iter().take(3).take_while(|c| c.is_ascii_digit()).count();
-    let (d, rest) = b.split_at_checked(digits)?;
-    let n = d.iter().fold(0u16, |n, &c| n * 10 + u16::from(c - b'0'));
-    match rest.split_first() {
-        Some((&c, rest)) if c == sep && digits > 0 => Some((u8::try_from(n).ok()?, rest)),
-        _ => None,
+fn fast_ipv4_literal(b: &[u8]) -> Option<([u8; 4], usize)> {
+    if b.first() != Some(&b'[') {
+        return None;
     }
+    let mut octets = [0u8; 4];
+    let mut i = 1;
+    for (k, octet) in octets.iter_mut().enumerate() {
+        let mut n = 0u16;
+        let mut digits = 0;
+        while digits < 3 {
+            match b.get(i) {
+                Some(&c) if c.is_ascii_digit() => n = n * 10 + u16::from(c - b'0'),
+                _ => break,
+            }
+            i += 1;
+            digits += 1;
+        }
+        let sep = if k == 3 { b']' } else { b'.' };
+        if digits == 0 || b.get(i) != Some(&sep) {
+            return None;
+        }
+        *octet = u8::try_from(n).ok()?;
+        i += 1;
+    }
+    Some((octets, i))
 }
 
 /// The common cases of [`host`](super::host), hand-written: a [`fast_domain`], or an
@@ -98,16 +116,12 @@ fn fast_snum(b: &[u8], sep: u8) -> Option<(u8, &[u8])> {
 /// sends the caller to [`host`](super::host) (`tests::fast_host_agrees`).
 #[inline]
 pub(crate) fn fast_host(i: &str) -> Option<(Host<'_>, usize, &str)> {
-    let Some(after) = i.strip_prefix('[') else {
+    if !i.starts_with('[') {
         let (d, rest) = fast_domain(i)?;
         return Some((Host::Domain(d), d.0.len(), rest));
-    };
-    let (a, b) = fast_snum(after.as_bytes(), b'.')?;
-    let (bb, b) = fast_snum(b, b'.')?;
-    let (c, b) = fast_snum(b, b'.')?;
-    let (d, b) = fast_snum(b, b']')?;
-    let len = i.len() - b.len();
-    let lit = AddressLiteral::Ipv4(Ipv4Addr::new(a, bb, c, d));
+    }
+    let (octets, len) = fast_ipv4_literal(i.as_bytes())?;
+    let lit = AddressLiteral::Ipv4(Ipv4Addr::from(octets));
     Some((Host::Literal(lit), len, i.get(len..)?))
 }
 
