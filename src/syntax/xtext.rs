@@ -96,7 +96,7 @@ fn hexchar(input: &str) -> nom::IResult<&str, u8> {
 }
 
 /// Whether `s` is `xtext` as a whole, hexchars decoding to a control byte
-/// refused: the grammar of [`xtext`] in one byte loop (it runs on every
+/// refused: the grammar of `xtext` (the nom oracle) in one byte loop (it runs on every
 /// `ENVID=`, `ORCPT=` and `AUTH=`; `tests::fast_xtext_agrees` checks the two).
 fn is_xtext(s: &str) -> bool {
     let b = s.as_bytes();

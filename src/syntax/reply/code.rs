@@ -64,7 +64,7 @@ pub(super) fn status_code(i: &[u8]) -> NomResult<'_, EnhancedCode> {
     Ok((i, EnhancedCode::c(class, subject, detail)))
 }
 
-/// `1*3DIGIT` at the start of `s` (greedy, as [`number_1_3`]), its value and
+/// `1*3DIGIT` at the start of `s` (greedy, as `number_1_3`), its value and
 /// the rest.
 #[inline]
 fn fast_number_1_3(s: &[u8]) -> Option<(u16, &[u8])> {
@@ -83,7 +83,7 @@ fn fast_number_1_3(s: &[u8]) -> Option<(u16, &[u8])> {
     Some((n, s.get(len..).unwrap_or_default()))
 }
 
-/// The same grammar as [`status_code`] (RFC 3463 §2: `status-code = class
+/// The same grammar as `status_code` (RFC 3463 §2: `status-code = class
 /// "." subject "." detail`, then SP or the end), hand-written because it runs
 /// on every reply; `tests::status_code_fast_path_matches_grammar` checks the
 /// two agree.
