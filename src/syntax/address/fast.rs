@@ -48,7 +48,7 @@ static ATEXT: [bool; 256] = ascii_atext_table();
 /// not "invalid": the caller then runs the nom grammar, which decides and
 /// reports. Whenever this returns `Some`, [`path`](super::path) gives the same value
 /// (`tests::fast_path_agrees`).
-#[inline]
+#[inline(always)]
 pub(crate) fn fast_path(i: &str) -> Option<(&str, Mailbox<'_>)> {
     let b = i.as_bytes();
     if b.first() != Some(&b'<') {
