@@ -17,6 +17,10 @@ use nom::sequence::preceded;
 use super::domain::{Host, PResult, domain, failure, host, run, run_whole};
 use super::writer::{Invalid, WriteError, Writer, check_text, write_with};
 
+mod fast;
+
+pub(crate) use fast::fast_path;
+
 /// Longest local part (RFC 5321 §4.5.3.1.1).
 pub const MAX_LOCAL_PART_LEN: usize = 64;
 /// Longest path, angle brackets included (RFC 5321 §4.5.3.1.3).
@@ -327,6 +331,14 @@ fn at_domain(i: &str, utf8: bool) -> PResult<'_, ()> {
 /// `Path = "<" [ A-d-l ":" ] Mailbox ">"`, at most 256 octets on the wire;
 /// `A-d-l = At-domain *( "," At-domain )` is read and dropped.
 fn path(i: &str, utf8: bool) -> PResult<'_, Mailbox<'_>> {
+    match fast_path(i) {
+        Some(done) => Ok(done),
+        None => grammar_path(i, utf8),
+    }
+}
+
+/// [`path`] in nom, for every case.
+fn grammar_path(i: &str, utf8: bool) -> PResult<'_, Mailbox<'_>> {
     let (after, _) = char('<').parse(i)?;
     let (after, _) = nom::combinator::opt((
         |i| at_domain(i, utf8),
@@ -370,6 +382,10 @@ impl<'a> ReversePath<'a> {
     /// Parses a reverse-path at the start of `s` and returns it with the rest
     /// (after the closing `>`).
     pub fn parse_prefix(s: &'a str, utf8: bool) -> Result<(Self, &'a str), AddressError> {
+        // `<>` is never a fast path; anything else is what `path` gives.
+        if let Some((rest, m)) = fast_path(s) {
+            return Ok((ReversePath::Mailbox(m), rest));
+        }
         run(s, utf8, reverse_path(s, utf8))
     }
 
@@ -456,6 +472,11 @@ impl<'a> ForwardPath<'a> {
     /// Parses a forward-path at the start of `s` and returns it with the rest
     /// (after the closing `>`).
     pub fn parse_prefix(s: &'a str, utf8: bool) -> Result<(Self, &'a str), AddressError> {
+        // Neither `<Postmaster>` nor `<>` is ever a fast path (no `@`), so
+        // this is what `forward_path` gives.
+        if let Some((rest, m)) = fast_path(s) {
+            return Ok((ForwardPath::Mailbox(m), rest));
+        }
         run(s, utf8, forward_path(s, utf8))
     }
 

@@ -15,19 +15,15 @@
 //! assert_eq!(&buf[..n], b"MAIL FROM:<alice@example.org> SIZE=1024\r\n");
 //! ```
 
-use nom::{
-    IResult, Parser,
-    bytes::complete::{tag_no_case, take_while_m_n, take_while1},
-    character::complete::{char, digit1},
-    combinator::{all_consuming, opt},
-    sequence::preceded,
-};
-
 use super::address::{AddressError, ForwardPath, ReversePath};
 use super::domain::Host;
-use super::params::{MailParameters, ParamError, RcptParameters};
+use super::params::{MailParameters, ParamError, RcptParameters, eq_upper};
 use super::reply::{EnhancedCode, ReplyCode};
-use super::{Invalid, ParseOptions, WriteError, Writer, check_text, write_with};
+use super::{Invalid, ParseOptions, WriteError, Writer, write_with};
+
+mod args;
+
+use args::{check_argument, is_base64, is_mechanism, parse_arguments};
 
 /// The verb of a command, known even when its arguments do not parse, so a
 /// server can pick the reply and the state transition.
@@ -108,10 +104,53 @@ impl Verb {
     }
 
     /// Recognises a verb, case-insensitively (RFC 5321 §2.4).
+    #[inline]
     pub fn from_bytes(word: &[u8]) -> Option<Verb> {
-        Verb::ALL
-            .into_iter()
-            .find(|v| v.as_str().as_bytes().eq_ignore_ascii_case(word))
+        // Every verb but STARTTLS has four letters: clearing bit 5 of each
+        // byte maps `a-z` onto `A-Z` and no other byte onto a letter, so one
+        // u32 comparison is a case-insensitive match.
+        let &[a, b, c, d] = word else {
+            return eq_upper(word, b"STARTTLS").then_some(Verb::StartTls);
+        };
+        const EHLO: u32 = four("EHLO");
+        const HELO: u32 = four("HELO");
+        const LHLO: u32 = four("LHLO");
+        const MAIL: u32 = four("MAIL");
+        const RCPT: u32 = four("RCPT");
+        const DATA: u32 = four("DATA");
+        const BDAT: u32 = four("BDAT");
+        const RSET: u32 = four("RSET");
+        const VRFY: u32 = four("VRFY");
+        const EXPN: u32 = four("EXPN");
+        const HELP: u32 = four("HELP");
+        const NOOP: u32 = four("NOOP");
+        const QUIT: u32 = four("QUIT");
+        const AUTH: u32 = four("AUTH");
+        Some(match u32::from_be_bytes([a, b, c, d]) & !0x2020_2020 {
+            EHLO => Verb::Ehlo,
+            HELO => Verb::Helo,
+            LHLO => Verb::Lhlo,
+            MAIL => Verb::Mail,
+            RCPT => Verb::Rcpt,
+            DATA => Verb::Data,
+            BDAT => Verb::Bdat,
+            RSET => Verb::Rset,
+            VRFY => Verb::Vrfy,
+            EXPN => Verb::Expn,
+            HELP => Verb::Help,
+            NOOP => Verb::Noop,
+            QUIT => Verb::Quit,
+            AUTH => Verb::Auth,
+            _ => return None,
+        })
+    }
+}
+
+/// A four-letter upper-case verb as a big-endian u32 (0 for any other length).
+const fn four(s: &str) -> u32 {
+    match s.as_bytes() {
+        &[a, b, c, d] => u32::from_be_bytes([a, b, c, d]),
+        _ => 0,
     }
 }
 
@@ -322,8 +361,6 @@ const HTTP_METHODS: [&str; 9] = [
     "GET", "POST", "PUT", "HEAD", "DELETE", "OPTIONS", "CONNECT", "PATCH", "TRACE",
 ];
 
-type Res<'a, T> = IResult<&'a str, T, nom::error::Error<&'a str>>;
-
 impl<'a> Command<'a> {
     /// Parses one command line, without its CRLF (the framer removed it).
     ///
@@ -335,15 +372,33 @@ impl<'a> Command<'a> {
         let err = |verb, kind| CommandError { verb, kind };
         // The verb is ASCII; look at it before demanding UTF-8 of the rest,
         // so that "MAIL FROM:<\xff@b>" is reported as a MAIL error.
-        let word_end = memchr::memchr(b' ', line).unwrap_or(line.len());
-        let word = &line[..word_end];
+        // A verb has at most eight letters: its SP, if any, is among the first
+        // nine bytes; a longer first word is no verb.
+        let head = line.get(..9).unwrap_or(line);
+        let word_end = match line.get(4) {
+            // The common case: a four-letter verb, alone or with arguments.
+            None if line.len() == 4 => 4,
+            Some(b' ') if line.get(..4).is_some_and(|w| !w.contains(&b' ')) => 4,
+            _ => match head.iter().position(|&b| b == b' ') {
+                Some(sp) => sp,
+                None if line.len() <= 9 => line.len(),
+                None => return Err(err(None, classify_unknown(line))),
+            },
+        };
+        let word = line.get(..word_end).unwrap_or_default();
         let Some(verb) = Verb::from_bytes(word) else {
             return Err(err(None, classify_unknown(line)));
         };
-        let line = core::str::from_utf8(line)
-            .map_err(|_| err(Some(verb), CommandErrorKind::InvalidUtf8))?;
-        let rest = &line[word_end..];
-        parse_arguments(verb, rest, opts).map_err(|kind| err(Some(verb), kind))
+        // The verb is ASCII, so the line is UTF-8 exactly when the rest is;
+        // a command without arguments needs no check at all.
+        let rest = line.get(word_end..).unwrap_or_default();
+        let rest = if rest.is_empty() {
+            ""
+        } else {
+            core::str::from_utf8(rest)
+                .map_err(|_| err(Some(verb), CommandErrorKind::InvalidUtf8))?
+        };
+        parse_arguments(verb, rest, opts)
     }
 
     /// The verb of this command.
@@ -465,224 +520,36 @@ fn classify_unknown(line: &[u8]) -> CommandErrorKind {
     CommandErrorKind::Unknown
 }
 
-/// `rest` is what follows the verb: empty, or starting with a space.
-fn parse_arguments<'a>(
-    verb: Verb,
-    rest: &'a str,
-    opts: ParseOptions,
-) -> Result<Command<'a>, CommandErrorKind> {
-    let lenient = opts.is_lenient();
-    // Arguments after the single SP that separates them from the verb.
-    let arg = rest.strip_prefix(' ');
-    let bare = rest.is_empty() || (lenient && rest.bytes().all(|b| b == b' '));
-    let no_args = |c: Command<'a>| {
-        if bare {
-            Ok(c)
-        } else {
-            Err(CommandErrorKind::Syntax)
-        }
-    };
-    match verb {
-        Verb::Ehlo | Verb::Helo | Verb::Lhlo => {
-            let host = hello_argument(arg.ok_or(CommandErrorKind::Syntax)?, lenient)?;
-            Ok(match verb {
-                Verb::Ehlo => Command::Ehlo(host),
-                Verb::Helo => Command::Helo(host),
-                _ => Command::Lhlo(host),
-            })
-        }
-        Verb::Mail => {
-            let after = path_start(rest, "FROM:", lenient)?;
-            let (from, params) = if after.starts_with('<') {
-                ReversePath::parse_prefix(after, opts.utf8).map_err(CommandErrorKind::Address)?
-            } else if lenient {
-                let (m, rest) = super::address::Mailbox::parse_prefix(after, opts.utf8)
-                    .map_err(CommandErrorKind::Address)?;
-                (ReversePath::Mailbox(m), rest)
-            } else {
-                return Err(CommandErrorKind::Address(AddressError::Syntax));
-            };
-            let params =
-                MailParameters::parse(params, opts).map_err(CommandErrorKind::Parameter)?;
-            Ok(Command::Mail { from, params })
-        }
-        Verb::Rcpt => {
-            let after = path_start(rest, "TO:", lenient)?;
-            let (to, params) = if after.starts_with('<') {
-                ForwardPath::parse_prefix(after, opts.utf8).map_err(CommandErrorKind::Address)?
-            } else if lenient {
-                let (m, rest) = super::address::Mailbox::parse_prefix(after, opts.utf8)
-                    .map_err(CommandErrorKind::Address)?;
-                (ForwardPath::Mailbox(m), rest)
-            } else {
-                return Err(CommandErrorKind::Address(AddressError::Syntax));
-            };
-            let params =
-                RcptParameters::parse(params, opts).map_err(CommandErrorKind::Parameter)?;
-            Ok(Command::Rcpt { to, params })
-        }
-        Verb::Data => no_args(Command::Data),
-        Verb::Rset => no_args(Command::Rset),
-        Verb::Quit => no_args(Command::Quit),
-        Verb::StartTls => no_args(Command::StartTls),
-        Verb::Bdat => bdat_arguments(arg.ok_or(CommandErrorKind::Syntax)?, lenient),
-        Verb::Vrfy | Verb::Expn => {
-            let s = string_argument(arg, lenient).ok_or(CommandErrorKind::Syntax)?;
-            Ok(if verb == Verb::Vrfy {
-                Command::Vrfy(s)
-            } else {
-                Command::Expn(s)
-            })
-        }
-        Verb::Help | Verb::Noop => {
-            let s = if bare {
-                None
-            } else {
-                Some(string_argument(arg, lenient).ok_or(CommandErrorKind::Syntax)?)
-            };
-            Ok(if verb == Verb::Help {
-                Command::Help(s)
-            } else {
-                Command::Noop(s)
-            })
-        }
-        Verb::Auth => auth_arguments(arg.ok_or(CommandErrorKind::Syntax)?, lenient),
-    }
-}
-
-/// The EHLO/HELO/LHLO argument: a Domain or an address literal (always
-/// ASCII: RFC 6531 §3.7.1). Lenient mode ignores text after the domain.
-fn hello_argument(arg: &str, lenient: bool) -> Result<Host<'_>, CommandErrorKind> {
-    let arg = if lenient {
-        arg.trim_start_matches(' ')
-    } else {
-        arg
-    };
-    let host = match memchr::memchr(b' ', arg.as_bytes()) {
-        Some(sp) if lenient => &arg[..sp],
-        _ => arg,
-    };
-    if host.is_empty() {
-        return Err(CommandErrorKind::Syntax);
-    }
-    Host::parse(host, false).map_err(|_| CommandErrorKind::Syntax)
-}
-
-/// Checks ` FROM:` / ` TO:` (case-insensitive, RFC 5321 §3.3: no space around
-/// the colon) and returns the text where the path starts. Lenient mode allows
-/// spaces after the colon.
-fn path_start<'a>(
-    rest: &'a str,
-    keyword: &'static str,
-    lenient: bool,
-) -> Result<&'a str, CommandErrorKind> {
-    let r: Res<'a, &'a str> = preceded(char(' '), tag_no_case(keyword)).parse(rest);
-    let (after, _) = r.map_err(|_| CommandErrorKind::Syntax)?;
-    let after = if lenient {
-        after.trim_start_matches(' ')
-    } else {
-        after
-    };
-    if after.is_empty() {
-        return Err(CommandErrorKind::Syntax);
-    }
-    Ok(after)
-}
-
-/// `chunk-size [ SP end-marker ]`
-fn bdat_arguments(arg: &str, lenient: bool) -> Result<Command<'static>, CommandErrorKind> {
-    let arg = if lenient {
-        arg.trim_end_matches(' ')
-    } else {
-        arg
-    };
-    let r: Res<'_, (&str, Option<&str>)> =
-        all_consuming((digit1, opt(preceded(char(' '), tag_no_case("LAST"))))).parse(arg);
-    let (_, (digits, last)) = r.map_err(|_| CommandErrorKind::Syntax)?;
-    let size = digits
-        .parse::<u64>()
-        .map_err(|_| CommandErrorKind::Syntax)?;
-    Ok(Command::Bdat {
-        size,
-        last: last.is_some(),
-    })
-}
-
-/// `sasl-mech [SP initial-response]`
-fn auth_arguments(arg: &str, lenient: bool) -> Result<Command<'_>, CommandErrorKind> {
-    let arg = if lenient {
-        arg.trim_end_matches(' ')
-    } else {
-        arg
-    };
-    let r: Res<'_, (&str, Option<&str>)> = all_consuming((
-        take_while_m_n(1, 20, |c: char| {
-            c.is_ascii_alphanumeric() || c == '-' || c == '_'
-        }),
-        opt(preceded(
-            char(' '),
-            take_while1(|c: char| c.is_ascii_alphanumeric() || "+/=".contains(c)),
-        )),
-    ))
-    .parse(arg);
-    let (_, (mechanism, initial)) = r.map_err(|_| CommandErrorKind::Syntax)?;
-    let initial = match initial {
-        None => None,
-        Some("=") => Some(InitialResponse::Empty),
-        Some(b) if is_base64(b) => Some(InitialResponse::Base64(b)),
-        Some(_) => return Err(CommandErrorKind::Syntax),
-    };
-    Ok(Command::Auth { mechanism, initial })
-}
-
-/// The `String` argument of VRFY/EXPN/HELP/NOOP: any printable text (no
-/// control byte); must not be empty.
-fn string_argument(arg: Option<&str>, lenient: bool) -> Option<&str> {
-    let s = arg?;
-    let s = if lenient { s.trim_matches(' ') } else { s };
-    check_argument(s).is_ok().then_some(s)
-}
-
-fn check_argument(s: &str) -> Result<(), Invalid> {
-    if s.is_empty() || s.starts_with(' ') {
-        return Err(Invalid::Argument);
-    }
-    check_text(s.as_bytes())
-}
-
-/// `sasl-mech = 1*20mech-char`, `mech-char = UPPER-ALPHA / DIGIT / HYPHEN / UNDERSCORE`
-/// (lower case is accepted too, as servers compare case-insensitively).
-fn is_mechanism(s: &str) -> bool {
-    (1..=20).contains(&s.len())
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-}
-
-/// Strict base64 shape (RFC 4648 §4): groups of four, padding only at the end.
-fn is_base64(s: &str) -> bool {
-    let b = s.as_bytes();
-    if b.is_empty() || !b.len().is_multiple_of(4) {
-        return false;
-    }
-    let pad = b.iter().rev().take_while(|&&c| c == b'=').count();
-    pad <= 2
-        && b[..b.len() - pad]
-            .iter()
-            .all(|&c| c.is_ascii_alphanumeric() || c == b'+' || c == b'/')
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn base64_shape() {
-        for ok in ["dGVzdAB0ZXN0ADEyMzQ=", "AAAA", "AA==", "+/+/"] {
-            assert!(is_base64(ok), "{ok}");
+    fn verbs_fold_case_and_nothing_else() {
+        extern crate std;
+        for v in Verb::ALL {
+            let name = v.as_str();
+            assert_eq!(Verb::from_bytes(name.as_bytes()), Some(v));
+            let lower = name.to_ascii_lowercase();
+            assert_eq!(Verb::from_bytes(lower.as_bytes()), Some(v));
+            // Any other byte at any position, including the bit-5 twins of
+            // non-letters (`@` and `` ` ``), gives another verb or none.
+            for at in 0..name.len() {
+                for b in 0..=255u8 {
+                    let mut w = name.as_bytes().to_vec();
+                    if b.eq_ignore_ascii_case(&w[at]) {
+                        continue;
+                    }
+                    w[at] = b;
+                    let other = Verb::ALL
+                        .into_iter()
+                        .find(|o| o.as_str().as_bytes().eq_ignore_ascii_case(&w));
+                    assert_eq!(Verb::from_bytes(&w), other, "{w:?}");
+                }
+            }
         }
-        for bad in ["", "A", "AAA", "A===", "AA=A", "AA AA", "====", "AA-_"] {
-            assert!(!is_base64(bad), "{bad}");
-        }
+        assert_eq!(Verb::from_bytes(b""), None);
+        assert_eq!(Verb::from_bytes(b"STARTTL"), None);
     }
 
     #[test]

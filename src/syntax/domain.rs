@@ -19,6 +19,10 @@ use nom::sequence::preceded;
 use super::address::AddressError;
 use super::writer::{Invalid, WriteError, Writer, check_text, write_with};
 
+mod fast;
+
+pub(crate) use fast::{fast_host, run_len};
+
 /// Longest domain or address literal (RFC 5321 §4.5.3.1.2).
 pub const MAX_DOMAIN_LEN: usize = 255;
 /// Longest label of a domain (RFC 1035 §2.3.4).
@@ -229,6 +233,9 @@ pub enum Host<'a> {
 impl<'a> Host<'a> {
     /// Parses a whole string as a domain or an address literal.
     pub fn parse(s: &'a str, utf8: bool) -> Result<Self, AddressError> {
+        if let Some((h, _, "")) = fast_host(s) {
+            return Ok(h);
+        }
         run_whole(s, utf8, move |i| host(i, utf8))
     }
 

@@ -153,6 +153,7 @@ impl LineFramer {
     /// Frames the next line of `input` (the caller's unconsumed bytes) with
     /// a limit of `limit` octets including the CRLF. Returns the number of
     /// bytes consumed and the event, if any; see [`LineFramer`].
+    #[inline]
     pub fn next_line<'a>(
         &mut self,
         input: &'a [u8],
@@ -165,6 +166,14 @@ impl LineFramer {
             return (self.skip(input), None);
         }
         let window = input.get(..limit).unwrap_or(input);
+        // Fast path: the first CR or LF is the CR of a CRLF within the
+        // window, so the line is clean; the search below would find the same
+        // line (one scan instead of two).
+        let first = first_line_end(window);
+        if window.get(first) == Some(&b'\r') && window.get(first + 1) == Some(&b'\n') {
+            let line = input.get(..first).unwrap_or_default();
+            return (first + 2, Some(LineEvent::Line(line)));
+        }
         let Some(lf) = memchr(b'\n', window) else {
             if input.len() < limit {
                 return (0, None);
@@ -207,6 +216,38 @@ impl LineFramer {
         self.skip_cr = input.last() == Some(&b'\r');
         input.len()
     }
+}
+
+/// The index of the first CR or LF in `s`, or `s.len()`. Reads eight bytes
+/// at a time as a `u64` (SWAR): for command-sized lines this beats a call
+/// to `memchr2` and its run-time dispatch.
+#[inline]
+fn first_line_end(s: &[u8]) -> usize {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    // The high bit of each zero byte of `x` is set in the result; a borrow can
+    // also mark a byte above a zero byte, never one below, so the lowest
+    // mark is exact.
+    let zero_bytes = |x: u64| x.wrapping_sub(LO) & !x & HI;
+    let mut start = 0;
+    let mut words = s.chunks_exact(8);
+    for word in &mut words {
+        let Ok(word) = <[u8; 8]>::try_from(word) else {
+            break;
+        };
+        let x = u64::from_le_bytes(word);
+        let hits =
+            zero_bytes(x ^ (LO * u64::from(b'\r'))) | zero_bytes(x ^ (LO * u64::from(b'\n')));
+        if hits != 0 {
+            return start + (hits.trailing_zeros() / 8) as usize;
+        }
+        start += 8;
+    }
+    words
+        .remainder()
+        .iter()
+        .position(|&b| b == b'\r' || b == b'\n')
+        .map_or(s.len(), |p| start + p)
 }
 
 /// How many bytes [`plain_window`] checks at once.
@@ -266,6 +307,75 @@ pub(crate) fn plain_window_tail(w: &[u8; BLOCK + 1]) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `next_line` before the fast path, for a fresh framer.
+    fn reference(
+        policy: BareLfPolicy,
+        input: &[u8],
+        limit: usize,
+    ) -> (usize, Option<LineEvent<'_>>) {
+        if input.is_empty() {
+            return (0, None);
+        }
+        let window = input.get(..limit).unwrap_or(input);
+        let Some(lf) = memchr(b'\n', window) else {
+            if input.len() < limit {
+                return (0, None);
+            }
+            let mut f = LineFramer::new(policy);
+            f.skipping = true;
+            return (f.skip(input), Some(LineEvent::TooLong));
+        };
+        let line = &input[..lf];
+        let (content, crlf) = match line.split_last() {
+            Some((b'\r', rest)) => (rest, true),
+            _ => (line, false),
+        };
+        let event = if memchr(b'\r', content).is_some() {
+            LineEvent::BareLineEnding
+        } else if crlf || policy == BareLfPolicy::Normalize {
+            LineEvent::Line(content)
+        } else {
+            LineEvent::BareLineEnding
+        };
+        (lf + 1, Some(event))
+    }
+
+    #[test]
+    fn first_line_end_finds_the_first_cr_or_lf() {
+        // Neighbours of CR and LF in value and in bit pattern.
+        let fillers = [b'a', 0x0c, 0x0e, 0x09, 0x0b, 0x8d, 0x8a, 0xff, 0x00, 0x1d];
+        for len in 0..40 {
+            for &fill in &fillers {
+                let mut s = [fill; 40];
+                assert_eq!(first_line_end(&s[..len]), len);
+                for at in 0..len {
+                    for end in [b'\r', b'\n'] {
+                        s = [fill; 40];
+                        s[at] = end;
+                        // A second line end later must not matter.
+                        if at + 3 < len {
+                            s[at + 3] = b'\n';
+                        }
+                        assert_eq!(first_line_end(&s[..len]), at, "{len} {at} {fill:#x}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn fast_path_matches_reference() {
+        use proptest::prelude::*;
+        let bytes = proptest::sample::select(&b"ab \r\n\r\n."[..]);
+        let strategy = (proptest::collection::vec(bytes, 0..24), 1usize..12);
+        proptest!(|((input, limit) in strategy)| {
+            for policy in [BareLfPolicy::Reject, BareLfPolicy::Normalize] {
+                let mut f = LineFramer::new(policy);
+                prop_assert_eq!(f.next_line(&input, limit), reference(policy, &input, limit));
+            }
+        });
+    }
 
     #[test]
     fn skip_ends_on_a_crlf_split_across_calls() {

@@ -19,8 +19,12 @@ use nom::character::complete::{char, satisfy};
 use nom::combinator::{opt, recognize};
 use nom::sequence::preceded;
 
+mod fast;
 mod value;
 
+use fast::one_pass;
+
+pub(crate) use value::eq_upper;
 use value::*;
 pub use value::{Body, By, ByMode, ENVID_MAX, Hold, MailAuth, Notify, ORCPT_MAX, Orcpt, Ret};
 
@@ -275,26 +279,42 @@ impl<'a> MailParameters<'a> {
     /// ```
     pub fn parse(s: &'a str, opts: ParseOptions) -> Result<Self, ParamError> {
         let mut p = MailParameters::default();
+        if s.is_empty() || one_pass(s, |raw| p.apply(raw)) {
+            return Ok(p);
+        }
+        Self::parse_checked(s, opts)
+    }
+
+    /// The checked path: the whole list validated first, then each
+    /// parameter in order, so that errors rank as documented.
+    fn parse_checked(s: &'a str, opts: ParseOptions) -> Result<Self, ParamError> {
+        let mut p = MailParameters::default();
         for raw in raw_params(s, opts)? {
-            let (kw, v) = raw?;
-            match Keyword::of(kw) {
-                Some(Keyword::Size) => set_once(&mut p.size, size(v)?)?,
-                Some(Keyword::Body) => set_once(&mut p.body, body(v)?)?,
-                Some(Keyword::SmtpUtf8) => set_flag(&mut p.smtputf8, v)?,
-                Some(Keyword::Ret) => set_once(&mut p.ret, ret(v)?)?,
-                Some(Keyword::Envid) => set_once(&mut p.envid, envid(v)?)?,
-                Some(Keyword::Auth) => set_once(&mut p.auth, auth(v)?)?,
-                Some(Keyword::RequireTls) => set_flag(&mut p.requiretls, v)?,
-                Some(Keyword::MtPriority) => set_once(&mut p.mt_priority, mt_priority(v)?)?,
-                Some(Keyword::By) => set_once(&mut p.by, by(v)?)?,
-                Some(Keyword::HoldFor) => set_once(&mut p.hold, hold_for(v)?)?,
-                Some(Keyword::HoldUntil) => set_once(&mut p.hold, hold_until(v)?)?,
-                Some(Keyword::Notify | Keyword::Orcpt) | None => {
-                    keep_first(&mut p.unknown, (kw, v))
-                }
-            }
+            p.apply(raw?)?;
         }
         Ok(p)
+    }
+
+    /// Takes one parameter into its field.
+    fn apply(&mut self, (kw, v): Raw<'a>) -> Result<(), ParamError> {
+        let p = self;
+        match Keyword::of(kw) {
+            Some(Keyword::Size) => set_once(&mut p.size, size(v)?),
+            Some(Keyword::Body) => set_once(&mut p.body, body(v)?),
+            Some(Keyword::SmtpUtf8) => set_flag(&mut p.smtputf8, v),
+            Some(Keyword::Ret) => set_once(&mut p.ret, ret(v)?),
+            Some(Keyword::Envid) => set_once(&mut p.envid, envid(v)?),
+            Some(Keyword::Auth) => set_once(&mut p.auth, auth(v)?),
+            Some(Keyword::RequireTls) => set_flag(&mut p.requiretls, v),
+            Some(Keyword::MtPriority) => set_once(&mut p.mt_priority, mt_priority(v)?),
+            Some(Keyword::By) => set_once(&mut p.by, by(v)?),
+            Some(Keyword::HoldFor) => set_once(&mut p.hold, hold_for(v)?),
+            Some(Keyword::HoldUntil) => set_once(&mut p.hold, hold_until(v)?),
+            Some(Keyword::Notify | Keyword::Orcpt) | None => {
+                keep_first(&mut p.unknown, (kw, v));
+                Ok(())
+            }
+        }
     }
 
     /// Whether no parameter is set.
@@ -390,15 +410,32 @@ impl<'a> RcptParameters<'a> {
     /// ```
     pub fn parse(s: &'a str, opts: ParseOptions) -> Result<Self, ParamError> {
         let mut p = RcptParameters::default();
+        if s.is_empty() || one_pass(s, |raw| p.apply(raw)) {
+            return Ok(p);
+        }
+        Self::parse_checked(s, opts)
+    }
+
+    /// The checked path: the whole list validated first, then each
+    /// parameter in order, so that errors rank as documented.
+    fn parse_checked(s: &'a str, opts: ParseOptions) -> Result<Self, ParamError> {
+        let mut p = RcptParameters::default();
         for raw in raw_params(s, opts)? {
-            let (kw, v) = raw?;
-            match Keyword::of(kw) {
-                Some(Keyword::Notify) => set_once(&mut p.notify, notify(v)?)?,
-                Some(Keyword::Orcpt) => set_once(&mut p.orcpt, orcpt(v)?)?,
-                _ => keep_first(&mut p.unknown, (kw, v)),
-            }
+            p.apply(raw?)?;
         }
         Ok(p)
+    }
+
+    /// Takes one parameter into its field.
+    fn apply(&mut self, (kw, v): Raw<'a>) -> Result<(), ParamError> {
+        match Keyword::of(kw) {
+            Some(Keyword::Notify) => set_once(&mut self.notify, notify(v)?),
+            Some(Keyword::Orcpt) => set_once(&mut self.orcpt, orcpt(v)?),
+            _ => {
+                keep_first(&mut self.unknown, (kw, v));
+                Ok(())
+            }
+        }
     }
 
     /// Whether no parameter is set.
@@ -446,6 +483,8 @@ enum Keyword {
 }
 
 impl Keyword {
+    /// Every keyword; [`Keyword::of`] dispatches on the length first.
+    #[cfg(test)]
     const ALL: [(&'static str, Keyword); 13] = [
         ("SIZE", Keyword::Size),
         ("BODY", Keyword::Body),
@@ -463,10 +502,25 @@ impl Keyword {
     ];
 
     fn of(kw: &str) -> Option<Keyword> {
-        Self::ALL
-            .iter()
-            .find(|(name, _)| name.eq_ignore_ascii_case(kw))
-            .map(|&(_, k)| k)
+        // Dispatch on the length and the case-folded first letter, then one
+        // fixed-length comparison.
+        let b = kw.as_bytes();
+        Some(match (b.len(), b.first().map(|c| c & !0x20)) {
+            (2, Some(b'B')) if eq_upper(b, b"BY") => Keyword::By,
+            (3, Some(b'R')) if eq_upper(b, b"RET") => Keyword::Ret,
+            (4, Some(b'S')) if eq_upper(b, b"SIZE") => Keyword::Size,
+            (4, Some(b'B')) if eq_upper(b, b"BODY") => Keyword::Body,
+            (4, Some(b'A')) if eq_upper(b, b"AUTH") => Keyword::Auth,
+            (5, Some(b'E')) if eq_upper(b, b"ENVID") => Keyword::Envid,
+            (5, Some(b'O')) if eq_upper(b, b"ORCPT") => Keyword::Orcpt,
+            (6, Some(b'N')) if eq_upper(b, b"NOTIFY") => Keyword::Notify,
+            (7, Some(b'H')) if eq_upper(b, b"HOLDFOR") => Keyword::HoldFor,
+            (8, Some(b'S')) if eq_upper(b, b"SMTPUTF8") => Keyword::SmtpUtf8,
+            (9, Some(b'H')) if eq_upper(b, b"HOLDUNTIL") => Keyword::HoldUntil,
+            (10, Some(b'R')) if eq_upper(b, b"REQUIRETLS") => Keyword::RequireTls,
+            (11, Some(b'M')) if eq_upper(b, b"MT-PRIORITY") => Keyword::MtPriority,
+            _ => return None,
+        })
     }
 
     fn is_mail(self) -> bool {
@@ -480,10 +534,21 @@ impl Keyword {
 
 #[cfg(test)]
 mod tests {
+    extern crate std;
     use super::*;
 
     fn raw(s: &str, opts: ParseOptions) -> Result<usize, ParamError> {
         raw_params(s, opts)?.try_fold(0, |n, r| r.map(|_| n + 1))
+    }
+
+    #[test]
+    fn keyword_lookup_covers_every_name() {
+        for (name, k) in Keyword::ALL {
+            assert!(Keyword::of(name) == Some(k), "{name}");
+            let lower = name.to_ascii_lowercase();
+            assert!(Keyword::of(&lower) == Some(k), "{name}");
+        }
+        assert!(Keyword::of("SIZ").is_none() && Keyword::of("").is_none());
     }
 
     #[test]

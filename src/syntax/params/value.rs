@@ -15,6 +15,22 @@ use crate::syntax::{Invalid, Writer, check_text};
 
 pub(super) type Value<'a> = Option<&'a str>;
 
+/// Whether `s` is `upper` in any ASCII case, where `upper` holds no
+/// lower-case letter: `s.eq_ignore_ascii_case(upper)` as one branch-free
+/// loop over a fixed length (each letter of `upper` may differ from `s` in
+/// bit 5 only; every other byte must match exactly).
+#[inline(always)]
+pub(crate) fn eq_upper<const N: usize>(s: &[u8], upper: &[u8; N]) -> bool {
+    let Ok(s) = <&[u8; N]>::try_from(s) else {
+        return false;
+    };
+    let diff = s.iter().zip(upper).fold(0u8, |d, (a, u)| {
+        let case = if u.is_ascii_uppercase() { 0x20 } else { 0 };
+        d | ((a ^ u) & !case)
+    });
+    diff == 0
+}
+
 pub(super) fn no_value(v: Value<'_>) -> Result<(), ParamError> {
     v.map_or(Ok(()), |_| Err(ParamError::InvalidValue))
 }
@@ -42,8 +58,14 @@ pub(super) fn decimal(d: &str) -> u64 {
     })
 }
 
+/// `size-value = 1*20DIGIT` (RFC 1870), any number of digits accepted: what
+/// `whole(v, digits(1, usize::MAX))` reads, as one byte loop.
 pub(super) fn size(v: Value<'_>) -> Result<u64, ParamError> {
-    whole(need(v)?, digits(1, usize::MAX)).map(decimal)
+    let v = need(v)?;
+    if v.is_empty() || !v.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(ParamError::InvalidValue);
+    }
+    Ok(decimal(v))
 }
 
 /// `BODY=` values (RFC 6152 §2, RFC 3030 §3).
@@ -76,11 +98,16 @@ impl Body {
 }
 
 pub(super) fn body(v: Value<'_>) -> Result<Body, ParamError> {
-    let v = need(v)?;
-    [Body::SevenBit, Body::EightBitMime, Body::BinaryMime]
-        .into_iter()
-        .find(|b| b.as_str().eq_ignore_ascii_case(v))
-        .ok_or(ParamError::InvalidValue)
+    let v = need(v)?.as_bytes();
+    if eq_upper(v, b"8BITMIME") {
+        Ok(Body::EightBitMime)
+    } else if eq_upper(v, b"7BIT") {
+        Ok(Body::SevenBit)
+    } else if eq_upper(v, b"BINARYMIME") {
+        Ok(Body::BinaryMime)
+    } else {
+        Err(ParamError::InvalidValue)
+    }
 }
 
 /// `RET=` values (RFC 3461 §4.3: `ret-value = "FULL" / "HDRS"`).
@@ -104,11 +131,14 @@ impl Ret {
 }
 
 pub(super) fn ret(v: Value<'_>) -> Result<Ret, ParamError> {
-    let v = need(v)?;
-    [Ret::Full, Ret::Hdrs]
-        .into_iter()
-        .find(|r| r.as_str().eq_ignore_ascii_case(v))
-        .ok_or(ParamError::InvalidValue)
+    let v = need(v)?.as_bytes();
+    if eq_upper(v, b"HDRS") {
+        Ok(Ret::Hdrs)
+    } else if eq_upper(v, b"FULL") {
+        Ok(Ret::Full)
+    } else {
+        Err(ParamError::InvalidValue)
+    }
 }
 
 /// The longest `ENVID=` value (RFC 3461 §4.4), in encoded characters.
@@ -427,15 +457,25 @@ impl core::ops::BitOr for Notify {
 
 pub(super) fn notify(v: Value<'_>) -> Result<Notify, ParamError> {
     let (mut set, mut never) = (Notify::NEVER, false);
-    for word in need(v)?.split(',') {
-        if word.eq_ignore_ascii_case("NEVER") {
+    let mut rest = need(v)?.as_bytes();
+    // Each pass takes one comma-separated word off `rest`.
+    loop {
+        let comma = rest.iter().position(|&b| b == b',');
+        let word = rest.get(..comma.unwrap_or(rest.len())).unwrap_or_default();
+        if eq_upper(word, b"SUCCESS") {
+            set = set.union(Notify::SUCCESS);
+        } else if eq_upper(word, b"FAILURE") {
+            set = set.union(Notify::FAILURE);
+        } else if eq_upper(word, b"DELAY") {
+            set = set.union(Notify::DELAY);
+        } else if eq_upper(word, b"NEVER") {
             never = true;
         } else {
-            let (_, bit) = Notify::WORDS
-                .into_iter()
-                .find(|(w, _)| w.eq_ignore_ascii_case(word))
-                .ok_or(ParamError::InvalidValue)?;
-            set = set.union(bit);
+            return Err(ParamError::InvalidValue);
+        }
+        match comma {
+            Some(c) => rest = rest.get(c + 1..).unwrap_or_default(),
+            None => break,
         }
     }
     if never && !set.is_never() {

@@ -22,6 +22,7 @@ pub(super) fn digit<'a>(
 }
 
 /// `1*3DIGIT` as its value.
+#[cfg(test)]
 pub(super) fn number_1_3(i: &[u8]) -> NomResult<'_, u16> {
     take_while_m_n(1, 3, |b: u8| b.is_ascii_digit())
         .map(|d: &[u8]| d.iter().fold(0u16, |n, b| n * 10 + u16::from(b - b'0')))
@@ -45,7 +46,9 @@ pub(super) fn separator(i: &[u8]) -> NomResult<'_, bool> {
     .parse(i)
 }
 
-/// `status-code = class "." subject "." detail`, then SP or the end.
+/// `status-code = class "." subject "." detail`, then SP or the end: the
+/// grammar [`fast_status_code`] implements, kept as its test oracle.
+#[cfg(test)]
 pub(super) fn status_code(i: &[u8]) -> NomResult<'_, EnhancedCode> {
     let class = take_while_m_n(1, 1, |b: u8| matches!(b, b'2' | b'4' | b'5'));
     let (i, (class, _, subject, _, detail)) = (
@@ -59,6 +62,68 @@ pub(super) fn status_code(i: &[u8]) -> NomResult<'_, EnhancedCode> {
     let (i, _) = alt((tag(&b" "[..]), eof)).parse(i)?;
     let class = class.first().map_or(0, |b| b - b'0');
     Ok((i, EnhancedCode::c(class, subject, detail)))
+}
+
+/// `1*3DIGIT` at the start of `s` (greedy, as `number_1_3`), its value and
+/// the rest.
+#[inline]
+fn fast_number_1_3(s: &[u8]) -> Option<(u16, &[u8])> {
+    let mut n = 0u16;
+    let mut len = 0usize;
+    for &b in s.iter().take(3) {
+        if !b.is_ascii_digit() {
+            break;
+        }
+        n = n * 10 + u16::from(b - b'0');
+        len += 1;
+    }
+    if len == 0 {
+        return None;
+    }
+    Some((n, s.get(len..).unwrap_or_default()))
+}
+
+/// The same grammar as `status_code` (RFC 3463 §2: `status-code = class
+/// "." subject "." detail`, then SP or the end), hand-written because it runs
+/// on every reply; `tests::status_code_fast_path_matches_grammar` checks the
+/// two agree.
+pub(super) fn fast_status_code(s: &[u8]) -> Option<(EnhancedCode, &[u8])> {
+    let (&class, rest) = s.split_first()?;
+    if !matches!(class, b'2' | b'4' | b'5') {
+        return None;
+    }
+    let rest = rest.strip_prefix(b".")?;
+    let (subject, rest) = fast_number_1_3(rest)?;
+    let rest = rest.strip_prefix(b".")?;
+    let (detail, rest) = fast_number_1_3(rest)?;
+    let rest = match rest.split_first() {
+        None => rest,
+        Some((b' ', after)) => after,
+        Some(_) => return None,
+    };
+    Some((EnhancedCode::c(class - b'0', subject, detail), rest))
+}
+
+/// The head of a reply line, `Reply-code [ ( "-" / SP ) ]` (RFC 5321 §4.2),
+/// as [`reply_code`] then [`separator`] read it: the code, whether this is
+/// the last line, and the text. Hand-written for the hot path of
+/// `Reply::parse`; `tests::line_head_fast_path_matches_grammar` checks it.
+#[inline]
+pub(super) fn fast_line_head(line: &[u8]) -> Option<(ReplyCode, bool, &[u8])> {
+    let [a, b, c, rest @ ..] = line else {
+        return None;
+    };
+    if !matches!(a, b'2'..=b'5') || !matches!(b, b'0'..=b'5') || !c.is_ascii_digit() {
+        return None;
+    }
+    let code = u16::from(a - b'0') * 100 + u16::from(b - b'0') * 10 + u16::from(c - b'0');
+    let (last, text) = match rest.split_first() {
+        None => (true, rest),
+        Some((b' ', t)) => (true, t),
+        Some((b'-', t)) => (false, t),
+        Some(_) => return None,
+    };
+    Some((ReplyCode(code), last, text))
 }
 
 /// Named constants of a `Copy` type, one line each: `NAME = value, "doc";`.
@@ -281,7 +346,7 @@ impl EnhancedCode {
     /// Reads a status code at the start of `s`, which must be followed by SP
     /// or the end of `s`; returns it and what follows the SP.
     pub fn parse(s: &[u8]) -> Option<(EnhancedCode, &[u8])> {
-        status_code(s).ok().map(|(rest, esc)| (esc, rest))
+        fast_status_code(s)
     }
 
     /// Writes `class.subject.detail`.
@@ -303,5 +368,58 @@ impl EnhancedCode {
 impl fmt::Display for EnhancedCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}.{}.{}", self.class, self.subject, self.detail)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use super::*;
+    use proptest::prelude::*;
+    use std::vec::Vec;
+
+    /// Bytes drawn mostly from the characters the grammars care about.
+    fn grammar_bytes() -> impl Strategy<Value = Vec<u8>> {
+        proptest::collection::vec(
+            prop_oneof![
+                4 => proptest::sample::select(b"0123456789. -\tx".to_vec()),
+                1 => any::<u8>(),
+            ],
+            0..12,
+        )
+    }
+
+    proptest! {
+        #[test]
+        fn status_code_fast_path_matches_grammar(s in grammar_bytes()) {
+            let nom = status_code(&s).ok().map(|(rest, esc)| (esc, rest));
+            prop_assert_eq!(fast_status_code(&s), nom);
+        }
+
+        #[test]
+        fn line_head_fast_path_matches_grammar(s in grammar_bytes()) {
+            let nom = (reply_code, separator)
+                .parse(&s[..])
+                .ok()
+                .map(|(text, (code, last))| (code, last, text));
+            prop_assert_eq!(fast_line_head(&s), nom);
+        }
+    }
+
+    #[test]
+    fn status_code_table() {
+        for (s, want) in [
+            (&b"5.1.1 x"[..], Some(((5, 1, 1), &b"x"[..]))),
+            (b"2.0.0", Some(((2, 0, 0), b""))),
+            (b"4.999.999 ", Some(((4, 999, 999), b""))),
+            (b"5.1000.1", None),
+            (b"3.0.0", None),
+            (b"5.1.1x", None),
+            (b"5..1", None),
+            (b"5.1.", None),
+        ] {
+            let got = fast_status_code(s).map(|(e, r)| ((e.class, e.subject, e.detail), r));
+            assert_eq!(got, want, "{s:?}");
+        }
     }
 }
