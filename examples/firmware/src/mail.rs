@@ -241,7 +241,7 @@ where
     let envelope = Envelope::new(config::MAIL_FROM, &recipients).map_err(MailError::Envelope)?;
     let mut message = heapless::Vec::new();
     compose(text, &mut message)?;
-    let provider = provider(rng)?;
+    check_ca()?;
 
     // DNS and TCP; smoltcp's own timeouts bound DNS, this one the connect.
     info!(
@@ -291,7 +291,10 @@ where
         .start_tls(|socket: TcpSocket<'_>| async {
             let mut tls: TlsConnection<'_, _, Aes128GcmSha256> =
                 TlsConnection::new(socket, read, write);
-            match tls.open(TlsContext::new(&tls_config, provider)).await {
+            // The provider is built here, inside the handshake's future: a
+            // verifier (feature `verify`) holds the certificate chain, and a
+            // copy of it in `send_alert`'s own state would cost that again.
+            match tls.open(TlsContext::new(&tls_config, provider(rng))).await {
                 Ok(()) => Ok(tls),
                 Err(e) => {
                     tls_error = Some(e);
@@ -377,27 +380,40 @@ async fn quit(
     let _ = socket.flush().await;
 }
 
+/// Without the `verify` feature there is nothing to check before connecting.
+#[cfg(not(feature = "verify"))]
+fn check_ca() -> Result<(), MailError> {
+    Ok(())
+}
+
+/// With the `verify` feature, a CA must be configured.
+#[cfg(feature = "verify")]
+fn check_ca() -> Result<(), MailError> {
+    if config::RELAY_CA_DER.is_empty() {
+        Err(MailError::NoCa)
+    } else {
+        Ok(())
+    }
+}
+
 /// The crypto of the handshake without the `verify` feature: the hardware
 /// RNG, and NO check of the relay's certificate (see the README).
 #[cfg(not(feature = "verify"))]
 fn provider<R: RngCore + CryptoRng>(
     rng: &mut R,
-) -> Result<UnsecureProvider<'static, Aes128GcmSha256, &mut R>, MailError> {
-    Ok(UnsecureProvider::new::<Aes128GcmSha256>(rng))
+) -> UnsecureProvider<'static, Aes128GcmSha256, &mut R> {
+    UnsecureProvider::new::<Aes128GcmSha256>(rng)
 }
 
 /// The crypto of the handshake with the `verify` feature: the hardware RNG,
-/// and the chain checked up to [`config::RELAY_CA_DER`] with the relay's
-/// name (no dates: the board has no clock).
+/// and the chain checked up to [`config::RELAY_CA_DER`] (see [`check_ca`])
+/// with the relay's name (no dates: the board has no clock).
 #[cfg(feature = "verify")]
-fn provider<R: RngCore + CryptoRng>(rng: &mut R) -> Result<Verifying<'_, R>, MailError> {
-    if config::RELAY_CA_DER.is_empty() {
-        return Err(MailError::NoCa);
-    }
-    Ok(Verifying {
+fn provider<R: RngCore + CryptoRng>(rng: &mut R) -> Verifying<'_, R> {
+    Verifying {
         rng,
         verifier: CertVerifier::new(Certificate::X509(config::RELAY_CA_DER)),
-    })
+    }
 }
 
 /// A [`CryptoProvider`] that verifies the server (embedded-tls has a
