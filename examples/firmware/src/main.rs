@@ -5,8 +5,9 @@
 //! with the engine's client driver.
 //!
 //! No heap: every buffer is either a `static` (Ethernet descriptors and
-//! packets, the network stack's sockets, the SMTP and TLS buffers) or lives in
-//! the `main` task's future, which the executor also keeps in a `static`.
+//! packets, the network stack's sockets, the TCP, SMTP and TLS buffers) or
+//! lives in the `main` task's future, which the executor also keeps in a
+//! `static`.
 
 #![no_std]
 #![no_main]
