@@ -1,28 +1,29 @@
 //! The SMTP side: one alert over one connection to the relay's submission
 //! port, upgraded to TLS by STARTTLS (RFC 3207) before any credential or
-//! message goes out.
+//! message goes out. The engine's async client driver does the protocol
+//! work; this file only provides the transport, the TLS wrap and the
+//! message:
 //!
-//! Today this file talks SMTP by hand with the engine's syntax layer
-//! (`Command::write`, `Reply::parse`, `Capabilities::parse`) over
-//! `embedded-io-async` 0.7. Each exchange the client driver will take over
-//! is marked `// SMTP:` with the driver call that replaces it; the driver's
-//! API will be roughly
-//!
-//! ```text
-//! let client = Client::connect(socket, smtp_config, rx_buf, tx_buf).await?;
-//! let client = client.starttls(|t| async { /* TlsConnection::new + open */ }).await?;
-//! client.send(&envelope, body).await?;
-//! client.quit().await?;
-//! ```
+//! 1. [`io::embassy::connect`] resolves [`config::RELAY_HOST`] and opens the
+//!    TCP connection;
+//! 2. [`SmtpClient::connect`] reads the greeting, says EHLO and STARTTLS
+//!    (`TlsPolicy::Required`: no STARTTLS offered, no session);
+//! 3. [`SmtpClient::start_tls`] hands the socket to embedded-tls for the
+//!    handshake, then says EHLO again and authenticates;
+//! 4. [`SmtpClient::send`] sends the envelope and the message;
+//! 5. [`SmtpClient::quit`] says QUIT.
 
 use defmt::{Format, info, warn};
+use embassy_net::Stack;
 use embassy_net::tcp::TcpSocket;
-use embedded_io_async::{Error as _, ErrorKind, Read, Write};
-use embedded_smtp::syntax::ehlo::{Capabilities, Extension};
-use embedded_smtp::{
-    AddressError, Command, ForwardPath, Host, MailParameters, Mailbox, RcptParameters, Reply,
-    ReplyCode, ReplyError, ReplyLimits, ReversePath, Status, WriteError,
+use embassy_time::{Duration, with_timeout};
+use embedded_smtp::client::{
+    AuthConfig, Client, ClientConfig, ConfigError, Envelope, EnvelopeError, Event, FailureKind,
+    Recipient,
 };
+use embedded_smtp::io::asynch::SmtpClient;
+use embedded_smtp::io::embassy::{ConnectError, EmbassyTimer};
+use embedded_smtp::io::{self, CLIENT_MIN_BUFFER, Delivery};
 #[cfg(not(feature = "verify"))]
 use embedded_tls::UnsecureProvider;
 #[cfg(feature = "verify")]
@@ -35,13 +36,21 @@ use static_cell::ConstStaticCell;
 
 use crate::config;
 
-/// Bytes for the replies being read. A reply line is at most 512 octets
-/// (RFC 5321 §4.5.3.1.5); an EHLO reply of a dozen extensions is about
-/// 300. One KiB holds any reply a relay sends to a client like this one.
-pub const REPLY_BUF: usize = 1024;
-/// Bytes for the command being written: a command line is at most 512
-/// octets (RFC 5321 §4.5.3.1.4), `AUTH PLAIN` with its base64 included.
-pub const COMMAND_BUF: usize = 512;
+/// Bytes of the TCP receive window. It holds one full segment (an Ethernet
+/// MSS is 1460 bytes), so the relay never has to send runts; the TLS record
+/// buffer, not this one, holds a whole record while it is decrypted.
+pub const TCP_RX: usize = 2048;
+/// Bytes of the TCP send buffer. SMTP commands are short and the body goes
+/// out in TLS records of at most [`TLS_WRITE_RECORD`] bytes, which
+/// `write_all` feeds in as the peer acknowledges: 1 KiB is enough.
+pub const TCP_TX: usize = 1024;
+/// The driver's receive buffer: the smallest it works with
+/// ([`CLIENT_MIN_BUFFER`]), which holds any reply line under the engine's
+/// default limits (1000 octets).
+pub const SMTP_RX: usize = CLIENT_MIN_BUFFER;
+/// The driver's transmit buffer: whole commands (`AUTH PLAIN` with its
+/// base64 included) and the body, streamed through it piece by piece.
+pub const SMTP_TX: usize = CLIENT_MIN_BUFFER;
 /// The TLS read record buffer must hold the largest record a server may
 /// send: 2^14 bytes of plaintext plus 256 of expansion (RFC 8446 §5.2).
 /// The `max_fragment_length` extension could shrink it, but relays do not
@@ -52,20 +61,17 @@ pub const TLS_READ_RECORD: usize = 16_640;
 /// under 1 % while the body streams; the handshake is encoded in the
 /// larger (read) buffer.
 pub const TLS_WRITE_RECORD: usize = 4096;
+/// Bytes of the message (header and text) the alert is composed into.
+pub const MESSAGE: usize = 512;
+/// Most recipients in [`config::RCPT_TO`].
+pub const MAX_RECIPIENTS: usize = 4;
 
-/// How long a reply is allowed to be, tighter than the engine's defaults
-/// (which are sized for servers) to fit [`REPLY_BUF`].
-const LIMITS: ReplyLimits = ReplyLimits {
-    max_line: 512,
-    max_lines: 32,
-    max_total: REPLY_BUF,
-};
-
-/// The SMTP engine's buffers: what the session costs in RAM, besides the
-/// futures' state (see the README's footprint table).
+/// The SMTP driver's buffers: with the client engine and the driver
+/// themselves (in the `main` task's future), the RAM of the SMTP session
+/// (see the README's footprint table).
 pub struct SmtpState {
-    reply: [u8; REPLY_BUF],
-    command: [u8; COMMAND_BUF],
+    rx: [u8; SMTP_RX],
+    tx: [u8; SMTP_TX],
 }
 
 /// The TLS record buffers, only used once STARTTLS has been accepted.
@@ -74,21 +80,32 @@ pub struct TlsRecords {
     write: [u8; TLS_WRITE_RECORD],
 }
 
+/// The TCP socket's buffers.
+pub struct TcpBuffers {
+    rx: [u8; TCP_RX],
+    tx: [u8; TCP_TX],
+}
+
 /// Zero-initialised statics, so they land in `.bss` and are never built on
 /// the stack and copied.
 static SMTP_STATE: ConstStaticCell<SmtpState> = ConstStaticCell::new(SmtpState {
-    reply: [0; REPLY_BUF],
-    command: [0; COMMAND_BUF],
+    rx: [0; SMTP_RX],
+    tx: [0; SMTP_TX],
 });
 static TLS_RECORDS: ConstStaticCell<TlsRecords> = ConstStaticCell::new(TlsRecords {
     read: [0; TLS_READ_RECORD],
     write: [0; TLS_WRITE_RECORD],
+});
+static TCP_BUFFERS: ConstStaticCell<TcpBuffers> = ConstStaticCell::new(TcpBuffers {
+    rx: [0; TCP_RX],
+    tx: [0; TCP_TX],
 });
 
 /// Every buffer [`send_alert`] needs, borrowed for the program's life.
 pub struct Buffers {
     smtp: &'static mut SmtpState,
     tls: &'static mut TlsRecords,
+    tcp: &'static mut TcpBuffers,
 }
 
 impl Buffers {
@@ -97,6 +114,7 @@ impl Buffers {
         Buffers {
             smtp: SMTP_STATE.take(),
             tls: TLS_RECORDS.take(),
+            tcp: TCP_BUFFERS.take(),
         }
     }
 }
@@ -104,149 +122,278 @@ impl Buffers {
 /// Why an alert was not delivered.
 #[derive(Clone, Copy, Debug, Format)]
 pub enum MailError {
-    /// A configured address is not a valid mailbox.
-    Address(AddressError),
-    /// More recipients are configured than the envelope holds.
+    /// `config::EHLO_NAME` or the credentials were refused by the engine.
+    Config(ConfigError),
+    /// A configured address was refused by the engine.
+    Envelope(EnvelopeError),
+    /// More recipients are configured than [`MAX_RECIPIENTS`].
     TooManyRecipients,
-    /// A command could not be written (invalid value or no room).
-    Write(WriteError),
-    /// The transport failed (TCP or TLS record layer).
-    Io(ErrorKind),
-    /// The relay closed the connection.
-    Closed,
-    /// The relay's reply broke the grammar or the limits.
-    Reply(ReplyError),
-    /// The relay answered with a code other than the one expected.
-    Refused(u16),
-    /// The relay does not offer STARTTLS: nothing is sent in clear.
-    NoStartTls,
-    /// Bytes followed the 220 to STARTTLS before the handshake (RFC 3207
-    /// §5: they could be injected, so the session stops).
-    PipelinedBeforeTls,
+    /// The subject or the text has a control or non-ASCII byte, or the
+    /// message does not fit [`MESSAGE`].
+    Message,
     /// Feature `verify` without a CA in `config::RELAY_CA_DER`.
     #[cfg(feature = "verify")]
     NoCa,
+    /// DNS or TCP failed (or the TCP connection timed out).
+    Connect(ConnectError),
+    /// The SMTP session failed: transport, timeout, the relay closed or
+    /// broke the protocol, or refused STARTTLS (`TlsPolicy::Required`:
+    /// nothing is sent in clear).
+    Smtp(io::Error),
+    /// The relay does not offer STARTTLS.
+    NoStartTls,
     /// The TLS handshake failed (with `verify`: also a certificate that does
     /// not chain to the CA or does not name the relay).
     Tls(TlsError),
+    /// The relay refused the credentials (the session was closed with QUIT).
+    AuthFailed,
+    /// The relay refused the message; see [`Delivery::failure`] for whether
+    /// it may be retried.
+    NotDelivered(Delivery),
 }
 
-/// The validated envelope, checked before the connection is used.
-struct Envelope<'a> {
-    from: Mailbox<'a>,
-    to: heapless::Vec<Mailbox<'a>, 4>,
-}
-
-impl<'a> Envelope<'a> {
-    /// Parses the configured addresses (ASCII only: the relay is not
-    /// assumed to offer SMTPUTF8).
-    fn from_config() -> Result<Envelope<'static>, MailError> {
-        let from = Mailbox::parse(config::MAIL_FROM, false).map_err(MailError::Address)?;
-        let mut to = heapless::Vec::new();
-        for rcpt in config::RCPT_TO {
-            let mailbox = Mailbox::parse(rcpt, false).map_err(MailError::Address)?;
-            to.push(mailbox).map_err(|_| MailError::TooManyRecipients)?;
+impl MailError {
+    /// Whether trying again later may succeed: the network, a timeout, a
+    /// closed connection, or a transient (4yz) refusal of the message.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            MailError::Connect(_) | MailError::Tls(_) => true,
+            MailError::Smtp(e) => {
+                matches!(e, io::Error::Io(_) | io::Error::Eof | io::Error::Timeout)
+            }
+            MailError::NotDelivered(d) => {
+                matches!(d.failure, Some((_, FailureKind::Transient)))
+            }
+            _ => false,
         }
-        Ok(Envelope { from, to })
-    }
-
-    /// Checks that every command of the envelope fits [`COMMAND_BUF`], so
-    /// that nothing fails half-way through the transaction.
-    fn check(&self, scratch: &mut [u8]) -> Result<(), MailError> {
-        let mail = Command::Mail {
-            from: ReversePath::Mailbox(self.from),
-            params: MailParameters::default(),
-        };
-        mail.write(scratch).map_err(MailError::Write)?;
-        for to in &self.to {
-            let rcpt = Command::Rcpt {
-                to: ForwardPath::Mailbox(*to),
-                params: RcptParameters::default(),
-            };
-            rcpt.write(scratch).map_err(MailError::Write)?;
-        }
-        Ok(())
     }
 }
 
-/// Sends one alert through `socket`, already connected to the relay.
+impl From<io::Error> for MailError {
+    fn from(e: io::Error) -> Self {
+        MailError::Smtp(e)
+    }
+}
+
+/// The client configuration: EHLO name, STARTTLS required (the default),
+/// AUTH with the configured credentials; RFC 5321 timeouts for replies.
+fn client_config() -> Result<ClientConfig<'static>, MailError> {
+    let mut smtp = ClientConfig::new(config::EHLO_NAME).map_err(MailError::Config)?;
+    smtp.auth = Some(AuthConfig::password(config::USERNAME, config::PASSWORD));
+    Ok(smtp)
+}
+
+/// The message: a minimal RFC 5322 header and one line of text. The relay
+/// adds `Date:` and `Message-ID:` (RFC 6409 §8.2, §8.3): the board has no
+/// clock.
+fn compose(text: &str, out: &mut heapless::Vec<u8, MESSAGE>) -> Result<(), MailError> {
+    let printable = |s: &str| s.bytes().all(|b| (0x20..0x7f).contains(&b));
+    if !printable(text) || !printable(config::SUBJECT) {
+        return Err(MailError::Message);
+    }
+    let mut parts: heapless::Vec<&[u8], { 8 + 2 * MAX_RECIPIENTS }> = heapless::Vec::new();
+    let mut push = |p: &'static [u8]| parts.push(p).map_err(|_| MailError::Message);
+    push(b"From: ")?;
+    push(config::MAIL_FROM.as_bytes())?;
+    push(b"\r\nTo: ")?;
+    for (i, rcpt) in config::RCPT_TO.iter().enumerate() {
+        if i > 0 {
+            push(b", ")?;
+        }
+        push(rcpt.as_bytes())?;
+    }
+    push(b"\r\nSubject: ")?;
+    push(config::SUBJECT.as_bytes())?;
+    push(b"\r\n\r\n")?;
+    for part in parts.iter().chain([text.as_bytes(), b"\r\n"].iter()) {
+        out.extend_from_slice(part)
+            .map_err(|_| MailError::Message)?;
+    }
+    Ok(())
+}
+
+/// Sends one alert with `text` to [`config::RCPT_TO`] through the relay.
 ///
-/// Greeting, EHLO, STARTTLS, TLS handshake, EHLO again; then (once the
-/// driver exists) AUTH, the transaction and QUIT.
+/// Everything the engine can check without the relay (EHLO name,
+/// credentials, addresses, message) is checked before connecting.
 pub async fn send_alert<R>(
-    mut socket: TcpSocket<'_>,
+    stack: Stack<'_>,
     buffers: &mut Buffers,
     rng: &mut R,
     text: &str,
-) -> Result<(), MailError>
+) -> Result<Delivery, MailError>
 where
     R: RngCore + CryptoRng,
 {
-    let Buffers { smtp, tls } = buffers;
-    let SmtpState { reply, command } = &mut **smtp;
-    let envelope = Envelope::from_config()?;
-    envelope.check(command)?;
-    let helo = Host::parse(config::EHLO_NAME, false).map_err(MailError::Address)?;
+    let Buffers { smtp, tls, tcp } = buffers;
 
-    // SMTP: `Client::connect(socket, smtp_config, reply, command).await?`
-    // reads the greeting and sends EHLO; it replaces everything from here
-    // to the STARTTLS below.
-    let mut replies = Replies::new(reply);
-    let code = replies.next(&mut socket).await?.code();
-    expect(code, 220)?;
-    send(&mut socket, &Command::Ehlo(helo), command).await?;
-    let caps = replies.next(&mut socket).await.and_then(|r| {
-        expect(r.code(), 250)?;
-        Ok(Capabilities::parse(&r))
-    })?;
-    if !caps.has(Extension::StartTls) {
+    // Checked up front: the configuration (the engine refuses a bad EHLO
+    // name or credentials with a NUL, CR or LF), the envelope, the message.
+    let smtp_config = client_config()?;
+    Client::new(smtp_config).map_err(MailError::Config)?;
+    let mut recipients: heapless::Vec<Recipient<'static>, MAX_RECIPIENTS> = heapless::Vec::new();
+    for rcpt in config::RCPT_TO {
+        let rcpt = Recipient::new(rcpt).map_err(MailError::Envelope)?;
+        recipients
+            .push(rcpt)
+            .map_err(|_| MailError::TooManyRecipients)?;
+    }
+    let envelope = Envelope::new(config::MAIL_FROM, &recipients).map_err(MailError::Envelope)?;
+    let mut message = heapless::Vec::new();
+    compose(text, &mut message)?;
+    check_ca()?;
+
+    // DNS and TCP; smoltcp's own timeouts bound DNS, this one the connect.
+    info!(
+        "connecting to {}:{}",
+        config::RELAY_HOST,
+        config::RELAY_PORT
+    );
+    let timeout = Duration::from_secs(config::TIMEOUT_SECS);
+    let connect = io::embassy::connect(
+        stack,
+        config::RELAY_HOST,
+        config::RELAY_PORT,
+        &mut tcp.rx,
+        &mut tcp.tx,
+    );
+    let mut socket = match with_timeout(timeout, connect).await {
+        Ok(socket) => socket.map_err(MailError::Connect)?,
+        Err(_) => return Err(MailError::Connect(ConnectError::Tcp)),
+    };
+    // Any step (a reply, the handshake, an acknowledgement) that hears
+    // nothing from the relay for this long aborts the connection.
+    socket.set_timeout(Some(timeout));
+
+    // Greeting, EHLO, STARTTLS and its 220 (bytes after the 220 are refused
+    // by the engine, RFC 3207 §5).
+    let client = SmtpClient::connect(
+        socket,
+        EmbassyTimer,
+        smtp_config,
+        &mut smtp.rx,
+        &mut smtp.tx,
+    )
+    .await?;
+    if !client.wants_tls() {
+        // Unreachable with `TlsPolicy::Required`: without STARTTLS the
+        // engine stops before this (`ClientError::TlsUnavailable`).
         return Err(MailError::NoStartTls);
     }
 
-    // SMTP: `client.starttls(|socket| async { ...the wrap below... }).await?`
-    send(&mut socket, &Command::StartTls, command).await?;
-    let code = replies.next(&mut socket).await?.code();
-    expect(code, 220)?;
-    if replies.pending() {
-        return Err(MailError::PipelinedBeforeTls);
-    }
-
-    // The wrap: `TlsConnection` implements embedded-io-async 0.7's
-    // `Read`/`Write` over any transport that does, which is what the
-    // driver's `starttls` closure must return.
+    // The handshake over the socket; the TLS connection implements
+    // embedded-io-async 0.7 `Read` + `Write`, which is all the driver needs.
+    // Then EHLO again (RFC 3207 §4.2) and AUTH.
     let TlsRecords { read, write } = &mut **tls;
     let tls_config = TlsConfig::new().with_server_name(config::RELAY_HOST);
-    let mut tls: TlsConnection<'_, _, Aes128GcmSha256> = TlsConnection::new(socket, read, write);
-    tls.open(TlsContext::new(&tls_config, provider(rng)?))
-        .await
-        .map_err(MailError::Tls)?;
-    info!("TLS is up");
+    let mut tls_error = None;
+    let started = client
+        .start_tls(|socket: TcpSocket<'_>| async {
+            let mut tls: TlsConnection<'_, _, Aes128GcmSha256> =
+                TlsConnection::new(socket, read, write);
+            // The provider is built here, inside the handshake's future: a
+            // verifier (feature `verify`) holds the certificate chain, and a
+            // copy of it in `send_alert`'s own state would cost that again.
+            match tls.open(TlsContext::new(&tls_config, provider(rng))).await {
+                Ok(()) => Ok(tls),
+                Err(e) => {
+                    tls_error = Some(e);
+                    Err(e)
+                }
+            }
+        })
+        .await;
+    let mut client = match (started, tls_error) {
+        (Ok(client), _) => client,
+        (Err(_), Some(e)) => return Err(MailError::Tls(e)),
+        (Err(e), None) => return Err(MailError::Smtp(e)),
+    };
+    info!("TLS is up: {}", client.engine().capabilities());
 
-    // RFC 3207 §4.2: everything learnt before TLS is forgotten; EHLO again.
-    // SMTP: the driver's `starttls` does this itself.
-    send(&mut tls, &Command::Ehlo(helo), command).await?;
-    let caps = replies.next(&mut tls).await.and_then(|r| {
-        expect(r.code(), 250)?;
-        Ok(Capabilities::parse(&r))
-    })?;
-    info!("after TLS: {}", caps);
-
-    // SMTP: `client.auth(Credentials::plain(config::USERNAME, config::PASSWORD)).await?`
-    // SMTP: `client.send(&envelope, body).await?`: MAIL FROM, RCPT TO for
-    //       each of `envelope.to`, DATA (or BDAT), then the message
-    //       (`From:`, `To:`, `Subject: config::SUBJECT`, a blank line,
-    //       `text`), dot-stuffed, and its final `.`.
-    let _ = (config::USERNAME, config::PASSWORD, config::SUBJECT, text);
-    warn!("SMTP: AUTH and the transaction wait for the client driver");
-
-    // SMTP: `client.quit().await?`
-    send(&mut tls, &Command::Quit, command).await?;
-    let code = replies.next(&mut tls).await?.code();
-    expect(code, 221)?;
-    if let Err((_socket, e)) = tls.close().await {
-        warn!("TLS close: {}", e);
+    if !client.engine().is_authenticated() {
+        warn!("the relay refused the credentials");
+        quit(client).await;
+        return Err(MailError::AuthFailed);
     }
+
+    // MAIL FROM, RCPT TO for each recipient, DATA or BDAT, the message.
+    let delivery = client.send(&envelope, &message[..], log_event).await?;
+    quit(client).await;
+    if delivery.is_delivered() {
+        Ok(delivery)
+    } else {
+        Err(MailError::NotDelivered(delivery))
+    }
+}
+
+/// Logs the relay's answer to each step of the transaction.
+fn log_event(event: &Event<'_>) {
+    match event {
+        Event::MailFrom(reply) if !reply.code().is_positive() => {
+            warn!(
+                "MAIL FROM refused: {} {=[u8]:a}",
+                reply.code().get(),
+                reply.text()
+            );
+        }
+        Event::Recipient { index, reply } => {
+            let to = config::RCPT_TO.get(*index).copied().unwrap_or("?");
+            if reply.code().is_positive() {
+                info!("RCPT {}: accepted ({})", to, reply.code().get());
+            } else {
+                warn!(
+                    "RCPT {}: refused {} {=[u8]:a}",
+                    to,
+                    reply.code().get(),
+                    reply.text()
+                );
+            }
+        }
+        Event::Delivered { reply, .. } => {
+            info!("delivered: {} {=[u8]:a}", reply.code().get(), reply.text());
+        }
+        Event::Failed(failure) => warn!("not delivered: {}", failure),
+        _ => {}
+    }
+}
+
+/// QUIT, then close TLS (close_notify) and TCP (FIN). The message's fate is
+/// settled before this: failures here are only logged.
+async fn quit(
+    client: SmtpClient<'_, '_, TlsConnection<'_, TcpSocket<'_>, Aes128GcmSha256>, EmbassyTimer>,
+) {
+    let tls = match client.quit().await {
+        Ok(tls) => tls,
+        Err(e) => {
+            warn!("QUIT: {}", e);
+            return;
+        }
+    };
+    let mut socket = match tls.close().await {
+        Ok(socket) => socket,
+        Err((socket, e)) => {
+            warn!("TLS close: {}", e);
+            socket
+        }
+    };
+    socket.close();
+    let _ = socket.flush().await;
+}
+
+/// Without the `verify` feature there is nothing to check before connecting.
+#[cfg(not(feature = "verify"))]
+fn check_ca() -> Result<(), MailError> {
     Ok(())
+}
+
+/// With the `verify` feature, a CA must be configured.
+#[cfg(feature = "verify")]
+fn check_ca() -> Result<(), MailError> {
+    if config::RELAY_CA_DER.is_empty() {
+        Err(MailError::NoCa)
+    } else {
+        Ok(())
+    }
 }
 
 /// The crypto of the handshake without the `verify` feature: the hardware
@@ -254,22 +401,19 @@ where
 #[cfg(not(feature = "verify"))]
 fn provider<R: RngCore + CryptoRng>(
     rng: &mut R,
-) -> Result<UnsecureProvider<'static, Aes128GcmSha256, &mut R>, MailError> {
-    Ok(UnsecureProvider::new::<Aes128GcmSha256>(rng))
+) -> UnsecureProvider<'static, Aes128GcmSha256, &mut R> {
+    UnsecureProvider::new::<Aes128GcmSha256>(rng)
 }
 
 /// The crypto of the handshake with the `verify` feature: the hardware RNG,
-/// and the chain checked up to [`config::RELAY_CA_DER`] with the relay's
-/// name (no dates: the board has no clock).
+/// and the chain checked up to [`config::RELAY_CA_DER`] (see [`check_ca`])
+/// with the relay's name (no dates: the board has no clock).
 #[cfg(feature = "verify")]
-fn provider<R: RngCore + CryptoRng>(rng: &mut R) -> Result<Verifying<'_, R>, MailError> {
-    if config::RELAY_CA_DER.is_empty() {
-        return Err(MailError::NoCa);
-    }
-    Ok(Verifying {
+fn provider<R: RngCore + CryptoRng>(rng: &mut R) -> Verifying<'_, R> {
+    Verifying {
         rng,
         verifier: CertVerifier::new(Certificate::X509(config::RELAY_CA_DER)),
-    })
+    }
 }
 
 /// A [`CryptoProvider`] that verifies the server (embedded-tls has a
@@ -292,83 +436,5 @@ impl<R: RngCore + CryptoRng> CryptoProvider for Verifying<'_, R> {
 
     fn verifier(&mut self) -> Result<&mut impl TlsVerifier<Aes128GcmSha256>, TlsError> {
         Ok(&mut self.verifier)
-    }
-}
-
-/// Accepts exactly the reply code `want`.
-fn expect(code: ReplyCode, want: u16) -> Result<(), MailError> {
-    if code.get() == want {
-        Ok(())
-    } else {
-        Err(MailError::Refused(code.get()))
-    }
-}
-
-/// Writes one command and flushes it.
-async fn send<T: Write>(io: &mut T, cmd: &Command<'_>, buf: &mut [u8]) -> Result<(), MailError> {
-    let n = cmd.write(buf).map_err(MailError::Write)?;
-    let line = buf.get(..n).unwrap_or(&[]);
-    io.write_all(line)
-        .await
-        .map_err(|e| MailError::Io(e.kind()))?;
-    io.flush().await.map_err(|e| MailError::Io(e.kind()))
-}
-
-/// Reads replies into one buffer, keeping what arrived past the end of the
-/// current reply for the next one.
-struct Replies<'b> {
-    buf: &'b mut [u8],
-    /// Bytes received.
-    filled: usize,
-    /// Bytes of the reply last returned.
-    used: usize,
-}
-
-impl<'b> Replies<'b> {
-    fn new(buf: &'b mut [u8]) -> Self {
-        Replies {
-            buf,
-            filled: 0,
-            used: 0,
-        }
-    }
-
-    /// Whether bytes past the last reply have arrived.
-    fn pending(&self) -> bool {
-        self.filled > self.used
-    }
-
-    /// Reads until one whole reply is in, over any embedded-io-async 0.7
-    /// transport: the TCP socket before STARTTLS, the TLS connection after.
-    async fn next<T: Read>(&mut self, io: &mut T) -> Result<Reply<'_>, MailError> {
-        self.buf.copy_within(self.used..self.filled, 0);
-        self.filled -= self.used;
-        self.used = 0;
-        loop {
-            let have = self.buf.get(..self.filled).unwrap_or(&[]);
-            match Reply::parse(have, &LIMITS) {
-                Ok(Status::Complete((_, n))) => {
-                    self.used = n;
-                    break;
-                }
-                Ok(Status::Partial) => {}
-                Err(e) => return Err(MailError::Reply(e)),
-            }
-            let free = match self.buf.get_mut(self.filled..) {
-                Some(free) if !free.is_empty() => free,
-                _ => return Err(MailError::Reply(ReplyError::TooLong)),
-            };
-            let n = io.read(free).await.map_err(|e| MailError::Io(e.kind()))?;
-            if n == 0 {
-                return Err(MailError::Closed);
-            }
-            self.filled += n;
-        }
-        let have = self.buf.get(..self.used).unwrap_or(&[]);
-        match Reply::parse(have, &LIMITS) {
-            Ok(Status::Complete((reply, _))) => Ok(reply),
-            Ok(Status::Partial) => Err(MailError::Closed),
-            Err(e) => Err(MailError::Reply(e)),
-        }
     }
 }

@@ -1,11 +1,13 @@
 //! embedded-smtp on a NUCLEO-F767ZI: bring up the clocks and the on-board
-//! Ethernet (RMII, LAN8742A PHY), get an address by DHCP, resolve the relay by
-//! DNS, open a TCP connection to its submission port and hand it to
-//! [`mail::send_alert`], which speaks SMTP and upgrades to TLS.
+//! Ethernet (RMII, LAN8742A PHY), get an address by DHCP, and hand the
+//! network stack to [`mail::send_alert`], which resolves the relay by DNS,
+//! connects to its submission port, upgrades to TLS and sends the alert
+//! with the engine's client driver.
 //!
 //! No heap: every buffer is either a `static` (Ethernet descriptors and
-//! packets, the network stack's sockets, the SMTP and TLS buffers) or lives in
-//! the `main` task's future, which the executor also keeps in a `static`.
+//! packets, the network stack's sockets, the TCP, SMTP and TLS buffers) or
+//! lives in the `main` task's future, which the executor also keeps in a
+//! `static`.
 
 #![no_std]
 #![no_main]
@@ -15,15 +17,13 @@ mod mail;
 
 use defmt::{info, unwrap, warn};
 use embassy_executor::Spawner;
-use embassy_net::dns::DnsQueryType;
-use embassy_net::tcp::TcpSocket;
-use embassy_net::{IpAddress, Runner, StackResources};
+use embassy_net::{Runner, StackResources};
 use embassy_stm32::eth::{Ethernet, GenericPhy, PacketQueue, Sma};
 use embassy_stm32::peripherals::{ETH, ETH_SMA, RNG};
 use embassy_stm32::rng::Rng;
 use embassy_stm32::time::Hertz;
 use embassy_stm32::{Config, bind_interrupts, eth, rng};
-use embassy_time::{Duration, Timer};
+use embassy_time::Timer;
 use static_cell::StaticCell;
 use {defmt_rtt as _, panic_probe as _};
 
@@ -36,14 +36,12 @@ bind_interrupts!(struct Irqs {
 /// LAN8742A answers at address 0 on the NUCLEO).
 type Device = Ethernet<'static, ETH, GenericPhy<Sma<'static, ETH_SMA>>>;
 
-/// Bytes of the TCP receive window. It holds one full segment (an Ethernet
-/// MSS is 1460 bytes), so the relay never has to send runts; the TLS record
-/// buffer, not this one, holds a whole record while it is decrypted.
-const TCP_RX: usize = 2048;
-/// Bytes of the TCP send buffer. SMTP commands are short and the body goes out
-/// in TLS records of at most [`mail::TLS_WRITE_RECORD`] bytes, which
-/// `write_all` feeds in as the peer acknowledges: 1 KiB is enough.
-const TCP_TX: usize = 1024;
+/// The alert's text (one line of printable ASCII).
+const ALERT: &str = "Input 3 tripped";
+/// Tries per alert while the failures are transient (network, timeout, 4yz).
+const MAX_ATTEMPTS: u32 = 5;
+/// Seconds between two tries.
+const RETRY_SECS: u64 = 30;
 
 #[embassy_executor::task]
 async fn net_task(mut runner: Runner<'static, Device>) -> ! {
@@ -93,42 +91,22 @@ async fn main(spawner: Spawner) -> ! {
         info!("address {}", v4.address);
     }
 
-    let mut rx = [0u8; TCP_RX];
-    let mut tx = [0u8; TCP_TX];
     let mut buffers = mail::Buffers::take();
+    let mut attempts = 0;
     loop {
-        let relay = match resolve(stack).await {
-            Some(ip) => ip,
-            None => {
-                Timer::after_secs(10).await;
+        attempts += 1;
+        match mail::send_alert(stack, &mut buffers, &mut rng, ALERT).await {
+            Ok(delivery) => info!("alert sent: {}", delivery),
+            Err(e) if e.is_transient() && attempts < MAX_ATTEMPTS => {
+                warn!("alert failed ({}), retrying in {} s", e, RETRY_SECS);
+                Timer::after_secs(RETRY_SECS).await;
                 continue;
             }
-        };
-        let mut socket = TcpSocket::new(stack, &mut rx, &mut tx);
-        socket.set_timeout(Some(Duration::from_secs(config::TIMEOUT_SECS)));
-        info!("connecting to {}:{}", relay, config::RELAY_PORT);
-        if let Err(e) = socket.connect((relay, config::RELAY_PORT)).await {
-            warn!("connect: {}", e);
-            Timer::after_secs(10).await;
-            continue;
-        }
-        match mail::send_alert(socket, &mut buffers, &mut rng, "Input 3 tripped").await {
-            Ok(()) => info!("alert sent"),
             Err(e) => warn!("alert failed: {}", e),
         }
         // A real panel would now wait for its next alarm.
+        attempts = 0;
         Timer::after_secs(3600).await;
-    }
-}
-
-/// The first IPv4 address of [`config::RELAY_HOST`].
-async fn resolve(stack: embassy_net::Stack<'_>) -> Option<IpAddress> {
-    match stack.dns_query(config::RELAY_HOST, DnsQueryType::A).await {
-        Ok(addrs) => addrs.first().copied(),
-        Err(e) => {
-            warn!("DNS {}: {}", config::RELAY_HOST, e);
-            None
-        }
     }
 }
 
