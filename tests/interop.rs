@@ -193,7 +193,18 @@ fn send_to_postfix_smtp_sink() {
             "{out}"
         );
     }
-    let got = support::wait_files(Path::new(&dumps), 2);
+    // smtp-sink may close a dump just after its 250: wait (bounded) until
+    // both end as a complete dump does, the message then an empty line.
+    let mut tail = lf_lines(&body);
+    tail.push(b'\n');
+    let start = std::time::Instant::now();
+    let got = loop {
+        let got = support::wait_files(Path::new(&dumps), 2);
+        if got.iter().all(|d| d.ends_with(&tail)) || start.elapsed() > support::LIMIT {
+            break got;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
     assert_eq!(got.len(), 2);
     for dump in &got {
         let (records, message) = smtp_sink_dump(dump);
