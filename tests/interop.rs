@@ -97,54 +97,6 @@ fn assert_same_messages(mut got: Vec<Vec<u8>>, mut expected: Vec<Vec<u8>>) {
     );
 }
 
-/// Splits a Postfix `smtp-sink` dump (`-d`, see smtp-sink(1) "DUMP FILE
-/// FORMAT") into its `X-*` records and the message: the records, then
-/// smtp-sink's own `Received:` header (with its continuation lines), then
-/// the message as received with LF line ends, then an empty line.
-fn smtp_sink_dump(dump: &[u8]) -> (Vec<String>, Vec<u8>) {
-    let mut records = Vec::new();
-    let mut rest = dump;
-    // The X-* records.
-    while rest.starts_with(b"X-") {
-        let end = rest.iter().position(|&b| b == b'\n').expect("record line");
-        records.push(String::from_utf8(rest[..end].to_vec()).expect("UTF-8 record"));
-        rest = &rest[end + 1..];
-    }
-    assert!(
-        rest.starts_with(b"Received: from "),
-        "no Received: after the records: {}",
-        String::from_utf8_lossy(dump)
-    );
-    // The Received: header and its folded lines.
-    loop {
-        let end = rest.iter().position(|&b| b == b'\n').expect("header line");
-        rest = &rest[end + 1..];
-        if !rest.starts_with(b"\t") && !rest.starts_with(b" ") {
-            break;
-        }
-    }
-    let message = rest
-        .strip_suffix(b"\n")
-        .expect("the dump ends in an empty line");
-    (records, message.to_vec())
-}
-
-/// CRLF → LF, as smtp-sink writes its dumps.
-fn lf_lines(body: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(body.len());
-    let mut i = 0;
-    while i < body.len() {
-        if body[i..].starts_with(b"\r\n") {
-            out.push(b'\n');
-            i += 2;
-        } else {
-            out.push(body[i]);
-            i += 1;
-        }
-    }
-    out
-}
-
 #[test]
 fn send_to_postfix_smtp_sink() {
     const TEST: &str = "send_to_postfix_smtp_sink";
@@ -218,7 +170,7 @@ fn send_to_postfix_smtp_sink() {
     }
     // smtp-sink may close a dump just after its 250: wait (bounded) until
     // all end as a complete dump does, the message then an empty line.
-    let mut tail = lf_lines(&body);
+    let mut tail = peers::lf_lines(&body);
     tail.push(b'\n');
     let start = std::time::Instant::now();
     let got = loop {
@@ -231,9 +183,9 @@ fn send_to_postfix_smtp_sink() {
     assert_eq!(got.len(), runs.len());
     let mut all_records = Vec::new();
     for dump in &got {
-        let (records, message) = smtp_sink_dump(dump);
+        let (records, message) = peers::smtp_sink_dump(dump);
         assert!(
-            message == lf_lines(&body),
+            message == peers::lf_lines(&body),
             "dumped:\n{}\nsent:\n{}",
             String::from_utf8_lossy(&message),
             String::from_utf8_lossy(&body)

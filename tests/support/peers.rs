@@ -63,3 +63,51 @@ pub fn is_root() -> bool {
     let (code, out, _) = super::run("id", &["-u"]);
     code == 0 && out.trim() == "0"
 }
+
+/// Splits a Postfix `smtp-sink` dump (`-d`, see smtp-sink(1) "DUMP FILE
+/// FORMAT") into its `X-*` records and the message: the records, then
+/// smtp-sink's own `Received:` header (with its continuation lines), then
+/// the message as received with LF line ends, then an empty line.
+pub fn smtp_sink_dump(dump: &[u8]) -> (Vec<String>, Vec<u8>) {
+    let mut records = Vec::new();
+    let mut rest = dump;
+    // The X-* records.
+    while rest.starts_with(b"X-") {
+        let end = rest.iter().position(|&b| b == b'\n').expect("record line");
+        records.push(String::from_utf8(rest[..end].to_vec()).expect("UTF-8 record"));
+        rest = &rest[end + 1..];
+    }
+    assert!(
+        rest.starts_with(b"Received: from "),
+        "no Received: after the records: {}",
+        String::from_utf8_lossy(dump)
+    );
+    // The Received: header and its folded lines.
+    loop {
+        let end = rest.iter().position(|&b| b == b'\n').expect("header line");
+        rest = &rest[end + 1..];
+        if !rest.starts_with(b"\t") && !rest.starts_with(b" ") {
+            break;
+        }
+    }
+    let message = rest
+        .strip_suffix(b"\n")
+        .expect("the dump ends in an empty line");
+    (records, message.to_vec())
+}
+
+/// CRLF → LF, as smtp-sink writes its dumps.
+pub fn lf_lines(body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(body.len());
+    let mut i = 0;
+    while i < body.len() {
+        if body[i..].starts_with(b"\r\n") {
+            out.push(b'\n');
+            i += 2;
+        } else {
+            out.push(body[i]);
+            i += 1;
+        }
+    }
+    out
+}
