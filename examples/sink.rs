@@ -19,6 +19,8 @@
 //!   `--require-tls` refuses mail before it. `--auth USER:PASS` (repeatable)
 //!   offers AUTH PLAIN and LOGIN — only under TLS when TLS is configured,
 //!   also in plaintext otherwise (a test sink).
+//! - SMTPUTF8 (RFC 6531) is offered: UTF-8 addresses and headers are
+//!   stored as received.
 //! - `--max-recipients N` is enforced by the handler (`452 4.5.3`), so any
 //!   N works; the engine keeps its RFC floor of 100.
 //!
@@ -177,6 +179,9 @@ fn config(o: &Options) -> Config<'_> {
     c.chunking = o.chunking;
     c.max_message_size = o.max_size;
     c.bare_lf = o.bare_lf;
+    // The bytes are stored as received: UTF-8 addresses and headers
+    // (RFC 6531) need nothing more from a sink.
+    c.smtputf8 = true;
     c.limits.max_recipients = o.max_recipients.max(100);
     c.tls_available = o.tls.is_some();
     c.tls_required = o.require_tls;

@@ -7,233 +7,32 @@
 //! --examples` into this test's own target directory, with this test's
 //! features (so nothing is rebuilt when `cargo test` already built them).
 //! Every spawned process is killed when its guard drops (a failed assertion
-//! included), and every wait is bounded.
+//! included), and every wait is bounded (the harness, shared with
+//! tests/interop.rs, is tests/support).
 #![cfg(all(feature = "blocking", feature = "async"))]
 
-use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
+mod support;
+
+use std::io::{BufRead, BufReader, ErrorKind, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::path::Path;
+use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-/// The longest any one program may run.
-const LIMIT: Duration = Duration::from_secs(60);
-
-/// `target/<profile>/examples`, after building the examples once.
-fn examples_dir() -> &'static Path {
-    static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
-        // This test is target/<profile>/deps/examples-<hash>.
-        let exe = std::env::current_exe().expect("test executable path");
-        let profile = exe
-            .parent()
-            .and_then(Path::parent)
-            .expect("target/<profile>");
-        let target = profile.parent().expect("target directory");
-        let features: Vec<&str> = [
-            ("blocking", cfg!(feature = "blocking")),
-            ("async", cfg!(feature = "async")),
-            ("embassy", cfg!(feature = "embassy")),
-            ("log", cfg!(feature = "log")),
-            ("defmt", cfg!(feature = "defmt")),
-            ("std", cfg!(feature = "std")),
-        ]
-        .into_iter()
-        .filter_map(|(f, on)| on.then_some(f))
-        .collect();
-        let mut cargo = Command::new(env!("CARGO"));
-        cargo
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .args(["build", "--quiet", "--examples", "--no-default-features"])
-            .args(["--features", &features.join(",")])
-            .arg("--target-dir")
-            .arg(target);
-        // Not the variables cargo sets for this test: a build script that
-        // watches one (CARGO_MANIFEST_DIR) would rebuild on every switch.
-        for (key, _) in std::env::vars_os() {
-            let k = key.to_string_lossy();
-            if k.starts_with("CARGO_PKG_")
-                || k.starts_with("CARGO_BIN_EXE_")
-                || [
-                    "CARGO_MANIFEST_DIR",
-                    "CARGO_MANIFEST_PATH",
-                    "CARGO_CRATE_NAME",
-                    "CARGO_PRIMARY_PACKAGE",
-                    "CARGO_TARGET_TMPDIR",
-                    "OUT_DIR",
-                ]
-                .contains(&k.as_ref())
-            {
-                cargo.env_remove(&key);
-            }
-        }
-        if profile.file_name().is_some_and(|n| n == "release") {
-            cargo.arg("--release");
-        }
-        let status = cargo.status().expect("run cargo build --examples");
-        assert!(status.success(), "cargo build --examples failed");
-        profile.join("examples")
-    })
-}
-
-/// A spawned example, killed (and reaped) when dropped.
-struct Proc {
-    child: Child,
-    stdout: mpsc::Receiver<String>,
-    stderr: Arc<Mutex<String>>,
-}
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Proc {
-    fn spawn(name: &str, args: &[&str]) -> Proc {
-        let mut child = Command::new(examples_dir().join(name))
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|e| panic!("spawn {name}: {e}"));
-        let (tx, rx) = mpsc::channel();
-        let out = child.stdout.take().expect("stdout");
-        thread::spawn(move || {
-            for line in BufReader::new(out).lines() {
-                let Ok(line) = line else { break };
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let stderr = Arc::new(Mutex::new(String::new()));
-        let mut err = child.stderr.take().expect("stderr");
-        let sink = stderr.clone();
-        thread::spawn(move || {
-            let mut buf = [0u8; 1024];
-            while let Ok(n) = err.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                let text = String::from_utf8_lossy(&buf[..n]).into_owned();
-                sink.lock().unwrap().push_str(&text);
-            }
-        });
-        Proc {
-            child,
-            stdout: rx,
-            stderr,
-        }
-    }
-
-    /// A server example: waits for its `listening on ADDR` line.
-    fn server(name: &str, args: &[&str]) -> (Proc, String) {
-        let p = Proc::spawn(name, args);
-        let line = p.stdout.recv_timeout(LIMIT).unwrap_or_else(|_| {
-            panic!(
-                "{name} did not say `listening on`: {}",
-                p.stderr.lock().unwrap()
-            )
-        });
-        let addr = line
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("{name} printed {line:?}"))
-            .to_string();
-        (p, addr)
-    }
-
-    fn signal(&self, sig: &str) {
-        let status = Command::new("kill")
-            .arg(format!("-{sig}"))
-            .arg(self.child.id().to_string())
-            .status()
-            .expect("run kill");
-        assert!(status.success());
-    }
-
-    /// Waits for the exit (bounded); then everything it printed.
-    fn finish(mut self) -> (ExitStatus, String, String) {
-        let start = Instant::now();
-        let status = loop {
-            if let Some(s) = self.child.try_wait().expect("try_wait") {
-                break s;
-            }
-            assert!(
-                start.elapsed() < LIMIT,
-                "still running after {LIMIT:?}: {}",
-                self.stderr.lock().unwrap()
-            );
-            thread::sleep(Duration::from_millis(20));
-        };
-        // The reader threads end at EOF, right after the exit.
-        let mut out = String::new();
-        while let Ok(line) = self.stdout.recv_timeout(Duration::from_secs(5)) {
-            out.push_str(&line);
-            out.push('\n');
-        }
-        thread::sleep(Duration::from_millis(50));
-        let err = self.stderr.lock().unwrap().clone();
-        (status, out, err)
-    }
-}
+use support::{LIMIT, Proc, TempDir, certificate, stored};
 
 /// Runs `send` to completion.
 fn send(args: &[&str]) -> (i32, String, String) {
-    let (status, out, err) = Proc::spawn("send", args).finish();
+    let (status, out, err) = Proc::example("send", args).finish();
     (status.code().unwrap_or(-1), out, err)
-}
-
-/// A scratch directory, removed when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new() -> TempDir {
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let path = std::env::temp_dir().join(format!(
-            "embedded-smtp-examples-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        ));
-        let _ = std::fs::remove_dir_all(&path);
-        std::fs::create_dir_all(&path).expect("create temp dir");
-        TempDir(path)
-    }
-
-    fn file(&self, name: &str, bytes: &[u8]) -> String {
-        let path = self.0.join(name);
-        std::fs::write(&path, bytes).expect("write temp file");
-        path.to_str().expect("UTF-8 temp path").to_string()
-    }
-
-    fn path(&self, name: &str) -> String {
-        self.0.join(name).to_str().expect("UTF-8 path").to_string()
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
 
 /// The files in `dir/sub`, sorted by name.
 fn files(dir: &str, sub: &str) -> Vec<Vec<u8>> {
-    let mut names: Vec<PathBuf> = std::fs::read_dir(Path::new(dir).join(sub))
-        .expect("read maildir")
-        .map(|e| e.expect("dir entry").path())
-        .collect();
-    names.sort();
-    names
-        .iter()
-        .map(|p| std::fs::read(p).expect("read message"))
-        .collect()
+    let path = Path::new(dir).join(sub);
+    assert!(path.is_dir(), "no directory {}", path.display());
+    support::files(&path)
 }
 
 /// A body with what framing must keep intact: leading dots, a lone dot
@@ -248,16 +47,9 @@ fn tricky_body() -> Vec<u8> {
     b
 }
 
-/// `Return-Path: <sender>` CRLF, then the message exactly as sent.
-fn stored(sender: &str, body: &[u8]) -> Vec<u8> {
-    let mut v = format!("Return-Path: <{sender}>\r\n").into_bytes();
-    v.extend_from_slice(body);
-    v
-}
-
 #[test]
 fn demo_exits_0_and_prints_the_rejection() {
-    let (status, out, err) = Proc::spawn("demo", &[]).finish();
+    let (status, out, err) = Proc::example("demo", &[]).finish();
     assert!(status.success(), "{out}\n{err}");
     // The transcript: the greeting, the pipelined envelope, the refusal.
     assert!(out.contains("S: 220 "), "{out}");
@@ -276,9 +68,10 @@ fn demo_exits_0_and_prints_the_rejection() {
 
 #[test]
 fn send_to_sink_stores_the_message_byte_identical_in_maildir() {
-    let dir = TempDir::new();
+    let dir = TempDir::new("examples");
     let maildir = dir.path("mail");
-    let (sink, addr) = Proc::server("sink", &["--listen", "127.0.0.1:0", "--maildir", &maildir]);
+    let (sink, addr) =
+        Proc::example_server("sink", &["--listen", "127.0.0.1:0", "--maildir", &maildir]);
     let body = tricky_body();
     let file = dir.file("body.eml", &body);
     // BDAT (the sink offers CHUNKING), then DATA with dot-stuffing.
@@ -328,21 +121,14 @@ fn send_to_sink_stores_the_message_byte_identical_in_maildir() {
     assert!(err.contains("messages=1"), "{err}");
 }
 
-/// A self-signed certificate for 127.0.0.1 and localhost: (cert, key) PEM.
-fn certificate() -> (String, String) {
-    let ck = rcgen::generate_simple_self_signed(vec!["localhost".into(), "127.0.0.1".into()])
-        .expect("generate a certificate");
-    (ck.cert.pem(), ck.signing_key.serialize_pem())
-}
-
 #[test]
 fn send_starttls_and_auth_to_sink() {
-    let dir = TempDir::new();
+    let dir = TempDir::new("examples");
     let maildir = dir.path("mail");
     let (cert, key) = certificate();
     let cert = dir.file("cert.pem", cert.as_bytes());
     let key = dir.file("key.pem", key.as_bytes());
-    let (sink, addr) = Proc::server(
+    let (sink, addr) = Proc::example_server(
         "sink",
         &[
             "--listen",
@@ -455,7 +241,7 @@ fn send_refuses_cr_lf_in_an_address_before_connecting() {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     listener.set_nonblocking(true).expect("nonblocking");
     let addr = listener.local_addr().expect("addr").to_string();
-    let dir = TempDir::new();
+    let dir = TempDir::new("examples");
     let file = dir.file("body.eml", b"Subject: x\r\n\r\nhi\r\n");
     let cases: [&[&str]; 6] = [
         &["--to", "a@b>\r\nRCPT TO:<v@x>", "--from", "a@example.org"],
@@ -507,9 +293,9 @@ fn send_refuses_cr_lf_in_an_address_before_connecting() {
 
 #[test]
 fn send_count_and_sessions_prints_messages_per_second() {
-    let dir = TempDir::new();
+    let dir = TempDir::new("examples");
     let file = dir.file("body.eml", b"Subject: load\r\n\r\nhello\r\n");
-    let (sink, addr) = Proc::server("sink", &["--listen", "127.0.0.1:0"]);
+    let (sink, addr) = Proc::example_server("sink", &["--listen", "127.0.0.1:0"]);
     let (code, out, err) = send(&[
         "--server",
         &addr,
@@ -554,9 +340,9 @@ fn reply(r: &mut BufReader<TcpStream>) -> String {
 
 #[test]
 fn sink_finishes_a_running_session_after_sigterm() {
-    let dir = TempDir::new();
+    let dir = TempDir::new("examples");
     let maildir = dir.path("mail");
-    let (sink, addr) = Proc::server(
+    let (sink, addr) = Proc::example_server(
         "sink",
         &[
             "--listen",
@@ -608,9 +394,9 @@ fn sink_finishes_a_running_session_after_sigterm() {
 
 #[test]
 fn event_loop_accepts_a_message_from_send() {
-    let dir = TempDir::new();
+    let dir = TempDir::new("examples");
     let file = dir.file("body.eml", &tricky_body());
-    let (server, addr) = Proc::server(
+    let (server, addr) = Proc::example_server(
         "event_loop",
         &["--listen", "127.0.0.1:0", "--exit-after", "2"],
     );
@@ -642,9 +428,9 @@ fn event_loop_accepts_a_message_from_send() {
 
 #[test]
 fn sink_lmtp_stores_one_file_per_recipient_and_caps_recipients() {
-    let dir = TempDir::new();
+    let dir = TempDir::new("examples");
     let maildir = dir.path("mail");
-    let (sink, addr) = Proc::server(
+    let (sink, addr) = Proc::example_server(
         "sink",
         &[
             "--listen",
@@ -690,7 +476,7 @@ fn sink_lmtp_stores_one_file_per_recipient_and_caps_recipients() {
 
 #[test]
 fn send_exit_statuses_for_connection_and_tls_failures() {
-    let dir = TempDir::new();
+    let dir = TempDir::new("examples");
     let file = dir.file("body.eml", b"Subject: x\r\n\r\nhi\r\n");
     // Nothing listens: status 3.
     let closed = {
@@ -709,7 +495,7 @@ fn send_exit_statuses_for_connection_and_tls_failures() {
     assert_eq!(code, 3, "{out}\n{err}");
     assert!(out.is_empty(), "{out}");
 
-    let (sink, addr) = Proc::server("sink", &["--listen", "127.0.0.1:0"]);
+    let (sink, addr) = Proc::example_server("sink", &["--listen", "127.0.0.1:0"]);
     // --starttls to a server without STARTTLS, and implicit TLS to a
     // plaintext server: both TLS errors, status 4, no message.
     for tls in ["--starttls", "--tls"] {
@@ -753,7 +539,7 @@ fn send_implicit_tls_to_a_rustls_server() {
         }
     }
 
-    let dir = TempDir::new();
+    let dir = TempDir::new("examples");
     let (cert_pem, key_pem) = certificate();
     let ca = dir.file("cert.pem", cert_pem.as_bytes());
     let cert = CertificateDer::from_pem_slice(cert_pem.as_bytes()).expect("cert");

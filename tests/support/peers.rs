@@ -1,0 +1,113 @@
+//! The mail software the interop tests talk to (Debian packages: `postfix`
+//! for `smtp-sink`/`smtp-source`, `swaks`, `curl`, `python3-aiosmtpd`;
+//! `.ci/peers` installs them).
+//!
+//! A missing peer skips its test with a line saying why, unless
+//! `EMBEDDED_SMTP_REQUIRE_PEERS=1`: then it fails the test (CI sets it, so
+//! a peer that went missing cannot turn the interop tests into no-ops).
+
+use std::path::Path;
+
+pub const SMTP_SINK: &str = "/usr/sbin/smtp-sink";
+pub const SMTP_SOURCE: &str = "/usr/sbin/smtp-source";
+pub const SWAKS: &str = "/usr/bin/swaks";
+pub const CURL: &str = "/usr/bin/curl";
+/// Debian's Python, the one `python3-aiosmtpd` installs into (not a
+/// `python3` that comes first on PATH, such as a pyenv build).
+pub const PYTHON: &str = "/usr/bin/python3";
+
+/// Whether peers must be present (`EMBEDDED_SMTP_REQUIRE_PEERS=1`).
+pub fn required() -> bool {
+    std::env::var("EMBEDDED_SMTP_REQUIRE_PEERS").is_ok_and(|v| v == "1")
+}
+
+/// Reports a missing peer: `false` (skip), or a panic when peers are
+/// required.
+fn missing(test: &str, why: &str) -> bool {
+    assert!(
+        !required(),
+        "{test}: {why} (EMBEDDED_SMTP_REQUIRE_PEERS=1: peers are required; install them with .ci/peers)"
+    );
+    eprintln!("{test}: skipped: {why} (install with .ci/peers)");
+    false
+}
+
+/// Whether every program in `paths` is there (an executable file).
+pub fn programs(test: &str, paths: &[&str]) -> bool {
+    for path in paths {
+        if !Path::new(path).is_file() {
+            return missing(test, &format!("{path} not found"));
+        }
+    }
+    true
+}
+
+/// Whether Debian's Python can import `module`.
+pub fn python_module(test: &str, module: &str) -> bool {
+    if !programs(test, &[PYTHON]) {
+        return false;
+    }
+    let (code, _, err) = super::run(PYTHON, &["-c", &format!("import {module}")]);
+    if code == 0 {
+        true
+    } else {
+        missing(
+            test,
+            &format!("{PYTHON} cannot import {module}: {}", err.trim()),
+        )
+    }
+}
+
+/// Whether this process runs as root (`smtp-sink` then needs `-u USER`).
+pub fn is_root() -> bool {
+    let (code, out, _) = super::run("id", &["-u"]);
+    code == 0 && out.trim() == "0"
+}
+
+/// Splits a Postfix `smtp-sink` dump (`-d`, see smtp-sink(1) "DUMP FILE
+/// FORMAT") into its `X-*` records and the message: the records, then
+/// smtp-sink's own `Received:` header (with its continuation lines), then
+/// the message as received with LF line ends, then an empty line.
+pub fn smtp_sink_dump(dump: &[u8]) -> (Vec<String>, Vec<u8>) {
+    let mut records = Vec::new();
+    let mut rest = dump;
+    // The X-* records.
+    while rest.starts_with(b"X-") {
+        let end = rest.iter().position(|&b| b == b'\n').expect("record line");
+        records.push(String::from_utf8(rest[..end].to_vec()).expect("UTF-8 record"));
+        rest = &rest[end + 1..];
+    }
+    assert!(
+        rest.starts_with(b"Received: from "),
+        "no Received: after the records: {}",
+        String::from_utf8_lossy(dump)
+    );
+    // The Received: header and its folded lines.
+    loop {
+        let end = rest.iter().position(|&b| b == b'\n').expect("header line");
+        rest = &rest[end + 1..];
+        if !rest.starts_with(b"\t") && !rest.starts_with(b" ") {
+            break;
+        }
+    }
+    let message = rest
+        .strip_suffix(b"\n")
+        .expect("the dump ends in an empty line");
+    (records, message.to_vec())
+}
+
+/// CRLF → LF, as smtp-sink writes its dumps.
+pub fn lf_lines(body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(body.len());
+    let mut i = 0;
+    while i < body.len() {
+        if body[i..].starts_with(b"\r\n") {
+            out.push(b'\n');
+            i += 2;
+        } else {
+            out.push(body[i]);
+            i += 1;
+        }
+    }
+    out
+}
