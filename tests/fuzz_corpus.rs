@@ -73,5 +73,5 @@ fn client_seeds() {
 
 #[test]
 fn differential_seeds() {
-    replay("differential", checks::differential);
+    replay("differential", checks::differential::differential);
 }

@@ -9,8 +9,7 @@
 //! payload itself with a tiny deterministic generator, so that a crash
 //! reproduces from the file alone.
 
-mod differential;
-pub use differential::differential;
+pub mod differential;
 
 use embedded_smtp::server::{self, Server};
 use embedded_smtp::wire::bdat::{BdatReader, ChunkEvent};
