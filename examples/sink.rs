@@ -1,11 +1,12 @@
 //! A host SMTP (or LMTP) server on the async driver over tokio, many
-//! connections at once (a task per connection, at most 1024 at a time).
+//! connections at once (a task per connection, by default at most 1024 at
+//! a time).
 //!
 //! ```text
 //! sink [--listen ADDR] [--maildir DIR] [--hostname NAME] [--max-size BYTES]
 //!      [--max-recipients N] [--bare-lf reject|normalize]
 //!      [--tls-cert PEM --tls-key PEM] [--require-tls] [--auth USER:PASS]...
-//!      [--no-pipelining] [--no-chunking] [--lmtp]
+//!      [--no-pipelining] [--no-chunking] [--lmtp] [--max-sessions N]
 //! ```
 //!
 //! - `--listen`: default `127.0.0.1:2525`; port 0 picks a free port. Once
@@ -21,6 +22,8 @@
 //!   also in plaintext otherwise (a test sink).
 //! - `--max-recipients N` is enforced by the handler (`452 4.5.3`), so any
 //!   N works; the engine keeps its RFC floor of 100.
+//! - `--max-sessions N`: most sessions served at once (default 1024);
+//!   further connections wait in the listen queue.
 //!
 //! One log line per session on stderr. SIGINT or SIGTERM stops accepting,
 //! lets the running sessions finish (at most 10 s), and exits 0; a message
@@ -56,9 +59,10 @@ use tokio::sync::Semaphore;
 const USAGE: &str =
     "usage: sink [--listen ADDR] [--maildir DIR] [--hostname NAME] [--max-size BYTES]
             [--max-recipients N] [--bare-lf reject|normalize] [--tls-cert PEM --tls-key PEM]
-            [--require-tls] [--auth USER:PASS]... [--no-pipelining] [--no-chunking] [--lmtp]";
+            [--require-tls] [--auth USER:PASS]... [--no-pipelining] [--no-chunking] [--lmtp]
+            [--max-sessions N]";
 
-/// Most sessions served at once.
+/// Most sessions served at once, by default.
 const MAX_SESSIONS: usize = 1024;
 /// How long running sessions may go on after SIGINT / SIGTERM.
 const GRACE: Duration = Duration::from_secs(10);
@@ -77,6 +81,7 @@ struct Options {
     pipelining: bool,
     chunking: bool,
     lmtp: bool,
+    max_sessions: usize,
 }
 
 fn parse_args() -> Result<Options, String> {
@@ -93,6 +98,7 @@ fn parse_args() -> Result<Options, String> {
         pipelining: true,
         chunking: true,
         lmtp: false,
+        max_sessions: MAX_SESSIONS,
     };
     let (mut cert, mut key) = (None::<PathBuf>, None::<PathBuf>);
     let mut it = std::env::args().skip(1);
@@ -132,6 +138,13 @@ fn parse_args() -> Result<Options, String> {
             "--no-pipelining" => o.pipelining = false,
             "--no-chunking" => o.chunking = false,
             "--lmtp" => o.lmtp = true,
+            "--max-sessions" => {
+                o.max_sessions = value()?
+                    .parse()
+                    .ok()
+                    .filter(|n| (1..=1 << 20).contains(n))
+                    .ok_or("--max-sessions wants a number from 1 to 1048576")?
+            }
             "-h" | "--help" => return Err(USAGE.into()),
             other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
         }
@@ -504,12 +517,13 @@ async fn run(options: Arc<Options>) -> std::io::Result<()> {
     writeln!(out, "listening on {}", listener.local_addr()?)?;
     out.flush()?;
 
-    let slots = Arc::new(Semaphore::new(MAX_SESSIONS));
+    let max = options.max_sessions;
+    let slots = Arc::new(Semaphore::new(max));
     let mut sessions = 0u64;
     loop {
         let accepted = tokio::select! {
             a = async {
-                // A slot first, so that at most MAX_SESSIONS run.
+                // A slot first, so that at most `max` run.
                 let permit = slots.clone().acquire_owned().await;
                 (permit, listener.accept().await)
             } => a,
@@ -534,11 +548,11 @@ async fn run(options: Arc<Options>) -> std::io::Result<()> {
         }
     }
     drop(listener);
-    let running = MAX_SESSIONS - slots.available_permits();
+    let running = max - slots.available_permits();
     if running > 0 {
         eprintln!("sink: stopping; waiting for {running} running session(s)");
     }
-    let all = u32::try_from(MAX_SESSIONS).unwrap_or(u32::MAX);
+    let all = u32::try_from(max).unwrap_or(u32::MAX);
     if tokio::time::timeout(GRACE, slots.acquire_many(all))
         .await
         .is_err()
