@@ -13,7 +13,7 @@
 # Every figure is the median of RUNS (3) runs.
 #
 #   scripts/load.sh
-#   N=20000 N_PIPE=60000 IDLE=10000 scripts/load.sh
+#   N=50000 N_PIPE=100000 RUNS=3 IDLE=10000 scripts/load.sh   # the defaults
 #
 # Builds the examples in release mode (honours CARGO_TARGET_DIR, absolute
 # path); installs postfix with apt-get only if smtp-sink is missing. Every
@@ -26,8 +26,8 @@ TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 BIN="$TARGET_DIR/release/examples"
 SESSIONS=20
 SIZE=4096
-N="${N:-20000}"           # messages per lock-step run (all sessions)
-N_PIPE="${N_PIPE:-$N}"    # messages per pipelined run (all sessions)
+N="${N:-50000}"            # messages per lock-step run (all sessions)
+N_PIPE="${N_PIPE:-100000}" # messages per pipelined run (all sessions)
 RUNS="${RUNS:-3}"
 IDLE="${IDLE:-10000}"
 LIMIT=120                 # seconds, per client run
