@@ -236,6 +236,7 @@ sleep 0.5
 RSS0="$(rss_kib "$SERVER_PID")"
 host="${SERVER_ADDR%:*}"
 port="${SERVER_ADDR##*:}"
+: >"$WORK/idle.out"
 "$PYTHON" - "$host" "$port" "$IDLE" >"$WORK/idle.out" 2>"$WORK/idle.err" <<'EOF' &
 import socket, sys, time
 
