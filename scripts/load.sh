@@ -79,6 +79,9 @@ if ! command -v smtp-sink >/dev/null || ! command -v smtp-source >/dev/null; the
     SUDO=""
     [ "$(id -u)" -eq 0 ] || SUDO="sudo"
     export DEBIAN_FRONTEND=noninteractive
+    # "No configuration": the package then starts no mail daemon (which
+    # would listen on every interface); only smtp-sink/smtp-source are used.
+    echo "postfix postfix/main_mailer_type select No configuration" | $SUDO debconf-set-selections
     $SUDO apt-get install -y -qq postfix >/dev/null 2>&1 || {
         $SUDO apt-get update -qq
         $SUDO apt-get install -y -qq postfix >/dev/null
