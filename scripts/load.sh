@@ -117,6 +117,13 @@ cpu_ticks() {
     awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"
 }
 
+# User+system seconds of the children waited for, from `times` (saved in
+# $WORK/times by this shell: a pipeline would run it in a subshell).
+children_cpu() {
+    awk 'function secs(v,  m) { m = v; sub(/m.*/, "", m); sub(/^[0-9]+m/, "", v); sub(/s$/, "", v); return m * 60 + v }
+         NR == 2 { printf "%.3f\n", secs($1) + secs($2) }' "$WORK/times"
+}
+
 rss_kib() {
     awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"
 }
@@ -159,7 +166,7 @@ start_smtp_sink() {
 # One client run against SERVER_ADDR; prints "msgs/s server-us/msg client-us/msg".
 # $1: source (smtp-source, lock-step), pipe (send), lock (send --no-pipelining).
 run_once() {
-    local kind=$1 total cmd t0 t1 c0 c1 times real user sys
+    local kind=$1 total cmd t0 t1 c0 c1
     case $kind in
         source)
             total=$N
@@ -174,22 +181,34 @@ run_once() {
             [ "$kind" = pipe ] || cmd+=(--no-pipelining)
             ;;
     esac
+    # In the background and waited for, so that a signal's trap runs at
+    # once (and stops the client); `times` in this shell gives the CPU
+    # time of the children waited for.
+    local u0 u1 status=0
+    times >"$WORK/times"
+    u0="$(children_cpu)"
     c0="$(cpu_ticks "$SERVER_PID")"
-    TIMEFORMAT='%R %U %S'
-    if ! times="$( { time timeout "$LIMIT" "${cmd[@]}" >"$WORK/client.out" 2>"$WORK/client.err"; } 2>&1 )"; then
-        echo "client $kind failed against $SERVER_ADDR:" >&2
+    t0="$(date +%s%N)"
+    timeout "$LIMIT" "${cmd[@]}" >"$WORK/client.out" 2>"$WORK/client.err" &
+    PIDS+=("$!")
+    wait "$!" || status=$?
+    t1="$(date +%s%N)"
+    c1="$(cpu_ticks "$SERVER_PID")"
+    PIDS=("${PIDS[@]:0:${#PIDS[@]}-1}")
+    times >"$WORK/times"
+    u1="$(children_cpu)"
+    if [ "$status" -ne 0 ]; then
+        echo "client $kind failed (status $status) against $SERVER_ADDR:" >&2
         tail -5 "$WORK/client.err" >&2
         exit 1
     fi
-    c1="$(cpu_ticks "$SERVER_PID")"
     if [ "$kind" != source ]; then
         local got
         got="$(grep -c '^delivered: 250' "$WORK/client.out" || true)"
         [ "$got" -eq "$total" ] || { echo "send delivered $got of $total" >&2; exit 1; }
     fi
-    read -r real user sys <<<"$times"
-    awk -v n="$total" -v r="$real" -v u="$user" -v s="$sys" -v c=$((c1 - c0)) -v t="$TICK" \
-        'BEGIN { printf "%.0f %.1f %.1f\n", n / r, c / t / n * 1e6, (u + s) / n * 1e6 }'
+    awk -v n="$total" -v ns=$((t1 - t0)) -v c=$((c1 - c0)) -v t="$TICK" -v u0="$u0" -v u1="$u1" \
+        'BEGIN { printf "%.0f %.1f %.1f\n", n / (ns / 1e9), c / t / n * 1e6, (u1 - u0) / n * 1e6 }'
 }
 
 # RUNS runs of one client against the running server: medians of each column.
