@@ -204,7 +204,7 @@ impl<'a> AddressLiteral<'a> {
 }
 
 /// The wire form. For a hand-built invalid `General` value this returns
-/// [`fmt::Error`] rather than print something unsafe.
+/// [`fmt::Error`] rather than print something that would break the grammar.
 impl fmt::Display for AddressLiteral<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.check().map_err(|_| fmt::Error)?;
