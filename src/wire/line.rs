@@ -277,7 +277,7 @@ fn breaks(a: u8, b: u8) -> u8 {
 /// what follows). False means "look byte by byte", not necessarily an error.
 ///
 /// The loop has no early exit and no data-dependent branch, so the compiler
-/// vectorises it (SSE2 on any x86-64, NEON on aarch64) without unsafe code: it
+/// vectorises it (SSE2 on any x86-64, NEON on aarch64) with no unchecked code: it
 /// runs at several times the speed of a `memchr2` per line, and costs the
 /// same for short lines as for long ones.
 #[inline]
