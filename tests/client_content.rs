@@ -5,42 +5,12 @@
 #[path = "common/client_script.rs"]
 mod script;
 
-use embedded_smtp::client::{ClientConfig, ClientError, ContentError, Envelope, Recipient};
+use embedded_smtp::client::{ClientError, ContentError, Envelope, Recipient};
 use embedded_smtp::syntax::params::Body;
 use embedded_smtp::wire::stuff::{BodyError, StuffPolicy};
-use script::{Script, check, plain_config, tail};
-
-const GREETING: &[u8] = b"220 s.example ESMTP\r\n";
-
-const EHLO_PLAIN: &[u8] = b"250 s.example\r\n";
-
-const EHLO_PIPE: &[u8] = b"250-s.example\r\n250 PIPELINING\r\n";
-
-fn one_rcpt() -> &'static [Recipient<'static>] {
-    static R: std::sync::OnceLock<[Recipient<'static>; 1]> = std::sync::OnceLock::new();
-    R.get_or_init(|| [Recipient::new("b@s.example").unwrap()])
-}
-
-fn env() -> Envelope<'static> {
-    Envelope::new("a@c.example", one_rcpt()).unwrap()
-}
-
-/// A lock-step session up to DATA; `content` is the expected wire content.
-fn data_script<'a>(config: ClientConfig<'a>, body: &'a [u8], content: &'a [u8]) -> Script<'a> {
-    Script::new(
-        config,
-        vec![
-            (b"", GREETING),
-            (b"EHLO c.example\r\n", EHLO_PLAIN),
-            (b"MAIL FROM:<a@c.example>\r\n", b"250 ok\r\n"),
-            (b"RCPT TO:<b@s.example>\r\n", b"250 ok\r\n"),
-            (b"DATA\r\n", b"354 go\r\n"),
-            (content, b"250 queued\r\n"),
-            (b"QUIT\r\n", b"221 bye\r\n"),
-        ],
-    )
-    .message(env(), body)
-}
+use script::{
+    EHLO_PIPE, EHLO_PLAIN, GREETING, Script, check, data_script, env, plain_config, tail,
+};
 
 /// DOT-01..03, DOT-05: the wire content for a body, fed whole, one byte at
 /// a time, and into 1-, 2- and 3-byte output buffers.

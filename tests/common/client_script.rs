@@ -6,7 +6,42 @@
 
 #![allow(dead_code)]
 
-use embedded_smtp::client::{Client, ClientConfig, ClientError, Envelope, Event};
+use embedded_smtp::client::{Client, ClientConfig, ClientError, Envelope, Event, Recipient};
+
+/// The scripted server's greeting.
+pub const GREETING: &[u8] = b"220 s.example ESMTP\r\n";
+/// An EHLO reply with no extension.
+pub const EHLO_PLAIN: &[u8] = b"250 s.example\r\n";
+/// An EHLO reply with PIPELINING.
+pub const EHLO_PIPE: &[u8] = b"250-s.example\r\n250 PIPELINING\r\n";
+
+/// One recipient, `b@s.example`.
+pub fn one_rcpt() -> &'static [Recipient<'static>] {
+    static R: std::sync::OnceLock<[Recipient<'static>; 1]> = std::sync::OnceLock::new();
+    R.get_or_init(|| [Recipient::new("b@s.example").unwrap()])
+}
+
+/// `a@c.example` to `b@s.example`.
+pub fn env() -> Envelope<'static> {
+    Envelope::new("a@c.example", one_rcpt()).unwrap()
+}
+
+/// A lock-step session up to DATA; `content` is the expected wire content.
+pub fn data_script<'a>(config: ClientConfig<'a>, body: &'a [u8], content: &'a [u8]) -> Script<'a> {
+    Script::new(
+        config,
+        vec![
+            (b"", GREETING),
+            (b"EHLO c.example\r\n", EHLO_PLAIN),
+            (b"MAIL FROM:<a@c.example>\r\n", b"250 ok\r\n"),
+            (b"RCPT TO:<b@s.example>\r\n", b"250 ok\r\n"),
+            (b"DATA\r\n", b"354 go\r\n"),
+            (content, b"250 queued\r\n"),
+            (b"QUIT\r\n", b"221 bye\r\n"),
+        ],
+    )
+    .message(env(), body)
+}
 
 /// How each server step is cut into `feed` calls.
 #[derive(Clone, Copy, Debug)]
