@@ -30,7 +30,8 @@ use mio::{Events, Interest, Poll, Token};
 const LISTENER: Token = Token(0);
 /// Receive buffer: the longest command line with its extension allowances.
 const RX: usize = 8192;
-/// Transmit buffer: the engine needs `Server::MIN_ROOM` (1 KiB) free.
+/// Transmit buffer: the engine needs `Server::output_room` (512 bytes, or
+/// the EHLO reply if longer) free; more lets pipelined replies batch.
 const TX: usize = 4096;
 
 /// One connection: the engine and its buffers.

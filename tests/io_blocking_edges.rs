@@ -214,3 +214,75 @@ fn over_std_tcp_loopback() {
     }
     assert_eq!(seen.messages, [BODY_1, BODY_2, BODY_3]);
 }
+
+/// A transport that hands out scripted reads, one element per `read`, and
+/// records every `write` call apart.
+struct Scripted {
+    reads: std::collections::VecDeque<&'static [u8]>,
+    writes: Vec<Vec<u8>>,
+}
+
+impl embedded_io::ErrorType for Scripted {
+    type Error = embedded_io::ErrorKind;
+}
+
+impl Read for Scripted {
+    fn read(&mut self, buf: &mut [u8]) -> Result<usize, Self::Error> {
+        let Some(next) = self.reads.pop_front() else {
+            return Ok(0);
+        };
+        let n = next.len().min(buf.len());
+        buf[..n].copy_from_slice(&next[..n]);
+        if n < next.len() {
+            self.reads.push_front(&next[n..]);
+        }
+        Ok(n)
+    }
+}
+
+impl Write for Scripted {
+    fn write(&mut self, buf: &[u8]) -> Result<usize, Self::Error> {
+        self.writes.push(buf.to_vec());
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> Result<(), Self::Error> {
+        Ok(())
+    }
+}
+
+/// RFC 2920 §3.2: the server sends the replies to a pipelined group when
+/// its input runs dry, in one write — also with the smallest transmit
+/// buffer the driver documents for an idle session (1 KiB, twice the
+/// engine's `MIN_ROOM`).
+#[test]
+fn a_pipelined_group_is_answered_in_one_write_with_a_1_kib_transmit_buffer() {
+    let io = Scripted {
+        reads: [
+            &b"EHLO client.example\r\n"[..],
+            b"MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.net>\r\nRCPT TO:<c@example.net>\r\nDATA\r\n",
+            b"Subject: x\r\n\r\nhi\r\n.\r\nQUIT\r\n",
+        ]
+        .into(),
+        writes: Vec::new(),
+    };
+    let (mut rx, mut tx) = (vec![0u8; 2048], vec![0u8; 1024]);
+    let mut store = Store::default();
+    let io = serve(io, Config::new("mx.example"), &mut rx, &mut tx, &mut store).unwrap();
+    let writes: Vec<String> = io
+        .writes
+        .iter()
+        .map(|w| String::from_utf8(w.clone()).unwrap())
+        .collect();
+    assert_eq!(writes.len(), 4, "{writes:#?}");
+    assert!(writes[0].starts_with("220 mx.example"));
+    assert!(writes[1].starts_with("250-mx.example\r\n"));
+    // MAIL, RCPT, RCPT and DATA: four replies, one write.
+    let codes: Vec<&str> = writes[2].lines().map(|l| &l[..3]).collect();
+    assert_eq!(codes, ["250", "250", "250", "354"], "{writes:#?}");
+    // The message content starts a group and QUIT ends it (§3.1): the
+    // final 250 and the 221 go out together.
+    let codes: Vec<&str> = writes[3].lines().map(|l| &l[..3]).collect();
+    assert_eq!(codes, ["250", "221"], "{writes:#?}");
+    assert_eq!(store.seen.messages.len(), 1);
+}

@@ -349,6 +349,29 @@ fn decisions_are_enforced() {
         server.respond(r(550), Some(EnhancedCode::OK), "x", &mut out),
         Err(ServerError::InvalidReply(Invalid::ReplyCode))
     );
+    // A reply longer than one 512-octet line (the room `feed` kept for
+    // it) is refused even with room to spare; nothing written, still
+    // pending. 500 octets of text: "550 " + 500 + CRLF = 506 fits.
+    let mut roomy = [0u8; 2048];
+    let long = "x".repeat(507);
+    assert_eq!(
+        server.respond(r(550), None, &long, &mut roomy),
+        Err(ServerError::InvalidReply(Invalid::TooLong))
+    );
+    let words = "word ".repeat(120);
+    assert_eq!(
+        server.respond(r(550), None, words.trim_end(), &mut roomy),
+        Err(ServerError::InvalidReply(Invalid::TooLong))
+    );
+    assert_eq!(server.phase(), Phase::Decision(DecisionKind::Mail));
+    let fits = "y".repeat(506);
+    let mut exact = [0u8; 512];
+    let n = server.respond(r(550), None, &fits, &mut exact).unwrap();
+    assert_eq!(n, 512);
+    assert!(exact.starts_with(b"550 yyy") && exact.ends_with(b"y\r\n"));
+    // The MAIL was refused: a new one is taken.
+    let step = server.feed(b"MAIL FROM:<a@b>\r\n", &mut out).unwrap();
+    assert!(matches!(step.event, Event::Mail { .. }));
     // Too small a buffer: nothing written, still pending.
     let mut tiny = [0u8; 4];
     assert!(matches!(

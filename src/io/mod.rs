@@ -28,9 +28,12 @@
 //!   send 40 KiB to 200 KiB bodies (998-octet lines included) through
 //!   1 KiB buffers over DATA and BDAT, in memory at 1-byte reads and writes,
 //!   over tokio, and over embassy-net with 1 KiB TCP socket buffers too.
-//! - **Server: 1 KiB transmit** (the engine's `output_room`) and a receive
-//!   buffer that holds its longest command line (`input_room`: `max_line`,
-//!   2048 by default; AUTH LOGIN needs both response lines at once) —
+//! - **Server: 512 bytes transmit** at the least (the engine's
+//!   `output_room`: one 512-octet reply line, or the EHLO reply if longer);
+//!   1 KiB lets the replies of a pipelined group go out in one write
+//!   (RFC 2920 §3.2). The receive buffer holds the longest command line
+//!   (`input_room`: `max_line`, 2048 by default, plus the extension
+//!   allowances; AUTH LOGIN needs both response lines at once) —
 //!   [`SERVER_MIN_BUFFER`] is 2 KiB.
 //! - **TLS** adds its own buffers underneath: rustls allocates on a host;
 //!   embedded-tls needs a record read buffer of 16640 octets (a full TLS

@@ -37,9 +37,12 @@ impl Server<'_> {
 
     /// Answers the pending decision with the application's own reply: a
     /// 2xx accepts, a 4xx or 5xx refuses; 3xx is never allowed. `text` must
-    /// hold no control byte (rule D5); long text is split over lines. The
-    /// enhanced code is written only with ENHANCEDSTATUSCODES on. A `421`
-    /// closes the session after the reply (the next `feed` reports Close).
+    /// hold no control byte (rule D5); long text is split over lines, and the
+    /// whole reply must fit in [`Server::MIN_ROOM`] (512) octets, the room
+    /// `feed` kept for it ([`Invalid::TooLong`] otherwise: about 490
+    /// octets of text). The enhanced code is written only with
+    /// ENHANCEDSTATUSCODES on. A `421` closes the session after the reply
+    /// (the next `feed` reports Close).
     pub fn respond(
         &mut self,
         code: ReplyCode,
@@ -55,7 +58,19 @@ impl Server<'_> {
         if enhanced.is_some_and(|e| u16::from(e.class()) != code.get() / 100) {
             return Err(ServerError::InvalidReply(Invalid::ReplyCode));
         }
-        let n = self.answer(out, code, enhanced, text)?;
+        let room = out.len().min(Self::MIN_ROOM);
+        let n = match self.answer(
+            out.get_mut(..room).unwrap_or_default(),
+            code,
+            enhanced,
+            text,
+        ) {
+            // The reply does not fit where a whole reply line would.
+            Err(ServerError::BufferTooSmall { .. }) if room == Self::MIN_ROOM => {
+                return Err(ServerError::InvalidReply(Invalid::TooLong));
+            }
+            r => r?,
+        };
         if code.get() == 421 {
             self.state = State::Closing;
         }

@@ -171,8 +171,13 @@ pub struct Server<'c> {
 }
 
 impl<'c> Server<'c> {
-    /// The least output room `feed` ever asks for.
-    pub const MIN_ROOM: usize = 1024;
+    /// The least output room `feed` ever asks for: one reply line at the
+    /// RFC 5321 §4.5.3.1.5 limit of 512 octets. Every reply the engine
+    /// takes a unit of input for fits in it (the EHLO reply excepted, which
+    /// [`output_room`](Self::output_room) covers), and so does every reply
+    /// [`respond`](Self::respond) accepts. A transmit buffer of twice this
+    /// lets the replies of a pipelined group go out in one write.
+    pub const MIN_ROOM: usize = 512;
 
     /// A session for `config`, checked against the RFC floors (rule D11).
     pub fn new(config: Config<'c>) -> Result<Self, ConfigError> {
