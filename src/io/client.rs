@@ -15,11 +15,22 @@ pub trait Body {
     fn fill(&mut self) -> Result<&[u8], Error>;
     /// `n` bytes of what `fill` returned were taken.
     fn consume(&mut self, n: usize);
+    /// Whether what `fill` returns now is all that is left of the body. A
+    /// body that knows lets the driver send its last `BDAT` chunk as
+    /// `BDAT n LAST` (RFC 3030 §2) instead of adding a `BDAT 0 LAST`
+    /// command and reply. The default, `false`, is always correct.
+    fn fill_ends_body(&self) -> bool {
+        false
+    }
 }
 
 impl Body for &[u8] {
     fn fill(&mut self) -> Result<&[u8], Error> {
         Ok(self)
+    }
+
+    fn fill_ends_body(&self) -> bool {
+        true
     }
 
     fn consume(&mut self, n: usize) {
@@ -301,12 +312,19 @@ impl<'b, 'c> ClientPump<'b, 'c> {
                 // Read replies before writing more (see MAX_CHUNKS_IN_FLIGHT).
                 return Ok(progressed);
             }
+            let last = body.fill_ends_body();
             let chunk = body.fill()?;
             if chunk.is_empty() {
                 self.body = BodyState::Finishing;
                 break;
             }
-            let p = match self.engine.body(chunk, self.tx.free()) {
+            let piece = if last {
+                // Under BDAT, `BDAT n LAST` when all of it fits.
+                self.engine.body_last(chunk, self.tx.free())
+            } else {
+                self.engine.body(chunk, self.tx.free())
+            };
+            let p = match piece {
                 // A BDAT header and one octet do not fit behind the pending
                 // bytes: flush them first.
                 Err(ClientError::BufferTooSmall { .. }) if !self.tx.is_empty() => {
