@@ -7,6 +7,7 @@
 //!      [--max-recipients N] [--bare-lf reject|normalize]
 //!      [--tls-cert PEM --tls-key PEM] [--require-tls] [--auth USER:PASS]...
 //!      [--no-pipelining] [--no-chunking] [--lmtp] [--max-sessions N]
+//!      [--max-line N]
 //! ```
 //!
 //! - `--listen`: default `127.0.0.1:2525`; port 0 picks a free port. Once
@@ -26,6 +27,12 @@
 //!   N works; the engine keeps its RFC floor of 100.
 //! - `--max-sessions N`: most sessions served at once (default 1024);
 //!   further connections wait in the listen queue.
+//! - `--max-line N`: the longest command line (default 2048, as Postfix's
+//!   `line_length_limit`; at least 512, RFC 5321 §4.5.3.1.4), before the
+//!   extension allowances. Each session's receive buffer is the engine's
+//!   `input_room` for the configuration: 2058 bytes by default, 522 with
+//!   `--max-line 512` (the smallest idle session; README, "Performance
+//!   under load").
 //!
 //! One log line per session on stderr. SIGINT or SIGTERM stops accepting,
 //! lets the running sessions finish (at most 10 s), and exits 0; a message
@@ -44,7 +51,6 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use embedded_io_adapters::tokio_1::FromTokio;
-use embedded_smtp::io::SERVER_MIN_BUFFER;
 use embedded_smtp::io::asynch::{Timer, serve, serve_tls};
 use embedded_smtp::io::{Decision, Handler};
 use embedded_smtp::sasl::{Credentials, Decoded};
@@ -63,7 +69,7 @@ const USAGE: &str =
     "usage: sink [--listen ADDR] [--maildir DIR] [--hostname NAME] [--max-size BYTES]
             [--max-recipients N] [--bare-lf reject|normalize] [--tls-cert PEM --tls-key PEM]
             [--require-tls] [--auth USER:PASS]... [--no-pipelining] [--no-chunking] [--lmtp]
-            [--max-sessions N]";
+            [--max-sessions N] [--max-line N]";
 
 /// Most sessions served at once, by default.
 const MAX_SESSIONS: usize = 1024;
@@ -89,6 +95,9 @@ struct Options {
     chunking: bool,
     lmtp: bool,
     max_sessions: usize,
+    max_line: usize,
+    /// Each session's receive buffer: the engine's `input_room`.
+    rx_size: usize,
 }
 
 fn parse_args() -> Result<Options, String> {
@@ -106,6 +115,8 @@ fn parse_args() -> Result<Options, String> {
         chunking: true,
         lmtp: false,
         max_sessions: MAX_SESSIONS,
+        max_line: 2048,
+        rx_size: 0,
     };
     let (mut cert, mut key) = (None::<PathBuf>, None::<PathBuf>);
     let mut it = std::env::args().skip(1);
@@ -119,6 +130,11 @@ fn parse_args() -> Result<Options, String> {
                 o.max_size = value()?
                     .parse()
                     .map_err(|_| "--max-size wants a number of bytes (0: no limit)")?
+            }
+            "--max-line" => {
+                o.max_line = value()?
+                    .parse()
+                    .map_err(|_| "--max-line wants a number of octets")?
             }
             "--max-recipients" => {
                 o.max_recipients = value()?
@@ -171,7 +187,9 @@ fn parse_args() -> Result<Options, String> {
         }
     }
     // Check the configuration once, before listening.
-    embedded_smtp::server::Server::new(config(&o)).map_err(|e| format!("configuration: {e}"))?;
+    let engine = embedded_smtp::server::Server::new(config(&o))
+        .map_err(|e| format!("configuration: {e}"))?;
+    o.rx_size = engine.input_room();
     Ok(o)
 }
 
@@ -201,6 +219,7 @@ fn config(o: &Options) -> Config<'_> {
     // (RFC 6531) need nothing more from a sink.
     c.smtputf8 = true;
     c.limits.max_recipients = o.max_recipients.max(100);
+    c.limits.max_line = o.max_line;
     c.tls_available = o.tls.is_some();
     c.tls_required = o.require_tls;
     if !o.users.is_empty() {
@@ -440,14 +459,11 @@ async fn session(socket: TcpStream, peer: SocketAddr, options: Arc<Options>) {
     let _ = socket.set_nodelay(true);
     let mut sink = Sink::new(&options);
     let tls = AtomicBool::new(false);
-    // The smallest buffers the driver documents (`io` module, "Buffers"):
-    // an idle session costs little (scripts/load.sh measures it). AUTH
-    // LOGIN needs both of its response lines at once, hence more room then.
-    let rx_size = if options.users.is_empty() {
-        SERVER_MIN_BUFFER
-    } else {
-        16 * 1024
-    };
+    // The smallest buffers that work (`io` module, "Buffers"): the engine's
+    // `input_room` for this configuration (the longest command line with
+    // its extension allowances; both AUTH LOGIN lines when AUTH is on) and
+    // TX_SIZE. An idle session costs little (scripts/load.sh measures it).
+    let rx_size = options.rx_size;
     // Both buffers in one allocation.
     let mut buffers = vec![0u8; rx_size + TX_SIZE];
     let (rx, tx) = buffers.split_at_mut(rx_size);

@@ -286,3 +286,44 @@ fn a_pipelined_group_is_answered_in_one_write_with_a_1_kib_transmit_buffer() {
     assert_eq!(codes, ["250", "221"], "{writes:#?}");
     assert_eq!(store.seen.messages.len(), 1);
 }
+
+/// The receive buffer must hold the longest command line the configuration
+/// allows (`Server::input_room`): a shorter one is refused before the
+/// greeting, not discovered mid-command (it used to end the session with
+/// no reply at all).
+#[test]
+fn a_receive_buffer_below_input_room_is_refused_before_the_greeting() {
+    let mut config = Config::new("mx.example");
+    config.smtputf8 = true; // RFC 6531 §3.1 item 5: +10 octets on MAIL
+    let room = embedded_smtp::server::Server::new(config)
+        .unwrap()
+        .input_room();
+    assert_eq!(room, 2048 + 10);
+    let io = Scripted {
+        reads: [&b"EHLO client.example\r\n"[..]].into(),
+        writes: Vec::new(),
+    };
+    let (mut rx, mut tx) = (vec![0u8; room - 1], vec![0u8; 1024]);
+    let r = serve(io, config, &mut rx, &mut tx, &mut Store::default());
+    assert_eq!(r.err(), Some(Error::RxBufferFull));
+
+    // With exactly `input_room`, a MAIL line at its limit is read whole and
+    // answered (501: its local part is over 64 octets, §4.5.3.1.1 — not
+    // 500 "line too long"), and the session goes on.
+    let path = format!("MAIL FROM:<{}@example.org> SMTPUTF8", "a".repeat(2000));
+    let pad = " ".repeat(room - 2 - path.len());
+    let line: &'static [u8] = format!("{path}{pad}\r\n").leak().as_bytes();
+    assert_eq!(line.len(), room);
+    let io = Scripted {
+        reads: [&b"EHLO client.example\r\n"[..], line, b"QUIT\r\n"].into(),
+        writes: Vec::new(),
+    };
+    let mut rx = vec![0u8; room];
+    let io = serve(io, config, &mut rx, &mut tx, &mut Store::default()).unwrap();
+    let all: Vec<u8> = io.writes.concat();
+    let all = String::from_utf8(all).unwrap();
+    let last_lines: Vec<&str> = all.lines().filter(|l| &l[3..4] == " ").collect();
+    let codes: Vec<&str> = last_lines.iter().map(|l| &l[..3]).collect();
+    assert_eq!(codes, ["220", "250", "501", "221"], "{all}");
+    assert!(!last_lines[2].contains("too long"), "{all}");
+}

@@ -203,7 +203,8 @@ pub enum Error {
     /// The body source failed; the session was closed.
     Body,
     /// The receive buffer is full without a complete line: it is smaller
-    /// than the longest line the peer may send.
+    /// than the longest line the peer may send. A server driver checks this
+    /// before its greeting (the buffer must hold `Server::input_room`).
     RxBufferFull,
     /// The session is closed (QUIT done, or the engine closed it).
     Closed,
@@ -280,6 +281,10 @@ impl<'b> Rx<'b> {
             self.start = 0;
             self.end = 0;
         }
+    }
+
+    pub(crate) fn capacity(&self) -> usize {
+        self.buf.len()
     }
 
     pub(crate) fn space(&mut self) -> Result<&mut [u8], Error> {

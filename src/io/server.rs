@@ -89,6 +89,12 @@ impl<'b, 'c> ServerPump<'b, 'c> {
     }
 
     pub(crate) fn greet(&mut self) -> Result<(), Error> {
+        // A receive buffer shorter than the longest line the configuration
+        // allows would stop a session mid-command with no reply: refuse it
+        // before saying anything.
+        if self.rx.capacity() < self.engine.input_room() {
+            return Err(Error::RxBufferFull);
+        }
         let n = self.engine.greet(self.tx.free())?;
         self.tx.push(n);
         Ok(())
