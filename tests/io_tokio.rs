@@ -29,7 +29,7 @@ async fn starttls_then_auth_plain_over_loopback() {
     let server = async {
         let (stream, _) = listener.accept().await.unwrap();
         let mut store = Store::default();
-        let (mut rx, mut tx) = ([0u8; 2048], [0u8; 1024]);
+        let (mut rx, mut tx) = (server_rx(tls_server_config()), [0u8; 1024]);
         serve_tls(
             FromTokio::new(stream),
             &mut TokioTimer,
@@ -101,7 +101,7 @@ async fn implicit_tls_port_465_style() {
         config.auth = AuthMechanisms::empty().with(AuthMechanism::Plain);
         config.auth_without_tls = true;
         let mut store = Store::default();
-        let (mut rx, mut tx) = ([0u8; 2048], [0u8; 1024]);
+        let (mut rx, mut tx) = (server_rx(config), [0u8; 1024]);
         serve(
             FromTokio::new(tls),
             &mut TokioTimer,
@@ -151,7 +151,7 @@ async fn failed_handshake_is_a_tls_error_on_both_sides() {
     let server = async {
         let (stream, _) = listener.accept().await.unwrap();
         let mut store = Store::default();
-        let (mut rx, mut tx) = ([0u8; 2048], [0u8; 1024]);
+        let (mut rx, mut tx) = (server_rx(tls_server_config()), [0u8; 1024]);
         let r = serve_tls(
             FromTokio::new(stream),
             &mut TokioTimer,
@@ -211,7 +211,7 @@ async fn embedded_tls_client_starttls_against_rustls_server() {
     let server = async {
         let (stream, _) = listener.accept().await.unwrap();
         let mut store = Store::default();
-        let (mut rx, mut tx) = ([0u8; 2048], [0u8; 1024]);
+        let (mut rx, mut tx) = (server_rx(tls_server_config()), [0u8; 1024]);
         serve_tls(
             FromTokio::new(stream),
             &mut TokioTimer,
@@ -284,7 +284,7 @@ async fn embedded_tls_client_implicit_tls_against_rustls_server() {
         config.auth = AuthMechanisms::empty().with(AuthMechanism::Plain);
         config.auth_without_tls = true;
         let mut store = Store::default();
-        let (mut rx, mut tx) = ([0u8; 2048], [0u8; 1024]);
+        let (mut rx, mut tx) = (server_rx(config), [0u8; 1024]);
         serve(
             FromTokio::new(tls),
             &mut TokioTimer,
@@ -351,7 +351,7 @@ async fn starttls_auth_and_lock_step_bdat_over_a_64_byte_pipe() {
 
     let server = async {
         let mut store = Store::default();
-        let (mut rx, mut tx) = ([0u8; 2048], [0u8; 1024]);
+        let (mut rx, mut tx) = (server_rx(tls_server_config()), [0u8; 1024]);
         let mut config = tls_server_config();
         config.pipelining = false;
         serve_tls(

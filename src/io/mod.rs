@@ -32,9 +32,11 @@
 //!   `output_room`: one 512-octet reply line, or the EHLO reply if longer);
 //!   1 KiB lets the replies of a pipelined group go out in one write
 //!   (RFC 2920 §3.2). The receive buffer holds the longest command line
-//!   (`input_room`: `max_line`, 2048 by default, plus the extension
-//!   allowances; AUTH LOGIN needs both response lines at once) —
-//!   [`SERVER_MIN_BUFFER`] is 2 KiB.
+//!   (`Server::input_room`: `max_line`, 2048 by default, plus the extension
+//!   allowances; 12288 octets with AUTH, RFC 4954 §4; twice that with AUTH
+//!   LOGIN, whose two response lines must fit at once) — the drivers check
+//!   it before the greeting ([`Error::RxBufferFull`]). [`SERVER_MIN_BUFFER`]
+//!   is 2 KiB, the default configuration's `input_room`.
 //! - **TLS** adds its own buffers underneath: rustls allocates on a host;
 //!   embedded-tls needs a record read buffer of 16640 octets (a full TLS
 //!   record, unless the server negotiates a smaller maximum fragment) and

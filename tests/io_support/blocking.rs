@@ -302,7 +302,12 @@ pub fn scenario<R: Send + 'static>(
             config.auth_without_tls = !setup.tls;
             config.tls_available = setup.tls;
             config.tls_required = setup.tls;
-            let (mut rx, mut tx) = (vec![0u8; 2048], vec![0u8; 1024]);
+            // The engine's `input_room`: AUTH lines are up to 12288 octets
+            // (RFC 4954 §4), two at once for LOGIN.
+            let room = embedded_smtp::server::Server::new(config)
+                .unwrap()
+                .input_room();
+            let (mut rx, mut tx) = (vec![0u8; room], vec![0u8; 1024]);
             let r = if setup.tls {
                 let log = Log::default();
                 serve_tls(server_end, config, &mut rx, &mut tx, &mut store, |t| {

@@ -171,6 +171,15 @@ pub fn check_delivery((d, codes): &(Delivery, Vec<(usize, u16)>)) {
     assert!(d.is_delivered());
 }
 
+/// A server receive buffer of the size the engine needs for `config`
+/// (`Server::input_room`; with AUTH, lines of 12288 octets, RFC 4954 §4).
+pub fn server_rx(config: Config<'_>) -> Vec<u8> {
+    let room = embedded_smtp::server::Server::new(config)
+        .unwrap()
+        .input_room();
+    vec![0u8; room]
+}
+
 pub fn tls_server_config() -> Config<'static> {
     let mut config = Config::new("mx.example");
     config.tls_available = true;
