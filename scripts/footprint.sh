@@ -1,30 +1,40 @@
 #!/usr/bin/env bash
-# Flash and RAM footprint of the NUCLEO-F767ZI firmware (examples/firmware)
-# at opt-level "z" (profile `release`) and "s" (profile `release-s`), and the
-# part of it that is the embedded-smtp engine.
+# Flash and RAM footprint of the NUCLEO-F767ZI firmware (examples/firmware),
+# both binaries (the client, `embedded-smtp-firmware`, and `server`), at
+# opt-level "z" (profile `release`) and "s" (profile `release-s`), the part
+# of each that is the embedded-smtp code, and the engine's state, against
+# the targets: client code at most 12 KiB, server code at most 20 KiB,
+# engine state at most 512 bytes each.
 #
 #   scripts/footprint.sh            # both profiles
 #   PROFILES=release scripts/footprint.sh
 #   FEATURES=verify scripts/footprint.sh   # with certificate verification
+#   BY_FILE=1 scripts/footprint.sh  # also the engine's code per source file
 #
 # Installs what it needs on a fresh Debian machine: the thumbv7em target
-# (rustup) and GNU binutils for ARM (apt-get: arm-none-eabi-size/-nm).
+# (rustup) and GNU binutils for ARM (apt-get: arm-none-eabi-size/-nm/-objdump).
 # Honours CARGO_TARGET_DIR (absolute path).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 FW="$ROOT/examples/firmware"
 TARGET=thumbv7em-none-eabihf
-BIN=embedded-smtp-firmware
 PROFILES="${PROFILES:-release release-s}"
 FEATURES="${FEATURES:-}"
+BY_FILE="${BY_FILE:-}"
 TARGET_DIR="${CARGO_TARGET_DIR:-$FW/target}"
+
+# The binaries ("label ELF-name engine-type code-target"); targets in bytes.
+BINS="client|embedded-smtp-firmware|embedded_smtp::client::Client|12288
+server|server|embedded_smtp::server::session::Server|20480"
+STATE_TARGET=512
 
 # --- tools -------------------------------------------------------------------
 if ! rustup target list --installed 2>/dev/null | grep -qx "$TARGET"; then
     rustup target add "$TARGET"
 fi
-if ! command -v arm-none-eabi-size >/dev/null || ! command -v arm-none-eabi-nm >/dev/null; then
+if ! command -v arm-none-eabi-size >/dev/null || ! command -v arm-none-eabi-nm >/dev/null ||
+    ! command -v arm-none-eabi-objdump >/dev/null; then
     SUDO=""
     [ "$(id -u)" -eq 0 ] || SUDO="sudo"
     export DEBIAN_FRONTEND=noninteractive
@@ -38,7 +48,7 @@ fi
 for profile in $PROFILES; do
     echo "building profile $profile ..." >&2
     start=$(date +%s)
-    (cd "$FW" && cargo build --locked --profile "$profile" --features "$FEATURES" --quiet)
+    (cd "$FW" && cargo build --locked --profile "$profile" --features "$FEATURES" --bins --quiet)
     echo "  $profile built in $(( $(date +%s) - start )) s" >&2
 done
 
@@ -76,22 +86,65 @@ smtp_generic() {
 
 # 2. By source line (DWARF line table, `debug = true`): the bytes of .text
 #    whose innermost source location, inlining followed, is a file under
-#    the crate's `src/` — wherever LLVM put them, the firmware's functions
+#    the crate's `src/` -- wherever LLVM put them, the firmware's functions
 #    included. Helpers from core, nom, memchr and base64 inlined into the
 #    engine count for their own files, not for the engine.
-smtp_lines() {
-    arm-none-eabi-objdump --dwarf=decodedline "$1" | awk '
+#
+#    Read from the raw line programs (`--dwarf=rawline`), one per crate's
+#    compile unit even under LTO: a file name there is absolute or relative
+#    to its unit's directory (DW_AT_comp_dir), and `src/lib.rs` names a file
+#    of embedded-smtp only in the unit built in $ROOT. (objdump's decoded
+#    view drops that context: relative names of different crates look
+#    alike there, which made an earlier version of this script count only
+#    about half of the engine's bytes.) Sequences at address 0 are
+#    functions the linker dropped.
+# rows "address label": label is the path under src/ of the engine's source file, or "-"
+smtp_line_rows() {
+    local ours
+    ours=$(arm-none-eabi-objdump --dwarf=info --dwarf-depth=1 "$1" | awk -v root="$ROOT" '
+        /DW_TAG_compile_unit/ { stmt = ""; next }
+        /DW_AT_stmt_list/ { stmt = $NF; next }
+        /DW_AT_comp_dir/ { dir = $0; sub(/^.*: /, "", dir); if (dir == root && stmt != "") print stmt }')
+    arm-none-eabi-objdump --dwarf=rawline "$1" | awk -v root="$ROOT" -v ours=" $ours " '
         function hex(s,   i, v) {
             v = 0; s = tolower(substr(s, 3))
             for (i = 1; i <= length(s); i++) v = v * 16 + index("0123456789abcdef", substr(s, i, 1)) - 1
             return v
         }
-        /^\/.*:$/ { file = substr($0, 1, length($0) - 1); next }
-        NF >= 3 && $3 ~ /^0x[0-9a-fA-F]+$/ { print hex($3), ($2 == "-" ? "-" : file) }' |
-        sort -n -s -k1,1 | awk -v src="$ROOT/src/" '
-        NR > 1 && pf != "-" && index(pf, src) == 1 { s += $1 - pa }
-        { pa = $1; pf = $2 } END { print s + 0 }'
+        function to_addr(   i) {
+            for (i = NF; i > 1; i--) if ($(i - 1) == "to" && $i ~ /^0x[0-9a-f]+$/) return hex($i)
+            return -1
+        }
+        /^  Offset:/ { cu_root = index(ours, " " $2 " ") > 0; split("", dirs); split("", label); mode = ""; next }
+        /The Directory Table/ { mode = "dir"; next }
+        /The File Name Table/ { mode = "file"; next }
+        /Line Number Statements/ { mode = "stmt"; file = 1; valid = 0; next }
+        mode == "dir" && /^  [0-9]+\t/ { split($0, f, "\t"); dirs[f[1] + 0] = f[2]; next }
+        mode == "file" && /^  [0-9]+\t/ {
+            n = split($0, f, "\t"); name = f[n]; d = f[2] + 0
+            if (substr(name, 1, 1) != "/" && d > 0) name = dirs[d] "/" name
+            lab = "-"
+            if (substr(name, 1, 1) == "/") { if (index(name, root "/src/") == 1) lab = substr(name, length(root) + 6) }
+            else if (cu_root && index(name, "src/") == 1) lab = substr(name, 5)
+            label[f[1] + 0] = lab; next
+        }
+        mode != "stmt" { next }
+        /Set File Name to entry/ { file = $7 + 0; next }
+        /set Address to/ { a = to_addr(); addr = a; valid = (a > 0); next }
+        /End of Sequence/ { if (valid) print addr, "-"; valid = 0; next }
+        /Special opcode|Advance PC|advance Address/ { a = to_addr(); if (a >= 0) addr = a }
+        /Special opcode|Copy/ { if (valid) print addr, (file in label ? label[file] : "-") }'
 }
+# The engine's bytes of .text per source file, largest first ("bytes path",
+# path under src/).
+smtp_lines_by_file() {
+    smtp_line_rows "$1" | sort -n -s -k1,1 | awk '
+        NR > 1 && pl != "-" { s[pl] += $1 - pa }
+        { pa = $1; pl = $2 } END { for (f in s) print s[f], f }' | sort -rn
+}
+smtp_lines() { smtp_lines_by_file "$1" | awk '{ s += $1 } END { print s + 0 }'; }
+# The part of that in the drivers (src/io/) rather than the sans-IO engine.
+smtp_lines_io() { smtp_lines_by_file "$1" | awk '$2 ~ /^io\// { s += $1 } END { print s + 0 }'; }
 
 # Sizes of structures from the DWARF info, as "path size" lines
 # (`embedded_smtp::client::Client 336`): the first definition of each.
@@ -101,7 +154,7 @@ struct_sizes() {
             d = substr($1, 2) + 0; tag = $NF; gsub(/[()]/, "", tag); name = ""; next
         }
         /DW_AT_name/ {
-            name = $0; sub(/^[^:]*: /, "", name); sub(/^\(indirect string, offset: 0x[0-9a-f]+\): /, "", name)
+            name = $0; sub(/^[^:]*: /, "", name); sub(/^\(indirect string, offset: (0x[0-9a-f]+|0)\): /, "", name)
             if (tag == "DW_TAG_namespace") ns[d] = name
             next
         }
@@ -120,57 +173,92 @@ static_size() {
 
 pct() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.1f %%", 100 * a / b; else print "-" }'; }
 kib() { awk -v a="$1" 'BEGIN { printf "%.1f KiB", a / 1024 }'; }
-
-echo
-echo "features: ${FEATURES:-(default)}"
-echo
-echo "| profile | opt | .text | .rodata | flash (.text+.rodata) | .data+.bss+.uninit (RAM) | embedded_smtp by symbol | share | embedded_smtp by source line | share | SMTP state RAM | TLS records RAM |"
-echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
-notes=""
-for profile in $PROFILES; do
-    elf="$TARGET_DIR/$TARGET/$profile/$BIN"
-    opt=$(awk -v p="[profile.$profile]" '
+# "met (x spare)" or "missed by x" for a value against a target, in KiB or bytes ($3 = kib|b).
+verdict() {
+    awk -v v="$1" -v t="$2" -v u="$3" 'BEGIN {
+        if (v == "" || v == "?") { print "?"; exit }
+        d = t - v; if (d < 0) d = -d
+        amount = (u == "kib") ? sprintf("%.1f KiB", d / 1024) : sprintf("%d B", d)
+        if (v <= t) printf "met (%s spare)", amount; else printf "**missed by %s**", amount
+    }'
+}
+opt_level() {
+    local opt
+    opt=$(awk -v p="[profile.$1]" '
         $0 == p { in_p = 1; next } /^\[/ { in_p = 0 }
         in_p && /^opt-level/ { gsub(/[" ]/, "", $3); print $3 }' "$FW/Cargo.toml")
     [ -n "$opt" ] || opt=$(awk '/^\[profile.release\]/ { r = 1; next } /^\[/ { r = 0 }
         r && /^opt-level/ { gsub(/[" ]/, "", $3); print $3 }' "$FW/Cargo.toml")
-    text=$(section_sum "$elf" ".vector_table .text")
-    rodata=$(section_sum "$elf" ".rodata")
-    flash=$((text + rodata))
-    ram=$(section_sum "$elf" ".data .bss .uninit")
-    smtp=$(smtp_flash "$elf")
-    generic=$(smtp_generic "$elf")
-    lines=$(smtp_lines "$elf")
-    buffers=$(static_size "$elf" "SMTP_STATE")
-    tls=$(static_size "$elf" "TLS_RECORDS")
-    sizes=$(mktemp)
-    struct_sizes "$elf" > "$sizes"
-    engine=$(struct_size "$sizes" "embedded_smtp::client::Client")
-    pump=$(struct_size "$sizes" "embedded_smtp::io::client::ClientPump")
-    over_tcp=$(struct_size "$sizes" "embedded_smtp::io::asynch::SmtpClient<embassy_net::tcp::TcpSocket, embedded_smtp::io::embassy::EmbassyTimer>")
-    over_tls=$(struct_size "$sizes" "embedded_smtp::io::asynch::SmtpClient<embedded_tls::asynch::TlsConnection<embassy_net::tcp::TcpSocket, embedded_tls::config::Aes128GcmSha256>, embedded_smtp::io::embassy::EmbassyTimer>")
-    tls_conn=$(struct_size "$sizes" "embedded_tls::asynch::TlsConnection<embassy_net::tcp::TcpSocket, embedded_tls::config::Aes128GcmSha256>")
-    rm -f "$sizes"
-    state=$((buffers + ${pump:-0}))
-    echo "| $profile | $opt | $text | $rodata | $flash ($(kib "$flash")) | $ram ($(kib "$ram")) | $smtp ($(kib "$smtp")) | $(pct "$smtp" "$flash") | $lines ($(kib "$lines")) | $(pct "$lines" "$flash") | $state | $tls |"
-    notes="$notes
-  $profile: driver buffers (SMTP_STATE) $buffers B + engine and driver (ClientPump) ${pump:-?} B = $state B;
-    of which the engine (Client) ${engine:-?} B. SmtpClient over the TcpSocket ${over_tcp:-?} B,
-    over the TlsConnection ${over_tls:-?} B (the TlsConnection itself ${tls_conn:-?} B).
-    Driver futures generic over the transport (TLS handshake inlined): $generic B of .text."
-done
+    echo "$opt"
+}
+
 echo
-echo "SMTP state RAM: the driver's receive and transmit buffers (a static) plus the driver's"
-echo "state with the client engine inside (in send_alert's future), sizes from the DWARF info:$notes"
+echo "features: ${FEATURES:-(default)}"
+echo
+echo "| binary | profile (opt-level) | flash (.text+.rodata) | static RAM | embedded_smtp code (by source line) | share | code target | code | engine state | state target | state |"
+echo "|---|---|---:|---:|---:|---:|---:|---|---:|---:|---|"
+notes=""
+by_file=""
+for bin in $BINS; do
+    IFS='|' read -r label elf_name engine_type code_target <<< "$bin"
+    for profile in $PROFILES; do
+        elf="$TARGET_DIR/$TARGET/$profile/$elf_name"
+        opt=$(opt_level "$profile")
+        text=$(section_sum "$elf" ".vector_table .text")
+        rodata=$(section_sum "$elf" ".rodata")
+        flash=$((text + rodata))
+        ram=$(section_sum "$elf" ".data .bss .uninit")
+        lines=$(smtp_lines "$elf")
+        lines_io=$(smtp_lines_io "$elf")
+        split="code by source line $lines B: the sans-IO engine $((lines - lines_io)) B, the drivers (src/io/) $lines_io B."
+        smtp=$(smtp_flash "$elf")
+        sizes=$(mktemp)
+        struct_sizes "$elf" > "$sizes"
+        engine=$(struct_size "$sizes" "$engine_type")
+        echo "| $label | $profile ($opt) | $flash ($(kib "$flash")) | $ram ($(kib "$ram")) | $lines ($(kib "$lines")) | $(pct "$lines" "$flash") | $(kib "$code_target") | $(verdict "$lines" "$code_target" kib) | ${engine:-?} B | $STATE_TARGET B | $(verdict "${engine:-?}" "$STATE_TARGET" b) |"
+        main_task=$(static_size "$elf" "__embassy_main::POOL")
+        if [ "$label" = client ]; then
+            generic=$(smtp_generic "$elf")
+            buffers=$(static_size "$elf" "SMTP_STATE")
+            tls=$(static_size "$elf" "TLS_RECORDS")
+            pump=$(struct_size "$sizes" "embedded_smtp::io::client::ClientPump")
+            over_tls=$(struct_size "$sizes" "embedded_smtp::io::asynch::SmtpClient<embedded_tls::asynch::TlsConnection<embassy_net::tcp::TcpSocket, embedded_tls::config::Aes128GcmSha256>, embedded_smtp::io::embassy::EmbassyTimer>")
+            tls_conn=$(struct_size "$sizes" "embedded_tls::asynch::TlsConnection<embassy_net::tcp::TcpSocket, embedded_tls::config::Aes128GcmSha256>")
+            notes="$notes
+  client, $profile: $split
+    Engine (Client) ${engine:-?} B inside the driver's state (ClientPump) ${pump:-?} B;
+    driver buffers (SMTP_STATE) $buffers B; SmtpClient over the TlsConnection ${over_tls:-?} B
+    (the TlsConnection ${tls_conn:-?} B); TLS record buffers (TLS_RECORDS) $tls B; main task $main_task B.
+    By symbol: embedded_smtp functions $smtp B ($(kib "$smtp")), plus $generic B of driver
+    futures generic over the transport (SmtpClient<T,M>::..., the TLS handshake inlined)."
+        else
+            pump=$(struct_size "$sizes" "embedded_smtp::io::server::ServerPump")
+            buffers=$(static_size "$elf" "SESSION_BUFFERS")
+            notes="$notes
+  server, $profile: $split
+    Engine (Server) ${engine:-?} B inside the driver's state (ServerPump) ${pump:-?} B;
+    socket and driver buffers (SESSION_BUFFERS, 4 x 2 KiB) $buffers B; main task $main_task B.
+    By symbol: embedded_smtp functions $smtp B ($(kib "$smtp")), the accept loop and serve
+    futures (generic over the socket) included."
+        fi
+        rm -f "$sizes"
+        if [ -n "$BY_FILE" ]; then
+            by_file="$by_file
+$label, $profile: embedded_smtp code by source file (bytes)
+$(smtp_lines_by_file "$elf" | sed 's/^/  /')"
+        fi
+    done
+done
 echo
 echo "flash: .vector_table + .text + .rodata (.data's initialisers, a few bytes, come on top)."
-echo "RAM: static RAM only; the stack takes the rest of the 512 KiB. The 'main' task's future"
-echo "(send_alert's state: the SmtpClient, the TLS connection, the message, in __embassy_main::POOL)"
-echo "is part of .bss:"
-for profile in $PROFILES; do
-    elf="$TARGET_DIR/$TARGET/$profile/$BIN"
-    echo "  $profile: main task $(static_size "$elf" "__embassy_main::POOL") B," \
-        "Ethernet DMA rings $(static_size "$elf" "PACKETS") B," \
-        "network stack sockets $(static_size "$elf" "RESOURCES") B," \
-        "TCP socket buffers $(static_size "$elf" "TCP_BUFFERS") B"
-done
+echo "static RAM: .data + .bss + .uninit; the stack takes the rest of the 512 KiB. Task futures"
+echo "(the main task's holds the engine and its driver) are statics of the executor, in .bss."
+echo "embedded_smtp code by source line: the bytes of .text whose innermost source location"
+echo "(DWARF line table, inlining followed) is a file of the crate's src/, wherever LLVM put"
+echo "them; core, nom, memchr, base64 code inlined into the engine counts for its own crate."
+echo "The engine's constants in .rodata (reply texts, tables) are not in that count."
+echo "engine state: size of the engine type from the DWARF info (thumbv7em, 32-bit)."
+echo "$notes"
+if [ -n "$BY_FILE" ]; then
+    echo "$by_file"
+fi

@@ -361,6 +361,8 @@ impl<'c> Client<'c> {
         }
     }
 
+    /// Never inlined: called from every path that ends the session.
+    #[inline(never)]
     fn close(&mut self) {
         self.state = State::Closed;
         self.pending = None;

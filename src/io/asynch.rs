@@ -18,7 +18,7 @@ use embedded_io_async::{Error as _, ErrorKind, Read, Write};
 use crate::client::{Client, ClientConfig, Envelope, Event};
 use crate::server::{Config, Server};
 
-use super::client::{Body, ClientPump, Delivery, Goal};
+use super::client::{Body, ClientPump, Delivery, Goal, OnEvent};
 use super::server::{Handler, ServerPump};
 use super::{Error, Io};
 
@@ -155,13 +155,13 @@ impl<'b, 'c, T: Read + Write, M: Timer> SmtpClient<'b, 'c, T, M> {
         self.io
     }
 
-    async fn run<B: Body, F: FnMut(&Event<'_>)>(
+    async fn run(
         &mut self,
         goal: Goal,
         envelope: Option<&Envelope<'_>>,
-        body: &mut B,
+        body: &mut dyn Body,
         delivery: &mut Delivery,
-        on_event: &mut F,
+        on_event: &mut OnEvent<'_>,
     ) -> Result<(), Error> {
         loop {
             match self.pump.step(goal, envelope, body, delivery, on_event)? {

@@ -75,6 +75,13 @@ impl Delivery {
 /// and eight transmit buffers in flight keep BDAT pipelined.
 pub(crate) const MAX_CHUNKS_IN_FLIGHT: usize = 8;
 
+/// The event callback as the pump sees it. The pump takes the callback and
+/// the body as trait objects, so its code exists once in a program, not once
+/// per closure and body type the drivers and their callers pass (each
+/// closure is a type of its own): on a microcontroller that is kilobytes of
+/// flash (`scripts/footprint.sh`).
+pub(crate) type OnEvent<'f> = dyn FnMut(&Event<'_>) + 'f;
+
 /// What the pump is driving towards.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Goal {
@@ -155,7 +162,7 @@ impl<'b, 'c> ClientPump<'b, 'c> {
     }
 
     /// The transport reported end of input (`n == 0` from a read).
-    pub(crate) fn eof<F: FnMut(&Event<'_>)>(&mut self, delivery: &mut Delivery, on_event: &mut F) {
+    pub(crate) fn eof(&mut self, delivery: &mut Delivery, on_event: &mut OnEvent<'_>) {
         if let Some(f) = self.engine.eof() {
             delivery.failure.get_or_insert((f.phase, f.kind));
             on_event(&Event::Failed(f));
@@ -163,11 +170,7 @@ impl<'b, 'c> ClientPump<'b, 'c> {
     }
 
     /// A deadline passed.
-    pub(crate) fn timeout<F: FnMut(&Event<'_>)>(
-        &mut self,
-        delivery: &mut Delivery,
-        on_event: &mut F,
-    ) {
+    pub(crate) fn timeout(&mut self, delivery: &mut Delivery, on_event: &mut OnEvent<'_>) {
         if let Some(f) = self.engine.timeout() {
             delivery.failure.get_or_insert((f.phase, f.kind));
             on_event(&Event::Failed(f));
@@ -183,13 +186,13 @@ impl<'b, 'c> ClientPump<'b, 'c> {
     }
 
     /// Does the protocol work that needs no I/O and says which I/O is next.
-    pub(crate) fn step<B: Body, F: FnMut(&Event<'_>)>(
+    pub(crate) fn step(
         &mut self,
         goal: Goal,
         envelope: Option<&Envelope<'_>>,
-        body: &mut B,
+        body: &mut dyn Body,
         delivery: &mut Delivery,
-        on_event: &mut F,
+        on_event: &mut OnEvent<'_>,
     ) -> Result<Io, Error> {
         loop {
             // Replies first: a server may answer while we still have output
@@ -245,11 +248,7 @@ impl<'b, 'c> ClientPump<'b, 'c> {
     }
 
     /// Hands the engine every complete reply in the receive buffer.
-    fn feed<F: FnMut(&Event<'_>)>(
-        &mut self,
-        delivery: &mut Delivery,
-        on_event: &mut F,
-    ) -> Result<bool, Error> {
+    fn feed(&mut self, delivery: &mut Delivery, on_event: &mut OnEvent<'_>) -> Result<bool, Error> {
         let mut progressed = false;
         loop {
             let (used, event) = self.engine.feed(self.rx.data())?;
@@ -305,7 +304,7 @@ impl<'b, 'c> ClientPump<'b, 'c> {
     }
 
     /// Moves body bytes into the transmit buffer; true if anything moved.
-    fn stream<B: Body>(&mut self, body: &mut B) -> Result<bool, Error> {
+    fn stream(&mut self, body: &mut dyn Body) -> Result<bool, Error> {
         let mut progressed = false;
         while self.body == BodyState::Streaming {
             if self.bdat && self.chunks_in_flight >= MAX_CHUNKS_IN_FLIGHT {

@@ -100,6 +100,9 @@ impl<'b> Writer<'b> {
     }
 
     /// Appends `bytes` (what fits of them; the count always advances).
+    /// Never inlined: every writer calls it many times, and one copy of its
+    /// bounds logic is smaller than one per call on a microcontroller.
+    #[inline(never)]
     pub(crate) fn put(&mut self, bytes: &[u8]) {
         let end = self.pos.saturating_add(bytes.len());
         if end <= self.buf.len() {
