@@ -4,8 +4,9 @@
 //!   and → aiosmtpd (STARTTLS required, AUTH only under TLS);
 //! - real clients → our server (the `sink` example, `--maildir`): `swaks`
 //!   (plain, pipelined, STARTTLS, AUTH PLAIN and LOGIN), Python `smtplib`
-//!   (SMTPUTF8, STARTTLS, login), `curl` (plain, STARTTLS + AUTH) and
-//!   Postfix `smtp-source` (10 parallel sessions, 50 messages).
+//!   (SMTPUTF8, STARTTLS, login; and LMTP against `sink --lmtp`), `curl`
+//!   (plain, STARTTLS + AUTH) and Postfix `smtp-source` (10 parallel
+//!   sessions, 50 messages).
 //!
 //! What arrives must be byte-identical to what was sent, after exactly the
 //! lines the receiving side adds (our sink: `Return-Path:`; smtp-sink: its
@@ -25,7 +26,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 use support::peers::{self, CURL, PYTHON, SMTP_SINK, SMTP_SOURCE, SWAKS};
-use support::{Proc, TempDir, dot_stuff, stored};
+use support::{Proc, TempDir, assert_same_messages, dot_stuff, stop, stored};
 
 /// A message with what framing must keep intact: a leading dot, a lone
 /// dot line, two dots, empty lines, 8-bit text, a 990-octet line, a
@@ -70,31 +71,6 @@ fn tls_sink(dir: &TempDir) -> (Proc, String, String, String) {
         ],
     );
     (sink, addr, format!("{maildir}/new"), cert)
-}
-
-/// Stops a sink (SIGTERM) and returns its log.
-fn stop(sink: Proc) -> String {
-    sink.signal("TERM");
-    let (status, _, err) = sink.finish();
-    assert!(status.success(), "{err}");
-    err
-}
-
-/// `expected` and `got` as the same multiset of messages.
-fn assert_same_messages(mut got: Vec<Vec<u8>>, mut expected: Vec<Vec<u8>>) {
-    got.sort();
-    expected.sort();
-    let show = |v: &[Vec<u8>]| {
-        v.iter()
-            .map(|m| String::from_utf8_lossy(m).into_owned())
-            .collect::<Vec<_>>()
-    };
-    assert!(
-        got == expected,
-        "stored:\n{:#?}\nexpected:\n{:#?}",
-        show(&got),
-        show(&expected)
-    );
 }
 
 #[test]
@@ -561,4 +537,61 @@ fn check_smtp_source_message(message: &[u8]) {
             .all(|l| l.bytes().all(|b| b.is_ascii_alphanumeric())),
         "{text}"
     );
+}
+
+/// Python's `smtplib.LMTP` (RFC 2033): LHLO, then one reply per accepted
+/// recipient after the data. The third recipient is over `--max-recipients
+/// 2` and refused at RCPT (452); smtplib reports it in the refused map.
+const LMTP_CLIENT: &str = r#"
+import smtplib, sys
+host, port, body_path = sys.argv[1:4]
+body = open(body_path, "rb").read()
+s = smtplib.LMTP(host, int(port), timeout=30)
+code, _ = s.ehlo("client.example")  # smtplib's LMTP sends LHLO here
+assert code == 250, code
+refused = s.sendmail("alice@example.org",
+                     ["bob@example.net", "carol@example.net", "dave@example.net"], body)
+assert list(refused) == ["dave@example.net"], refused
+assert refused["dave@example.net"][0] == 452, refused
+s.quit()
+print("ok")
+"#;
+
+#[test]
+fn python_smtplib_lmtp_to_sink() {
+    const TEST: &str = "python_smtplib_lmtp_to_sink";
+    if !peers::programs(TEST, &[PYTHON]) {
+        return;
+    }
+    let dir = TempDir::new("interop-lmtp");
+    let maildir = dir.path("mail");
+    let (sink, addr) = Proc::example_server(
+        "sink",
+        &[
+            "--listen",
+            "127.0.0.1:0",
+            "--maildir",
+            &maildir,
+            "--lmtp",
+            "--max-recipients",
+            "2",
+        ],
+    );
+    let (host, port) = addr.rsplit_once(':').expect("host:port");
+    let body = tricky_body();
+    let file = dir.file("body.eml", &body);
+    let (code, out, err) = support::run(PYTHON, &["-c", LMTP_CLIENT, host, port, &file]);
+    assert_eq!((code, out.as_str()), (0, "ok\n"), "{err}");
+    // One file per accepted recipient, each the message as sent.
+    let expected = vec![
+        stored("alice@example.org", &body),
+        stored("alice@example.org", &body),
+    ];
+    assert_same_messages(
+        support::files(Path::new(&format!("{maildir}/new"))),
+        expected,
+    );
+    // The sink counts a delivery per accepted recipient.
+    let log = stop(sink);
+    assert!(log.contains("messages=2 "), "{log}");
 }

@@ -343,3 +343,28 @@ pub fn dot_stuff(body: &[u8]) -> Vec<u8> {
     }
     out
 }
+
+/// Stops a sink (SIGTERM) and returns its log.
+pub fn stop(sink: Proc) -> String {
+    sink.signal("TERM");
+    let (status, _, err) = sink.finish();
+    assert!(status.success(), "{err}");
+    err
+}
+
+/// `expected` and `got` as the same multiset of messages.
+pub fn assert_same_messages(mut got: Vec<Vec<u8>>, mut expected: Vec<Vec<u8>>) {
+    got.sort();
+    expected.sort();
+    let show = |v: &[Vec<u8>]| {
+        v.iter()
+            .map(|m| String::from_utf8_lossy(m).into_owned())
+            .collect::<Vec<_>>()
+    };
+    assert!(
+        got == expected,
+        "stored:\n{:#?}\nexpected:\n{:#?}",
+        show(&got),
+        show(&expected)
+    );
+}
