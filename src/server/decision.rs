@@ -1,11 +1,11 @@
 //! The application's answers to DECISION events: the reply and the state
 //! change it brings (RFC 5321 §4.1.1, §4.2; RFC 4954 §4; RFC 2033 §4.2).
 
-use crate::syntax::{EnhancedCode, Invalid, ReplyClass, ReplyCode, check_text, write_reply};
+use crate::syntax::{EnhancedCode, Invalid, ReplyClass, ReplyCode, check_text};
 
 use super::error::ServerError;
 use super::replies as r;
-use super::session::{Pending, Server, State, Transaction, write_error};
+use super::session::{Pending, Server, State, Transaction, write_line};
 
 impl Server<'_> {
     /// Answers the pending decision positively: `250 2.1.0` (MAIL),
@@ -37,12 +37,12 @@ impl Server<'_> {
 
     /// Answers the pending decision with the application's own reply: a
     /// 2xx accepts, a 4xx or 5xx refuses; 3xx is never allowed. `text` must
-    /// hold no control byte (rule D5); long text is split over lines, and the
-    /// whole reply must fit in [`Server::MIN_ROOM`] (512) octets, the room
-    /// `feed` kept for it ([`Invalid::TooLong`] otherwise: about 490
-    /// octets of text). The enhanced code is written only with
-    /// ENHANCEDSTATUSCODES on. A `421` closes the session after the reply
-    /// (the next `feed` reports Close).
+    /// hold no control byte (rule D5), and the reply is one line of at most
+    /// [`Server::MIN_ROOM`] (512) octets, RFC 5321 §4.5.3.1.5 and the room
+    /// `feed` kept for it ([`Invalid::TooLong`] otherwise: up to 496 to 506
+    /// octets of text, with or without the enhanced code). The enhanced
+    /// code is written only with ENHANCEDSTATUSCODES on. A `421` closes the
+    /// session after the reply (the next `feed` reports Close).
     pub fn respond(
         &mut self,
         code: ReplyCode,
@@ -86,7 +86,7 @@ impl Server<'_> {
     ) -> Result<usize, ServerError> {
         let pending = self.pending.ok_or(ServerError::NoDecisionPending)?;
         let esc = esc.filter(|_| self.config.enhanced_status_codes);
-        let n = write_reply(out, code, esc, &[text]).map_err(write_error)?;
+        let n = write_line(out, code, esc, &[text])?;
         let ok = code.class() == ReplyClass::PositiveCompletion;
         self.pending = None;
         match pending {
