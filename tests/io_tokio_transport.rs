@@ -183,3 +183,44 @@ async fn a_large_pipelined_envelope_over_a_1k_pipe() {
     assert_eq!((d.accepted, d.rejected, d.delivered), (100, 0, 1));
     assert_eq!(store.messages, [b"Subject: many\r\n\r\nhi\r\n"]);
 }
+
+/// A transport with its own read timeout (as embassy-net's `TcpSocket`
+/// with `set_timeout`): its `TimedOut` error is the command timeout too —
+/// `421 4.4.2` and `Error::Timeout`, as the blocking driver does.
+#[tokio::test]
+async fn a_transport_read_timeout_is_answered_with_421() {
+    struct Silent(Vec<u8>);
+    impl embedded_io_async::ErrorType for Silent {
+        type Error = embedded_io_async::ErrorKind;
+    }
+    impl embedded_io_async::Read for Silent {
+        async fn read(&mut self, _: &mut [u8]) -> Result<usize, Self::Error> {
+            Err(embedded_io_async::ErrorKind::TimedOut)
+        }
+    }
+    impl embedded_io_async::Write for Silent {
+        async fn write(&mut self, buf: &[u8]) -> Result<usize, Self::Error> {
+            self.0.extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        async fn flush(&mut self) -> Result<(), Self::Error> {
+            Ok(())
+        }
+    }
+    let mut io = Silent(Vec::new());
+    let (mut rx, mut tx) = ([0u8; 2048], [0u8; 1024]);
+    let r = serve(
+        &mut io,
+        &mut TokioTimer,
+        Config::new("mx.example"),
+        &mut rx,
+        &mut tx,
+        &mut Store::default(),
+    )
+    .await;
+    assert_eq!(r.err(), Some(Error::Timeout));
+    let said = String::from_utf8(io.0).unwrap();
+    let last = said.trim_end().lines().last().unwrap();
+    assert!(said.starts_with("220 mx.example"), "{said}");
+    assert!(last.starts_with("421 4.4.2 "), "{said}");
+}

@@ -280,7 +280,15 @@ async fn serve_until<T: Read + Write, H: Handler, M: Timer>(
                         return Ok(Io::Done);
                     }
                     Some(Ok(n)) => pump.rx.received(n),
+                    // The timer's deadline, or the transport's own read
+                    // timeout (as the blocking driver treats it): 421.
                     None => {
+                        pump.timeout()?;
+                        write_all(io, pump.tx.pending()).await?;
+                        pump.tx.clear();
+                        return Err(Error::Timeout);
+                    }
+                    Some(Err(e)) if e.kind() == ErrorKind::TimedOut => {
                         pump.timeout()?;
                         write_all(io, pump.tx.pending()).await?;
                         pump.tx.clear();
