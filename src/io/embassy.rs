@@ -93,7 +93,10 @@ pub async fn connect<'s>(
 /// `buffers` is cut in four equal parts: the socket's receive and transmit
 /// buffers and the driver's (see [`SERVER_MIN_BUFFER`](super::SERVER_MIN_BUFFER)):
 /// 8 KiB gives 2 KiB each, which serves the default limits
-/// (`tests/io_embassy.rs` runs it so).
+/// (`tests/io_embassy.rs` runs it so). The driver's receive part must hold
+/// the configuration's [`Server::input_room`](crate::server::Server::input_room)
+/// (more with AUTH or larger limits); otherwise every connection is closed
+/// before the greeting, with a warning in the log.
 pub async fn accept_loop<'c, H: Handler>(
     stack: Stack<'_>,
     port: u16,
@@ -110,7 +113,7 @@ pub async fn accept_loop<'c, H: Handler>(
         let mut socket = TcpSocket::new(stack, &mut *srx, &mut *stx);
         socket.set_timeout(Some(embassy_time::Duration::from_secs(600)));
         if socket.accept(port).await.is_ok() {
-            let _ = serve(
+            let served = serve(
                 &mut socket,
                 &mut EmbassyTimer,
                 make_config(),
@@ -119,6 +122,12 @@ pub async fn accept_loop<'c, H: Handler>(
                 handler,
             )
             .await;
+            if let Err(super::Error::RxBufferFull) = served {
+                warn!(
+                    "accept_loop: a receive buffer of {} bytes is below the configuration's input_room",
+                    quarter
+                );
+            }
             socket.close();
             let _ = embedded_io_async::Write::flush(&mut socket).await;
         }
