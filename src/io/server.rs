@@ -21,7 +21,9 @@ pub enum Decision<'r> {
     /// The engine's default refusal (`550`, `554`, `535 5.7.8`, …).
     Reject,
     /// A reply of your own; the engine checks that its class fits the
-    /// decision and that the text has no control byte.
+    /// decision, that the text has no control byte and that the reply is
+    /// one line of at most 512 octets (else the session ends with
+    /// [`Error::Server`](super::Error::Server)`(InvalidReply(..))`).
     Respond {
         /// The reply code.
         code: ReplyCode,
