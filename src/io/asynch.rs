@@ -280,21 +280,17 @@ async fn serve_until<T: Read + Write, H: Handler, M: Timer>(
                         return Ok(Io::Done);
                     }
                     Some(Ok(n)) => pump.rx.received(n),
+                    Some(Err(e)) if e.kind() != ErrorKind::TimedOut => {
+                        return Err(Error::Io(e.kind()));
+                    }
                     // The timer's deadline, or the transport's own read
                     // timeout (as the blocking driver treats it): 421.
-                    None => {
+                    None | Some(Err(_)) => {
                         pump.timeout()?;
                         write_all(io, pump.tx.pending()).await?;
                         pump.tx.clear();
                         return Err(Error::Timeout);
                     }
-                    Some(Err(e)) if e.kind() == ErrorKind::TimedOut => {
-                        pump.timeout()?;
-                        write_all(io, pump.tx.pending()).await?;
-                        pump.tx.clear();
-                        return Err(Error::Timeout);
-                    }
-                    Some(Err(e)) => return Err(Error::Io(e.kind())),
                 }
             }
             done @ (Io::StartTls | Io::Done) => return Ok(done),

@@ -29,13 +29,13 @@ pub use reply::{
 pub use writer::{Invalid, WriteError};
 #[allow(unused_imports)]
 pub(crate) use writer::{Writer, check_text, write_with};
+pub use xtext::XText;
 
 /// Whether the hand-written fast paths for the common shapes of paths,
 /// hosts and parameters run before the nom grammar (feature `fast-parse`).
 /// Without them the grammar alone parses every input, with the same
 /// results (the fast paths' equivalence tests), in less code.
 pub(crate) const FAST_PATHS: bool = cfg!(feature = "fast-parse");
-pub use xtext::XText;
 
 /// How strictly the peer's lines are read.
 ///
