@@ -261,7 +261,7 @@ fn send_starttls_and_auth_to_aiosmtpd() {
 #[test]
 fn swaks_to_sink_plain_pipelined_starttls_and_auth() {
     const TEST: &str = "swaks_to_sink_plain_pipelined_starttls_and_auth";
-    if !peers::programs(TEST, &[SWAKS]) {
+    if !peers::swaks(TEST, &["TLS", "Basic AUTH"]) {
         return;
     }
     let dir = TempDir::new("interop-swaks");

@@ -42,6 +42,43 @@ pub fn programs(test: &str, paths: &[&str]) -> bool {
     true
 }
 
+/// Whether `program` (already found by [`programs`]) has a capability: the
+/// output of `program args…` (stdout and stderr) contains `needle`. `what`
+/// names the capability in the skip or failure message.
+pub fn capability(test: &str, program: &str, args: &[&str], needle: &str, what: &str) -> bool {
+    let (_, out, err) = super::run(program, args);
+    if out.contains(needle) || err.contains(needle) {
+        true
+    } else {
+        missing(
+            test,
+            &format!(
+                "{program} lacks {what} (`{program} {}` does not say {needle:?}): {}{}",
+                args.join(" "),
+                out.trim(),
+                err.trim()
+            ),
+        )
+    }
+}
+
+/// Whether swaks is there and supports each of `features` as `swaks
+/// --support` names them ("TLS", "Basic AUTH", "AUTH DIGEST-MD5"): TLS
+/// needs Perl's Net::SSLeay, a "Recommends" of Debian's swaks that
+/// `--no-install-recommends` leaves out.
+pub fn swaks(test: &str, features: &[&str]) -> bool {
+    programs(test, &[SWAKS])
+        && features.iter().all(|feature| {
+            capability(
+                test,
+                SWAKS,
+                &["--support"],
+                &format!("=== {feature} supported"),
+                &format!("{feature} support"),
+            )
+        })
+}
+
 /// Whether Debian's Python can import `module`.
 pub fn python_module(test: &str, module: &str) -> bool {
     if !programs(test, &[PYTHON]) {
