@@ -1,18 +1,28 @@
-//! The application's answers to DECISION events: the reply and the state
-//! change it brings (RFC 5321 §4.1.1, §4.2; RFC 4954 §4; RFC 2033 §4.2).
+//! The application's answers to DECISION events: the reply it chose, or the
+//! engine's default (RFC 5321 §4.1.1, §4.2; RFC 4954 §4; RFC 2033 §4.2).
+//! The state change an answer brings is `Server::answered`.
 
 use crate::syntax::{EnhancedCode, Invalid, ReplyClass, ReplyCode, check_text};
 
 use super::error::ServerError;
 use super::replies as r;
-use super::session::{Pending, Server, State, Transaction, write_line};
+use super::session::Server;
+use super::state::{Pending, State};
 
 impl Server<'_> {
+    /// The decision owed, if any.
+    fn pending(&self) -> Result<Pending, ServerError> {
+        match self.state {
+            State::Decision(p) => Ok(p),
+            _ => Err(ServerError::NoDecisionPending),
+        }
+    }
+
     /// Answers the pending decision positively: `250 2.1.0` (MAIL),
     /// `250 2.1.5` (RCPT, VRFY), `250 2.0.0 Ok: queued` (MessageEnd),
     /// `235 2.7.0` (AUTH).
     pub fn accept(&mut self, out: &mut [u8]) -> Result<usize, ServerError> {
-        let c = match self.pending.ok_or(ServerError::NoDecisionPending)? {
+        let c = match self.pending()? {
             Pending::Mail { .. } => r::MAIL_OK,
             Pending::Rcpt => r::RCPT_OK,
             Pending::Verify => r::VRFY_OK,
@@ -25,7 +35,7 @@ impl Server<'_> {
     /// Answers the pending decision negatively: `550 5.7.1` (MAIL),
     /// `550 5.1.1` (RCPT, VRFY), `554 5.7.1` (MessageEnd), `535 5.7.8` (AUTH).
     pub fn reject(&mut self, out: &mut [u8]) -> Result<usize, ServerError> {
-        let c = match self.pending.ok_or(ServerError::NoDecisionPending)? {
+        let c = match self.pending()? {
             Pending::Mail { .. } => r::MAIL_REJECTED,
             Pending::Rcpt => r::RCPT_REJECTED,
             Pending::Verify => r::VRFY_REJECTED,
@@ -50,7 +60,7 @@ impl Server<'_> {
         text: &str,
         out: &mut [u8],
     ) -> Result<usize, ServerError> {
-        self.pending.ok_or(ServerError::NoDecisionPending)?;
+        self.pending()?;
         if code.class() == ReplyClass::PositiveIntermediate {
             return Err(ServerError::InvalidReply(Invalid::ReplyCode));
         }
@@ -59,7 +69,7 @@ impl Server<'_> {
             return Err(ServerError::InvalidReply(Invalid::ReplyCode));
         }
         let room = out.len().min(Self::MIN_ROOM);
-        let n = match self.answer(
+        match self.answer(
             out.get_mut(..room).unwrap_or_default(),
             code,
             enhanced,
@@ -67,16 +77,13 @@ impl Server<'_> {
         ) {
             // The reply does not fit where a whole reply line would.
             Err(ServerError::BufferTooSmall { .. }) if room == Self::MIN_ROOM => {
-                return Err(ServerError::InvalidReply(Invalid::TooLong));
+                Err(ServerError::InvalidReply(Invalid::TooLong))
             }
-            r => r?,
-        };
-        if code.get() == 421 {
-            self.state = State::Closing;
+            r => r,
         }
-        Ok(n)
     }
 
+    /// Writes the reply, then applies the answer.
     fn answer(
         &mut self,
         out: &mut [u8],
@@ -84,48 +91,10 @@ impl Server<'_> {
         esc: Option<EnhancedCode>,
         text: &str,
     ) -> Result<usize, ServerError> {
-        let pending = self.pending.ok_or(ServerError::NoDecisionPending)?;
+        let pending = self.pending()?;
         let esc = esc.filter(|_| self.config.enhanced_status_codes);
-        let n = write_line(out, code, esc, &[text])?;
-        let ok = code.class() == ReplyClass::PositiveCompletion;
-        self.pending = None;
-        match pending {
-            Pending::Mail { binary, smtputf8 } => {
-                if ok {
-                    self.tx.mail = true;
-                    self.tx.binary = binary;
-                    self.tx.smtputf8 = smtputf8;
-                }
-            }
-            Pending::Rcpt => {
-                self.tx.rcpt_seen = true;
-                if ok {
-                    self.tx.accepted = self.tx.accepted.saturating_add(1);
-                }
-            }
-            Pending::Verify => {}
-            Pending::MessageEnd { remaining } => {
-                if remaining > 1 {
-                    self.state = State::MoreDecisions {
-                        remaining: remaining - 1,
-                    };
-                } else {
-                    self.tx = Transaction::default();
-                }
-                if ok {
-                    // A delivered message ends the client's probation.
-                    self.errors = 0;
-                    self.junk = 0;
-                }
-            }
-            Pending::Auth => {
-                if ok {
-                    self.authenticated = true;
-                } else {
-                    self.auth_failures = self.auth_failures.saturating_add(1);
-                }
-            }
-        }
+        let n = super::session::write_line(out, code, esc, &[text])?;
+        self.answered(pending, code);
         Ok(n)
     }
 }

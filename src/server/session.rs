@@ -1,145 +1,46 @@
-//! The [`Server`] struct: its state, the feed loop, and the session-level
-//! calls (greeting, deadlines, timeout, end of input, TLS). Command dispatch
-//! is in `commands.rs`, message data in `data.rs`, the AUTH exchange in
-//! `auth.rs`, the answers to decisions in `decision.rs`, what is advertised
-//! and the line limits in `advertise.rs`, the reply texts in `replies.rs`.
+//! The [`Server`]: its state, the feed loop, and the one place that changes
+//! the state. Phases (`command.rs`, `data.rs`, `chunk.rs`, `auth.rs`) read
+//! the session through a `View` and return an `Outcome`; [`Server::apply`]
+//! and [`Server::answered`] are the only code that assigns `state` or
+//! `session`, and they do the budget accounting (rules D7, D13) and log
+//! every change of phase.
 
 use crate::syntax::{
     EnhancedCode, Extension, ReplyClass, ReplyCode, WriteError, Writer, write_with,
 };
-use crate::wire::bdat::BdatReader;
 use crate::wire::line::LineFramer;
-use crate::wire::unstuff::DotUnstuffer;
 
-use super::auth::AuthStage;
-use super::config::{Config, ConfigError, Service};
+use super::command;
+use super::config::{Config, ConfigError, PipeliningPolicy, Service};
 use super::error::ServerError;
-use super::event::{AbortReason, Deadline, DecisionKind, Event, Phase, Step};
+use super::event::{AbortReason, Deadline, Event, Phase, Step};
+use super::outcome::{Change, ChunkStart, Move, Outcome, Report, Say};
 use super::replies::{self as r, Canned};
+use super::state::{
+    Chunked, DataPhase, LmtpReplies, MailTx, Pending, Recipients, Session, State, Transaction,
+};
+use super::view::View;
 
 /// The input and output of one `feed` call, and how far each has got.
-pub(super) struct Io<'a, 'o> {
-    pub(super) input: &'a [u8],
-    pub(super) out: &'o mut [u8],
+struct Cursor<'a, 'o> {
+    input: &'a [u8],
+    out: &'o mut [u8],
     /// Input bytes used up.
-    pub(super) pos: usize,
+    pos: usize,
     /// Output bytes written.
-    pub(super) written: usize,
+    written: usize,
 }
 
-impl<'a> Io<'a, '_> {
+impl<'a> Cursor<'a, '_> {
     /// The unconsumed input.
-    pub(super) fn rest(&self) -> &'a [u8] {
-        self.rest_from(self.pos)
+    fn rest(&self) -> &'a [u8] {
+        self.input.get(self.pos..).unwrap_or_default()
     }
-
-    /// The input from `at` on.
-    pub(super) fn rest_from(&self, at: usize) -> &'a [u8] {
-        self.input.get(at..).unwrap_or_default()
-    }
-}
-
-/// Whether the feed loop goes on or returns an event.
-pub(super) enum Flow<'a> {
-    Continue,
-    Return(Event<'a>),
-}
-
-/// Which greeting the client gave.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub(super) enum Hello {
-    None,
-    Helo,
-    /// EHLO, or LHLO under LMTP.
-    Ehlo,
-}
-
-/// The mail transaction (RFC 5321 §3.3).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub(super) struct Transaction {
-    /// MAIL was accepted.
-    pub(super) mail: bool,
-    /// `BODY=BINARYMIME` (RFC 3030 §3: DATA is refused).
-    pub(super) binary: bool,
-    /// The `SMTPUTF8` parameter was given.
-    pub(super) smtputf8: bool,
-    /// At least one RCPT was answered (accepted or not).
-    pub(super) rcpt_seen: bool,
-    /// Accepted recipients.
-    pub(super) accepted: u32,
-    /// BDAT is in use for this transaction (DATA, MAIL and RCPT get 503).
-    pub(super) bdat: bool,
-    /// BDAT content was handed out and not aborted since.
-    pub(super) started: bool,
-    /// A BDAT chunk failed: every further chunk fails the same way until
-    /// LAST or RSET (rule D9).
-    pub(super) failed: Option<Canned>,
-    /// Content octets received so far.
-    pub(super) received: u64,
-}
-
-/// DATA reception.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub(super) struct DataRx {
-    pub(super) rx: DotUnstuffer,
-    pub(super) aborted: Option<AbortReason>,
-    /// The content up to the size limit was handed out; the abort is next.
-    pub(super) abort_due: bool,
-}
-
-/// BDAT chunk reception.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub(super) struct ChunkRx {
-    pub(super) rx: BdatReader,
-    pub(super) size: u64,
-    /// The reply owed once the chunk is drained, when it failed.
-    pub(super) fail: Option<Canned>,
-}
-
-/// What the engine is doing with its input.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub(super) enum State {
-    /// `greet` was not called.
-    Fresh,
-    Command,
-    Data(DataRx),
-    Chunk(ChunkRx),
-    Auth(AuthStage),
-    /// LMTP: more MessageEnd decisions to ask.
-    MoreDecisions {
-        remaining: u32,
-    },
-    /// LMTP: the same failure reply for each remaining recipient.
-    MoreReplies {
-        remaining: u32,
-        reply: Canned,
-    },
-    /// The next `feed` reports Close.
-    Closing,
-    /// STARTTLS was answered; waiting for `tls_established`.
-    TlsHandshake,
-    Closed,
-}
-
-/// The decision the application owes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub(super) enum Pending {
-    Mail { binary: bool, smtputf8: bool },
-    Rcpt,
-    Verify,
-    MessageEnd { remaining: u32 },
-    Auth,
 }
 
 /// The sans-IO SMTP (or LMTP) server session engine.
 ///
-/// It holds a small fixed state (`size_of::<Server>()` is 216 bytes on
+/// It holds a small fixed state (`size_of::<Server>()` is 208 bytes on
 /// 64-bit targets, and never grows with the input); all bytes live in the
 /// caller's buffers. Create it with [`Server::new`], send the greeting with
 /// [`Server::greet`], then [`feed`](Server::feed) it what the client sends
@@ -155,19 +56,11 @@ pub(super) enum Pending {
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Server<'c> {
     pub(super) config: Config<'c>,
-    pub(super) framer: LineFramer,
+    framer: LineFramer,
     pub(super) state: State,
-    pub(super) pending: Option<Pending>,
-    pub(super) hello: Hello,
-    pub(super) tx: Transaction,
-    pub(super) tls_active: bool,
-    pub(super) tls_ready: bool,
-    pub(super) authenticated: bool,
-    pub(super) errors: u16,
-    pub(super) junk: u16,
-    pub(super) auth_failures: u8,
+    session: Session,
     /// Output room needed before a unit of input is taken.
-    pub(super) room: u16,
+    room: u16,
 }
 
 impl<'c> Server<'c> {
@@ -186,19 +79,11 @@ impl<'c> Server<'c> {
             config,
             framer: LineFramer::new(config.bare_lf),
             state: State::Fresh,
-            pending: None,
-            hello: Hello::None,
-            tx: Transaction::default(),
-            tls_active: false,
-            tls_ready: true,
-            authenticated: false,
-            errors: 0,
-            junk: 0,
-            auth_failures: 0,
+            session: Session::NEW,
             room: 0,
         };
         // The longest EHLO reply this configuration can produce.
-        let mut widest = s.capabilities();
+        let mut widest = s.view().capabilities();
         widest.insert(Extension::StartTls);
         widest.set_auth(config.auth);
         widest.insert(Extension::RequireTls);
@@ -212,6 +97,14 @@ impl<'c> Server<'c> {
         Ok(s)
     }
 
+    /// What the phases may read.
+    fn view(&self) -> View<'_, 'c> {
+        View {
+            config: &self.config,
+            session: &self.session,
+        }
+    }
+
     /// Writes the greeting: `220 <hostname> ESMTP <text>` (`LMTP` under
     /// LMTP), or `554 <hostname> <text>` with [`Service::NoService`].
     pub fn greet(&mut self, out: &mut [u8]) -> Result<usize, ServerError> {
@@ -221,7 +114,7 @@ impl<'c> Server<'c> {
             _ => return Err(ServerError::WrongState),
         }
         let n = self.greeting(out)?;
-        self.state = State::Command;
+        self.set_state(State::Command);
         Ok(n)
     }
 
@@ -260,12 +153,10 @@ impl<'c> Server<'c> {
         match self.state {
             State::Closed => return Err(ServerError::Closed),
             State::TlsHandshake => return Err(ServerError::WrongState),
+            State::Decision(_) => return Err(ServerError::DecisionPending),
             _ => {}
         }
-        if self.pending.is_some() {
-            return Err(ServerError::DecisionPending);
-        }
-        let mut io = Io {
+        let mut io = Cursor {
             input,
             out,
             pos: 0,
@@ -279,13 +170,13 @@ impl<'c> Server<'c> {
         })
     }
 
-    fn run<'a>(&mut self, io: &mut Io<'a, '_>) -> Result<Event<'a>, ServerError> {
+    fn run<'a>(&mut self, io: &mut Cursor<'a, '_>) -> Result<Event<'a>, ServerError> {
         // Every pass consumes input, writes a reply or moves to a state that
         // returns, so the loop is bounded by the input and the recipients.
         loop {
             let idle = match self.state {
                 State::Command | State::Auth(_) | State::Fresh => true,
-                State::Data(d) => !d.abort_due,
+                State::Data(d) => d.refused != super::state::Refusal::TooBigDue,
                 _ => false,
             };
             if idle && io.rest().is_empty() {
@@ -300,111 +191,283 @@ impl<'c> Server<'c> {
                     needed: self.output_room(),
                 });
             }
-            let flow = match self.state {
-                State::Fresh => self.early_talker(io)?,
-                State::Command => self.command_step(io)?,
-                State::Data(d) => self.data_step(io, d)?,
-                State::Chunk(c) => self.chunk_step(io, c)?,
-                State::Auth(stage) => self.auth_step(io, stage)?,
-                State::MoreDecisions { remaining } => {
-                    self.state = State::Command;
-                    self.pending = Some(Pending::MessageEnd { remaining });
-                    Flow::Return(Event::MessageEnd)
+            let input = io.rest();
+            let Server {
+                config,
+                framer,
+                state,
+                session,
+                ..
+            } = self;
+            let v = View { config, session };
+            let outcome = match state {
+                State::Fresh => early_talker(v),
+                State::Command => command::step(framer, v, input),
+                State::Data(d) => d.step(v, input),
+                State::Chunk(c) => c.step(input),
+                State::Auth(stage) => stage.step(framer, v, input),
+                State::Lmtp(l) => l.step(),
+                State::Closing => Outcome::Close {
+                    consumed: 0,
+                    reply: Say::Nothing,
+                },
+                State::Decision(_) | State::Closed | State::TlsHandshake => {
+                    return Err(ServerError::WrongState);
                 }
-                State::MoreReplies { remaining, reply } => {
-                    self.put(io, reply)?;
-                    if remaining > 1 {
-                        self.state = State::MoreReplies {
-                            remaining: remaining - 1,
-                            reply,
-                        };
-                        Flow::Continue
-                    } else {
-                        self.state = State::Command;
-                        self.count_error(io)?
-                    }
-                }
-                State::Closing => self.close(),
-                State::Closed | State::TlsHandshake => return Err(ServerError::WrongState),
             };
-            if let Flow::Return(event) = flow {
+            if let Some(event) = self.apply(io, outcome)? {
                 return Ok(event);
             }
         }
     }
 
-    /// Input before the greeting (rule D8).
-    fn early_talker<'a>(&mut self, io: &mut Io<'a, '_>) -> Result<Flow<'a>, ServerError> {
-        if io.rest().is_empty() {
-            return Ok(Flow::Return(Event::NeedInput));
+    // ------------------------------------------------------- transitions
+
+    /// Applies a phase's outcome: the input it used, its reply, the budgets
+    /// (rule D13), the change of state; returns the event to report, if any.
+    fn apply<'a>(
+        &mut self,
+        io: &mut Cursor<'a, '_>,
+        outcome: Outcome<'a>,
+    ) -> Result<Option<Event<'a>>, ServerError> {
+        let m: Move<'a> = match outcome {
+            Outcome::NeedInput => return Ok(Some(Event::NeedInput)),
+            Outcome::Refuse {
+                consumed,
+                reply,
+                ends_group,
+            } => {
+                io.pos += consumed;
+                self.say(io, Say::Canned(reply))?;
+                if self.count_error(io)? {
+                    return Ok(Some(Event::Close));
+                }
+                return Ok(ends_group.then(|| group_end(io)));
+            }
+            Outcome::Close { consumed, reply } => {
+                io.pos += consumed;
+                self.say(io, reply)?;
+                self.close();
+                return Ok(Some(Event::Close));
+            }
+            Outcome::Go(m) => m,
+        };
+        io.pos += m.consumed;
+        self.say(io, m.say)?;
+        if m.junk && self.count_junk(io)? {
+            return Ok(Some(Event::Close));
         }
-        if self.config.pipelining_violations == super::PipeliningPolicy::Lenient {
-            let n = self.greeting(io.out.get_mut(io.written..).unwrap_or_default())?;
-            io.written += n;
-            self.state = State::Command;
-            return Ok(Flow::Continue);
+        if self.change(m.change) && self.count_error(io)? {
+            return Ok(Some(Event::Close));
         }
-        self.put(io, r::SYNC)?;
-        Ok(self.close())
+        Ok(match m.report {
+            Report::Continue => None,
+            Report::Event(e) => Some(e),
+            Report::GroupEnd => Some(group_end(io)),
+        })
     }
 
-    // ------------------------------------------------------------ output
-
-    /// Writes a canned reply.
-    pub(super) fn put(&self, io: &mut Io<'_, '_>, c: Canned) -> Result<(), ServerError> {
-        self.put_parts(io, c.code, Some(c.esc), &[c.text])
+    /// Makes one change (see [`Change`]); true when it counts as an error.
+    fn change(&mut self, change: Change) -> bool {
+        let lmtp = self.config.lmtp;
+        let s = &mut self.session;
+        let recipients = |tx: &Transaction| if lmtp { tx.accepted().max(1) } else { 1 };
+        match change {
+            Change::Stay => {}
+            Change::Greeted | Change::Command => self.set_state(State::Command),
+            Change::Hello(h) => {
+                s.hello = h;
+                s.tx = Transaction::Idle;
+            }
+            Change::Reset | Change::DropMessage => s.tx = Transaction::Idle,
+            Change::Ask(p) => self.set_state(State::Decision(p)),
+            Change::Data => self.set_state(State::Data(DataPhase::new(self.config.bare_lf))),
+            Change::Chunk(phase, start) => {
+                if let Some(&mail) = s.tx.mail() {
+                    match start {
+                        ChunkStart::Keep => {}
+                        ChunkStart::Open => {
+                            s.tx = Transaction::Chunking(mail, Chunked::Open { received: 0 });
+                        }
+                        ChunkStart::TooBig => {
+                            s.tx = Transaction::Chunking(mail, Chunked::Failed(r::SIZE_EXCEEDED));
+                        }
+                    }
+                }
+                self.set_state(State::Chunk(phase));
+            }
+            Change::Received(n) => {
+                if let Transaction::Chunking(_, Chunked::Open { received }) = &mut s.tx {
+                    *received = received.saturating_add(n);
+                }
+            }
+            Change::ChunkFailed { last } => {
+                if last && matches!(s.tx, Transaction::Chunking(_, Chunked::Failed(_))) {
+                    // The failed message ends with its LAST chunk.
+                    s.tx = Transaction::Idle;
+                }
+                self.set_state(State::Command);
+                return true;
+            }
+            Change::MessageComplete => {
+                let remaining = recipients(&s.tx);
+                self.set_state(State::Decision(Pending::MessageEnd { remaining }));
+            }
+            Change::MessageFailed(reply) => {
+                let remaining = recipients(&s.tx);
+                s.tx = Transaction::Idle;
+                self.set_state(State::Lmtp(LmtpReplies::Failures { remaining, reply }));
+            }
+            Change::NextDecision => {
+                if let State::Lmtp(LmtpReplies::Decisions { remaining }) = self.state {
+                    self.set_state(State::Decision(Pending::MessageEnd { remaining }));
+                }
+            }
+            Change::NextFailure => {
+                if let State::Lmtp(LmtpReplies::Failures { remaining, reply }) = self.state {
+                    if remaining > 1 {
+                        self.state = State::Lmtp(LmtpReplies::Failures {
+                            remaining: remaining - 1,
+                            reply,
+                        });
+                    } else {
+                        self.set_state(State::Command);
+                        return true;
+                    }
+                }
+            }
+            Change::Auth(stage) => self.set_state(State::Auth(stage)),
+            Change::AuthFailed => {
+                s.spent.auth_failures = s.spent.auth_failures.saturating_add(1);
+                self.set_state(State::Command);
+                return true;
+            }
+            Change::StartTls => self.set_state(State::TlsHandshake),
+        }
+        false
     }
 
-    /// Writes `code [esc] parts… CRLF`; the enhanced code only when
-    /// ENHANCEDSTATUSCODES is on and the code is not 3yz.
-    pub(super) fn put_parts(
-        &self,
-        io: &mut Io<'_, '_>,
-        code: ReplyCode,
-        esc: Option<EnhancedCode>,
-        parts: &[&str],
-    ) -> Result<(), ServerError> {
-        let esc = esc.filter(|_| self.config.enhanced_status_codes);
+    /// The application answered the pending decision with `code`: what the
+    /// answer changes (RFC 5321 §4.1.1, §4.2; RFC 4954 §4; RFC 2033 §4.2).
+    pub(super) fn answered(&mut self, pending: Pending, code: ReplyCode) {
+        let ok = code.class() == ReplyClass::PositiveCompletion;
+        let s = &mut self.session;
+        let mut next = State::Command;
+        match pending {
+            Pending::Mail { binary, smtputf8 } => {
+                if ok {
+                    s.tx = Transaction::Mail(MailTx {
+                        binary,
+                        smtputf8,
+                        recipients: Recipients::None,
+                    });
+                }
+            }
+            Pending::Rcpt => {
+                if let Transaction::Mail(m) = &mut s.tx {
+                    m.recipients = m.recipients.answered(ok);
+                }
+            }
+            Pending::Verify => {}
+            Pending::MessageEnd { remaining } => {
+                if remaining > 1 {
+                    next = State::Lmtp(LmtpReplies::Decisions {
+                        remaining: remaining - 1,
+                    });
+                } else {
+                    s.tx = Transaction::Idle;
+                }
+                if ok {
+                    // A delivered message ends the client's probation.
+                    s.spent.errors = 0;
+                    s.spent.junk = 0;
+                }
+            }
+            Pending::Auth => {
+                if ok {
+                    s.authenticated = true;
+                } else {
+                    s.spent.auth_failures = s.spent.auth_failures.saturating_add(1);
+                }
+            }
+        }
+        if code.get() == 421 {
+            next = State::Closing;
+        }
+        self.set_state(next);
+    }
+
+    /// Counts an error; at the hard limit writes `421 4.7.0` and closes
+    /// (true).
+    fn count_error(&mut self, io: &mut Cursor<'_, '_>) -> Result<bool, ServerError> {
+        let spent = &mut self.session.spent;
+        spent.errors = spent.errors.saturating_add(1);
+        if spent.errors >= self.config.limits.hard_error_limit {
+            debug!("server: error limit reached, closing");
+            self.say(io, Say::Canned(r::TOO_MANY_ERRORS))?;
+            self.close();
+            return Ok(true);
+        }
+        Ok(false)
+    }
+
+    /// Counts a junk command; beyond the junk limit each is an error too.
+    fn count_junk(&mut self, io: &mut Cursor<'_, '_>) -> Result<bool, ServerError> {
+        let spent = &mut self.session.spent;
+        spent.junk = spent.junk.saturating_add(1);
+        if spent.junk > self.config.limits.junk_command_limit {
+            return self.count_error(io);
+        }
+        Ok(false)
+    }
+
+    /// Enters `next`, logging a change of phase.
+    fn set_state(&mut self, next: State) {
+        let (from, to) = (self.state.phase(), next.phase());
+        if from != to {
+            trace!("server: {:?} -> {:?}", from, to);
+        }
+        self.state = next;
+    }
+
+    /// No more input is taken.
+    fn close(&mut self) {
+        self.set_state(State::Closed);
+    }
+
+    /// Writes one of the engine's own replies.
+    fn say(&self, io: &mut Cursor<'_, '_>, say: Say) -> Result<(), ServerError> {
         let buf = io.out.get_mut(io.written..).unwrap_or_default();
-        io.written += write_line(buf, code, esc, parts)?;
+        let c = &self.config;
+        let esc = |canned: Canned| Some(canned.esc).filter(|_| c.enhanced_status_codes);
+        io.written += match say {
+            Say::Nothing => 0,
+            Say::Canned(canned) => write_line(buf, canned.code, esc(canned), &[canned.text])?,
+            Say::Greeting => self.greeting(buf)?,
+            Say::Helo => write_line(buf, ReplyCode::OK, None, &[c.hostname])?,
+            Say::Ehlo => {
+                let caps = self.view().capabilities();
+                write_with(buf, |w| caps.write_ehlo_reply_to(c.hostname, "", w))
+                    .map_err(write_error)?
+            }
+            Say::ChunkOk(size) => {
+                let ok = r::BDAT_OK;
+                write_with(buf, |w| {
+                    line_head(w, ok.code, esc(ok));
+                    w.put_decimal(size);
+                    w.put_byte(b' ');
+                    w.put_str(ok.text);
+                    w.put(b"\r\n");
+                    Ok(())
+                })
+                .map_err(write_error)?
+            }
+            Say::Challenge(text) => write_line(buf, ReplyCode::AUTH_CONTINUE, None, &[text])?,
+        };
         Ok(())
     }
 
-    /// Writes an error reply and counts it (rule D13).
-    pub(super) fn error<'a>(
-        &mut self,
-        io: &mut Io<'a, '_>,
-        c: Canned,
-    ) -> Result<Flow<'a>, ServerError> {
-        self.put(io, c)?;
-        self.count_error(io)
-    }
-
-    /// Counts an error; at the hard limit, `421 4.7.0` and close.
-    pub(super) fn count_error<'a>(&mut self, io: &mut Io<'a, '_>) -> Result<Flow<'a>, ServerError> {
-        self.errors = self.errors.saturating_add(1);
-        if self.errors >= self.config.limits.hard_error_limit {
-            self.put(io, r::TOO_MANY_ERRORS)?;
-            return Ok(self.close());
-        }
-        Ok(Flow::Continue)
-    }
-
-    /// Counts a NOOP/RSET/VRFY/EXPN/HELP; beyond the junk limit each is an error.
-    pub(super) fn count_junk<'a>(&mut self, io: &mut Io<'a, '_>) -> Result<Flow<'a>, ServerError> {
-        self.junk = self.junk.saturating_add(1);
-        if self.junk > self.config.limits.junk_command_limit {
-            return self.count_error(io);
-        }
-        Ok(Flow::Continue)
-    }
-
-    /// The reply is written: close.
-    pub(super) fn close<'a>(&mut self) -> Flow<'a> {
-        self.state = State::Closed;
-        self.pending = None;
-        Flow::Return(Event::Close)
-    }
+    // ------------------------------------------------------ session calls
 
     /// Whether the session is closed.
     pub fn is_closed(&self) -> bool {
@@ -413,26 +476,7 @@ impl<'c> Server<'c> {
 
     /// The observable state.
     pub fn phase(&self) -> Phase {
-        if let Some(p) = self.pending {
-            return Phase::Decision(match p {
-                Pending::Mail { .. } => DecisionKind::Mail,
-                Pending::Rcpt => DecisionKind::Rcpt,
-                Pending::Verify => DecisionKind::Verify,
-                Pending::MessageEnd { .. } => DecisionKind::MessageEnd,
-                Pending::Auth => DecisionKind::Auth,
-            });
-        }
-        match self.state {
-            State::Fresh => Phase::Connected,
-            State::Command | State::MoreDecisions { .. } | State::MoreReplies { .. } => {
-                Phase::Command
-            }
-            State::Data(_) => Phase::Data,
-            State::Chunk(_) => Phase::Chunk,
-            State::Auth(_) => Phase::Auth,
-            State::TlsHandshake => Phase::TlsHandshake,
-            State::Closing | State::Closed => Phase::Closed,
-        }
+        self.state.phase()
     }
 
     /// How long the engine may wait for the client now (rule D12): the
@@ -440,9 +484,6 @@ impl<'c> Server<'c> {
     /// DATA/BDAT; `None` when closed, before the greeting, during the TLS
     /// handshake, or while a decision is pending (the application's time).
     pub fn deadline(&self) -> Option<Deadline> {
-        if self.pending.is_some() {
-            return None;
-        }
         let t = &self.config.timeouts;
         match self.state {
             State::Command | State::Auth(_) => Some(Deadline::Command {
@@ -465,8 +506,7 @@ impl<'c> Server<'c> {
         let c = r::TIMEOUT;
         let esc = Some(c.esc).filter(|_| self.config.enhanced_status_codes);
         let n = write_line(out, c.code, esc, &[self.config.hostname, " ", c.text])?;
-        self.state = State::Closed;
-        self.pending = None;
+        self.close();
         Ok(n)
     }
 
@@ -476,15 +516,15 @@ impl<'c> Server<'c> {
     /// session is closed afterwards.
     pub fn end_of_input(&mut self) -> Event<'static> {
         let in_message = match self.state {
-            State::Data(d) => d.aborted.is_none() || d.abort_due,
+            State::Data(d) => !matches!(d.refused, super::state::Refusal::Reported(_)),
             State::Chunk(c) => c.fail.is_none(),
-            State::MoreDecisions { .. } => true,
-            _ => self.tx.started || matches!(self.pending, Some(Pending::MessageEnd { .. })),
+            State::Lmtp(LmtpReplies::Decisions { .. })
+            | State::Decision(Pending::MessageEnd { .. }) => true,
+            State::Closed => false,
+            _ => self.session.tx.chunks_open(),
         };
-        let was_closed = self.state == State::Closed;
-        self.state = State::Closed;
-        self.pending = None;
-        if in_message && !was_closed {
+        self.close();
+        if in_message {
             Event::MessageAborted(AbortReason::Eof)
         } else {
             Event::Close
@@ -499,12 +539,14 @@ impl<'c> Server<'c> {
         if self.state != State::TlsHandshake {
             return Err(ServerError::WrongState);
         }
-        self.state = State::Command;
-        self.hello = Hello::None;
-        self.tx = Transaction::default();
-        self.authenticated = false;
-        self.tls_active = true;
+        self.session = Session {
+            tls_active: true,
+            tls_ready: self.session.tls_ready,
+            spent: self.session.spent,
+            ..Session::NEW
+        };
         self.framer.reset();
+        self.set_state(State::Command);
         Ok(())
     }
 
@@ -512,23 +554,60 @@ impl<'c> Server<'c> {
     /// STARTTLS stays advertised (it is configured) but is answered
     /// `454 4.7.0 TLS not available due to temporary reason` (RFC 3207 §4).
     pub fn set_tls_ready(&mut self, ready: bool) {
-        self.tls_ready = ready;
+        self.session.tls_ready = ready;
     }
 
-    /// Aborts a BDAT message whose content was already handed out, before
-    /// a command that ends the transaction; the command is left unconsumed
-    /// and is processed on the next call.
-    pub(super) fn abort_open_message<'a>(
-        &mut self,
-        io: &mut Io<'a, '_>,
-        line_start: usize,
-    ) -> Option<Flow<'a>> {
-        if !self.tx.started {
-            return None;
-        }
-        io.pos = line_start;
-        self.tx = Transaction::default();
-        Some(Flow::Return(Event::MessageAborted(AbortReason::Reset)))
+    /// The line limit for a command with this verb, CRLF included (rule
+    /// D11): `limits.max_line`, plus for MAIL 500 when AUTH is configured
+    /// (RFC 4954 §5 `AUTH=`), 100 with DSN (`RET`, `ENVID`) and 10 with
+    /// SMTPUTF8 (RFC 6531 §3.4); for RCPT 500 with DSN (`NOTIFY`, `ORCPT`)
+    /// and 10 with SMTPUTF8; AUTH lines may be 12288 octets (RFC 4954 §4)
+    /// when AUTH is configured. A longer line gets `500 5.5.2`.
+    pub fn line_limit(&self, verb: crate::syntax::Verb) -> usize {
+        self.view().line_limit(verb)
+    }
+
+    /// Free output room `feed` needs before it takes a unit of input:
+    /// [`Server::MIN_ROOM`], or the longest EHLO reply if that is longer.
+    pub fn output_room(&self) -> usize {
+        usize::from(self.room)
+    }
+
+    /// Unconsumed input the caller's receive buffer must be able to hold:
+    /// the longest command line, or two AUTH lines during AUTH LOGIN.
+    pub fn input_room(&self) -> usize {
+        self.view().input_room()
+    }
+}
+
+/// Input before the greeting (rule D8): greet and go on under the lenient
+/// policy, else `554 5.5.0` and close.
+fn early_talker<'a>(v: View<'_, '_>) -> Outcome<'a> {
+    if v.config.pipelining_violations == PipeliningPolicy::Lenient {
+        return Move::quiet(0, Change::Greeted).say(Say::Greeting).into();
+    }
+    Outcome::Close {
+        consumed: 0,
+        reply: Say::Canned(r::SYNC),
+    }
+}
+
+/// After a group-ending reply: flush before reading more.
+fn group_end<'a>(io: &Cursor<'a, '_>) -> Event<'a> {
+    if io.rest().is_empty() {
+        Event::NeedInput
+    } else {
+        Event::Flush
+    }
+}
+
+/// `code SP [esc SP]`.
+fn line_head(w: &mut Writer<'_>, code: ReplyCode, esc: Option<EnhancedCode>) {
+    w.put_decimal(u64::from(code.get()));
+    w.put_byte(b' ');
+    if let Some(e) = esc.filter(|_| code.class() != ReplyClass::PositiveIntermediate) {
+        e.write_to(w);
+        w.put_byte(b' ');
     }
 }
 
@@ -539,14 +618,8 @@ pub(super) fn write_line(
     esc: Option<EnhancedCode>,
     parts: &[&str],
 ) -> Result<usize, ServerError> {
-    let esc = esc.filter(|_| code.class() != ReplyClass::PositiveIntermediate);
     write_with(out, |w: &mut Writer<'_>| {
-        w.put_decimal(u64::from(code.get()));
-        w.put_byte(b' ');
-        if let Some(e) = esc {
-            e.write_to(w);
-            w.put_byte(b' ');
-        }
+        line_head(w, code, esc);
         for p in parts {
             w.put_str(p);
         }
@@ -556,7 +629,7 @@ pub(super) fn write_line(
     .map_err(write_error)
 }
 
-pub(super) fn write_error(e: WriteError) -> ServerError {
+fn write_error(e: WriteError) -> ServerError {
     match e {
         WriteError::BufferTooSmall { needed } => ServerError::BufferTooSmall { needed },
         WriteError::Invalid(i) => ServerError::InvalidReply(i),
