@@ -504,6 +504,33 @@ fn res04_junk_and_error_limits() {
 }
 
 #[test]
+fn d13_vrfy_asked_of_the_application_is_junk_too() {
+    // Under VrfyPolicy::Ask, VRFY is a decision for the application and a
+    // junk command like every other VRFY: the first 100 are free, then each
+    // counts as an error, and the 20th error closes the session before the
+    // application is asked again.
+    let mut c = config();
+    c.vrfy = VrfyPolicy::Ask;
+    let segs: Vec<Seg> = (0..200).map(|_| s("VRFY bob\r\n")).collect();
+    let o = Script::new(c, segs)
+        .policy(&|_| Decision::Reject)
+        .check_coarse(7);
+    let codes = o.codes();
+    // 100 free VRFYs and 19 counted ones are asked and refused (550); the
+    // 120th reaches the error limit: 421, and it is never asked.
+    assert_eq!(codes.len(), 1 + 119 + 1, "{codes:?}");
+    assert!(codes[1..120].iter().all(|&c| c == 550), "{codes:?}");
+    assert_eq!(o.replies()[120].1, "421 4.7.0 Error: too many errors\r\n");
+    let asked = o
+        .events
+        .iter()
+        .filter(|e| matches!(e, Ev::Verify(..)))
+        .count();
+    assert_eq!(asked, 119);
+    assert!(o.closed);
+}
+
+#[test]
 fn res03_recipient_overshoot_counts_as_errors() {
     let mut c = config();
     c.limits.max_recipients = 100;

@@ -15,10 +15,10 @@ use crate::sasl::{Credentials, LOGIN_PASSWORD_CHALLENGE, LOGIN_USERNAME_CHALLENG
 use crate::syntax::{AuthMechanism, InitialResponse};
 use crate::wire::line::{AUTH_LINE_MAX, LineEvent, LineFramer};
 
-use super::command::{bare_line, refuse};
 use super::event::Event;
-use super::outcome::{Change, Move, Outcome, Say};
+use super::outcome::{Change, Move, Outcome};
 use super::replies::{self as r, Canned};
+use super::say::Say;
 use super::state::{AuthStage, Hello, Pending};
 use super::view::View;
 
@@ -74,16 +74,16 @@ pub(super) fn command<'a>(
 ) -> Outcome<'a> {
     let (c, s) = (v.config, v.session);
     if c.auth.is_empty() {
-        return refuse(len, r::NOT_IMPLEMENTED);
+        return Outcome::refuse(len, r::NOT_IMPLEMENTED);
     }
     if s.hello != Hello::Ehlo {
-        return refuse(len, r::SEND_HELLO_FIRST);
+        return Outcome::refuse(len, r::SEND_HELLO_FIRST);
     }
     if s.authenticated {
-        return refuse(len, r::AUTH_AGAIN);
+        return Outcome::refuse(len, r::AUTH_AGAIN);
     }
     if s.tx.mail().is_some() {
-        return refuse(len, r::AUTH_IN_TX);
+        return Outcome::refuse(len, r::AUTH_IN_TX);
     }
     if s.spent.auth_failures >= c.limits.auth_failures {
         return Outcome::Close {
@@ -93,10 +93,10 @@ pub(super) fn command<'a>(
     }
     let Some(mech) = AuthMechanism::from_name(mechanism.as_bytes()).filter(|m| c.auth.contains(*m))
     else {
-        return refuse(len, r::AUTH_MECHANISM);
+        return Outcome::refuse(len, r::AUTH_MECHANISM);
     };
     if !v.auth_offered() {
-        return refuse(len, r::AUTH_NEEDS_TLS);
+        return Outcome::refuse(len, r::AUTH_NEEDS_TLS);
     }
     let ir = match initial {
         None => None,
@@ -166,7 +166,9 @@ impl AuthStage {
         let line = match ev {
             None => return Move::quiet(end, Change::Command).into(),
             Some(LineEvent::TooLong) => return failed(end, r::AUTH_TOO_LONG),
-            Some(LineEvent::BareLineEnding) => return bare_line(v, end),
+            Some(LineEvent::BareLineEnding) => {
+                return Outcome::bare_line(v.config.bare_lf_reply, end);
+            }
             Some(LineEvent::Line(line)) => line,
         };
         if line == b"*" {

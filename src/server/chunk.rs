@@ -5,8 +5,9 @@
 use crate::wire::bdat::{BdatReader, ChunkEvent};
 
 use super::event::{AbortReason, Event};
-use super::outcome::{Change, ChunkStart, Move, Outcome, Say};
+use super::outcome::{Change, ChunkStart, Move, Outcome};
 use super::replies as r;
+use super::say::Say;
 use super::state::{ChunkPhase, Chunked, Hello, Transaction};
 use super::view::View;
 
@@ -30,7 +31,7 @@ pub(super) fn command<'a>(v: View<'_, '_>, len: usize, size: u64, last: bool) ->
     let (fail, start) = match tx {
         Transaction::Idle => (Some(r::NEED_MAIL), ChunkStart::Keep),
         Transaction::Chunking(_, Chunked::Failed(f)) => (Some(f), ChunkStart::Keep),
-        _ if tx.accepted() == 0 => (Some(v.no_recipients()), ChunkStart::Keep),
+        _ if tx.accepted() == 0 => (Some(tx.no_recipients()), ChunkStart::Keep),
         _ if v.too_big(received, size) => (Some(r::SIZE_EXCEEDED), ChunkStart::TooBig),
         Transaction::Mail(_) => (None, ChunkStart::Open),
         Transaction::Chunking(..) => (None, ChunkStart::Keep),

@@ -12,10 +12,11 @@ use crate::wire::line::{LineEvent, LineFramer};
 
 use super::auth;
 use super::chunk;
-use super::config::{BareLfReply, PipeliningPolicy, Service, VrfyPolicy};
+use super::config::{PipeliningPolicy, Service, VrfyPolicy};
 use super::event::{AbortReason, Event};
-use super::outcome::{Change, Move, Outcome, Say};
+use super::outcome::{Change, Move, Outcome};
 use super::replies::{self as r, Canned};
+use super::say::Say;
 use super::state::{Hello, Pending, Transaction};
 use super::view::View;
 
@@ -33,33 +34,10 @@ pub(super) fn step<'a>(framer: &mut LineFramer, v: View<'_, '_>, input: &'a [u8]
             } else {
                 r::LINE_TOO_LONG
             };
-            refuse(n, reply)
+            Outcome::refuse(n, reply)
         }
-        Some(LineEvent::BareLineEnding) => bare_line(v, n),
+        Some(LineEvent::BareLineEnding) => Outcome::bare_line(v.config.bare_lf_reply, n),
         Some(LineEvent::Line(line)) => dispatch(v, line, n, input.get(n..).unwrap_or_default()),
-    }
-}
-
-/// An error reply that changes nothing.
-pub(super) const fn refuse<'a>(consumed: usize, reply: Canned) -> Outcome<'a> {
-    Outcome::Refuse {
-        consumed,
-        reply,
-        ends_group: false,
-    }
-}
-
-/// A bare CR or LF in a line (rule D1, catalogue SMG-15): the line is never
-/// executed and the session is closed, since what follows cannot be trusted
-/// to be a command.
-pub(super) fn bare_line<'a>(v: View<'_, '_>, consumed: usize) -> Outcome<'a> {
-    let reply = match v.config.bare_lf_reply {
-        BareLfReply::Reject550 => r::BARE_LF,
-        BareLfReply::Disconnect521 => r::BARE_LF_521,
-    };
-    Outcome::Close {
-        consumed,
-        reply: Say::Canned(reply),
     }
 }
 
@@ -95,14 +73,14 @@ fn dispatch<'a>(v: View<'_, '_>, line: &'a [u8], len: usize, rest: &'a [u8]) -> 
     let word = line.split(|&b| b == b' ').next().unwrap_or_default();
     let verb = Verb::from_bytes(word);
     if len > verb.map_or(v.config.limits.max_line, |vb| v.line_limit(vb)) {
-        return refuse(len, r::LINE_TOO_LONG);
+        return Outcome::refuse(len, r::LINE_TOO_LONG);
     }
     let parsed = Command::parse(line, v.parse_options());
     if v.config.service == Service::NoService {
         if parsed == Ok(Command::Quit) {
             return close(len, r::BYE);
         }
-        return refuse(len, r::NO_SERVICE);
+        return Outcome::refuse(len, r::NO_SERVICE);
     }
     if let Err(e) = &parsed
         && e.kind == CommandErrorKind::CrossProtocol
@@ -133,7 +111,7 @@ fn dispatch<'a>(v: View<'_, '_>, line: &'a [u8], len: usize, rest: &'a [u8]) -> 
             Some(Verb::Noop | Verb::Ehlo | Verb::Lhlo | Verb::StartTls | Verb::Quit)
         )
     {
-        return refuse(len, r::TLS_FIRST);
+        return Outcome::refuse(len, r::TLS_FIRST);
     }
     let cmd = match parsed {
         Ok(cmd) => cmd,
@@ -191,9 +169,9 @@ fn command_error<'a>(v: View<'_, '_>, len: usize, e: CommandError) -> Outcome<'a
         return close(len, c);
     }
     if e.verb == Some(Verb::Lhlo) && !v.config.lmtp {
-        return refuse(len, r::UNKNOWN);
+        return Outcome::refuse(len, r::UNKNOWN);
     }
-    refuse(len, c)
+    Outcome::refuse(len, c)
 }
 
 /// NOOP, HELP: a junk command that ends a group.
@@ -207,8 +185,8 @@ fn simple<'a>(len: usize, c: Canned) -> Outcome<'a> {
 
 fn hello<'a>(v: View<'_, '_>, len: usize, verb: Verb, domain: Host<'a>) -> Outcome<'a> {
     match (v.config.lmtp, verb) {
-        (true, Verb::Ehlo | Verb::Helo) => return refuse(len, r::USE_LHLO),
-        (false, Verb::Lhlo) => return refuse(len, r::UNKNOWN),
+        (true, Verb::Ehlo | Verb::Helo) => return Outcome::refuse(len, r::USE_LHLO),
+        (false, Verb::Lhlo) => return Outcome::refuse(len, r::UNKNOWN),
         _ => {}
     }
     if let Some(o) = drop_open_message(v) {
@@ -251,20 +229,20 @@ fn mail<'a>(
     params: MailParameters<'a>,
 ) -> Outcome<'a> {
     if v.session.hello == Hello::None {
-        return refuse(len, r::SEND_HELLO_FIRST);
+        return Outcome::refuse(len, r::SEND_HELLO_FIRST);
     }
     if v.session.tx != Transaction::Idle {
-        return refuse(len, r::NESTED_MAIL);
+        return Outcome::refuse(len, r::NESTED_MAIL);
     }
     if mail_params_refused(v, &params) {
-        return refuse(len, r::UNSUPPORTED_PARAM);
+        return Outcome::refuse(len, r::UNSUPPORTED_PARAM);
     }
     if !from.is_ascii() && !params.smtputf8 {
-        return refuse(len, r::NON_ASCII_SENDER);
+        return Outcome::refuse(len, r::NON_ASCII_SENDER);
     }
     let max = v.config.max_message_size;
     if max != 0 && params.size.is_some_and(|s| s > max) {
-        return refuse(len, r::SIZE_EXCEEDED);
+        return Outcome::refuse(len, r::SIZE_EXCEEDED);
     }
     let pending = Pending::Mail {
         binary: params.body == Some(Body::BinaryMime),
@@ -283,24 +261,24 @@ fn rcpt<'a>(
 ) -> Outcome<'a> {
     let s = v.session;
     if s.hello == Hello::None {
-        return refuse(len, r::SEND_HELLO_FIRST);
+        return Outcome::refuse(len, r::SEND_HELLO_FIRST);
     }
     let mail = match s.tx {
-        Transaction::Idle => return refuse(len, r::NEED_MAIL),
-        Transaction::Chunking(..) => return refuse(len, r::AFTER_BDAT),
+        Transaction::Idle => return Outcome::refuse(len, r::NEED_MAIL),
+        Transaction::Chunking(..) => return Outcome::refuse(len, r::AFTER_BDAT),
         Transaction::Mail(m) => m,
     };
     let dsn = params.notify.is_some() || params.orcpt.is_some();
     if !params.is_empty()
         && (s.hello != Hello::Ehlo || params.unknown.is_some() || (dsn && !v.config.dsn))
     {
-        return refuse(len, r::UNSUPPORTED_PARAM);
+        return Outcome::refuse(len, r::UNSUPPORTED_PARAM);
     }
     if !to.is_ascii() && !mail.smtputf8 {
-        return refuse(len, r::NON_ASCII_RCPT);
+        return Outcome::refuse(len, r::NON_ASCII_RCPT);
     }
     if mail.recipients.accepted() >= v.config.limits.max_recipients {
-        return refuse(len, r::TOO_MANY_RCPTS);
+        return Outcome::refuse(len, r::TOO_MANY_RCPTS);
     }
     Move::quiet(len, Change::Ask(Pending::Rcpt))
         .report(Event::Rcpt { to, params })
@@ -310,18 +288,18 @@ fn rcpt<'a>(
 /// `DATA`: `354`, then the content (RFC 5321 §4.1.1.4).
 fn data<'a>(v: View<'_, '_>, len: usize) -> Outcome<'a> {
     if v.session.hello == Hello::None {
-        return refuse(len, r::SEND_HELLO_FIRST);
+        return Outcome::refuse(len, r::SEND_HELLO_FIRST);
     }
     let mail = match v.session.tx {
-        Transaction::Idle => return refuse(len, r::NEED_MAIL),
-        Transaction::Chunking(..) => return refuse(len, r::AFTER_BDAT),
+        Transaction::Idle => return Outcome::refuse(len, r::NEED_MAIL),
+        Transaction::Chunking(..) => return Outcome::refuse(len, r::AFTER_BDAT),
         Transaction::Mail(m) => m,
     };
     if mail.binary {
-        return refuse(len, r::DATA_BINARYMIME);
+        return Outcome::refuse(len, r::DATA_BINARYMIME);
     }
     if mail.recipients.accepted() == 0 {
-        return refuse(len, v.no_recipients());
+        return Outcome::refuse(len, v.session.tx.no_recipients());
     }
     Move::quiet(len, Change::Data)
         .say(Say::Canned(r::START_DATA))
@@ -346,13 +324,13 @@ fn verify<'a>(len: usize, verb: Verb, policy: VrfyPolicy, argument: &'a str) -> 
 
 fn starttls<'a>(v: View<'_, '_>, len: usize) -> Outcome<'a> {
     if v.session.tls_active {
-        return refuse(len, r::TLS_ACTIVE);
+        return Outcome::refuse(len, r::TLS_ACTIVE);
     }
     if !v.config.tls_available {
-        return refuse(len, r::NOT_IMPLEMENTED);
+        return Outcome::refuse(len, r::NOT_IMPLEMENTED);
     }
     if !v.session.tls_ready {
-        return refuse(len, r::TLS_TEMP);
+        return Outcome::refuse(len, r::TLS_TEMP);
     }
     if let Some(o) = drop_open_message(v) {
         return o;

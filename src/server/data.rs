@@ -8,8 +8,9 @@ use crate::wire::unstuff::{DataEvent, DotUnstuffer};
 
 use super::config::BareLfReply;
 use super::event::{AbortReason, Event};
-use super::outcome::{Change, Move, Outcome, Say};
+use super::outcome::{Change, Move, Outcome};
 use super::replies as r;
+use super::say::Say;
 use super::state::{DataPhase, LmtpReplies, Refusal};
 use super::view::View;
 

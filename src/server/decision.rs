@@ -93,7 +93,7 @@ impl Server<'_> {
     ) -> Result<usize, ServerError> {
         let pending = self.pending()?;
         let esc = esc.filter(|_| self.config.enhanced_status_codes);
-        let n = super::session::write_line(out, code, esc, &[text])?;
+        let n = super::say::write_line(out, code, esc, &[text])?;
         self.answered(pending, code);
         Ok(n)
     }

@@ -95,6 +95,7 @@ mod error;
 mod event;
 mod outcome;
 mod replies;
+mod say;
 mod session;
 mod state;
 mod view;

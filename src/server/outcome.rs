@@ -4,8 +4,10 @@
 //! [`Outcome`] into the reply, the change of state, the budget accounting
 //! (rule D13) and the event, in that order.
 
+use super::config::BareLfReply;
 use super::event::Event;
-use super::replies::Canned;
+use super::replies::{self as r, Canned};
+use super::say::Say;
 use super::state::{AuthStage, ChunkPhase, Hello, Pending};
 
 /// A phase's decision about its next unit of input.
@@ -97,29 +99,35 @@ impl<'a> Move<'a> {
     }
 }
 
+impl Outcome<'_> {
+    /// An error reply that changes nothing.
+    pub(super) const fn refuse(consumed: usize, reply: Canned) -> Self {
+        Outcome::Refuse {
+            consumed,
+            reply,
+            ends_group: false,
+        }
+    }
+
+    /// A bare CR or LF in a line (rule D1, catalogue SMG-15): the line is
+    /// never executed and the session is closed, since what follows cannot
+    /// be trusted to be a command.
+    pub(super) const fn bare_line(policy: BareLfReply, consumed: usize) -> Self {
+        let reply = match policy {
+            BareLfReply::Reject550 => r::BARE_LF,
+            BareLfReply::Disconnect521 => r::BARE_LF_521,
+        };
+        Outcome::Close {
+            consumed,
+            reply: Say::Canned(reply),
+        }
+    }
+}
+
 impl<'a> From<Move<'a>> for Outcome<'a> {
     fn from(m: Move<'a>) -> Self {
         Outcome::Go(m)
     }
-}
-
-/// A reply the engine writes on its own.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Say {
-    /// No reply.
-    Nothing,
-    /// One of the canned replies (`replies.rs`).
-    Canned(Canned),
-    /// The greeting (a client that spoke first, under the lenient policy).
-    Greeting,
-    /// `250 <hostname>` to HELO.
-    Helo,
-    /// The EHLO (or LHLO) reply with what is advertised now.
-    Ehlo,
-    /// `250 2.0.0 <size> octets received` to a BDAT chunk.
-    ChunkOk(u64),
-    /// `334 <challenge>` (RFC 4954 §4).
-    Challenge(&'static str),
 }
 
 /// How the session changes after a unit. Each variant names one transition

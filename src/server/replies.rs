@@ -1,6 +1,6 @@
 //! Every reply the engine writes on its own, in one table: code, enhanced
 //! status code (RFC 3463; written only when ENHANCEDSTATUSCODES is on) and
-//! text. Rule D7 gives the codes.
+//! text. Rule D7 gives the codes. `say.rs` writes them.
 
 use crate::syntax::{EnhancedCode, ReplyCode};
 

@@ -5,17 +5,16 @@
 //! `session`, and they do the budget accounting (rules D7, D13) and log
 //! every change of phase.
 
-use crate::syntax::{
-    EnhancedCode, Extension, ReplyClass, ReplyCode, WriteError, Writer, write_with,
-};
+use crate::syntax::{Extension, ReplyClass, ReplyCode, WriteError, write_with};
 use crate::wire::line::LineFramer;
 
 use super::command;
-use super::config::{Config, ConfigError, PipeliningPolicy, Service};
+use super::config::{Config, ConfigError, PipeliningPolicy};
 use super::error::ServerError;
 use super::event::{AbortReason, Deadline, Event, Phase, Step};
-use super::outcome::{Change, ChunkStart, Move, Outcome, Report, Say};
-use super::replies::{self as r, Canned};
+use super::outcome::{Change, ChunkStart, Move, Outcome, Report};
+use super::replies as r;
+use super::say::{self, Say};
 use super::state::{
     Chunked, DataPhase, LmtpReplies, MailTx, Pending, Recipients, Session, State, Transaction,
 };
@@ -113,32 +112,9 @@ impl<'c> Server<'c> {
             State::Closed => return Err(ServerError::Closed),
             _ => return Err(ServerError::WrongState),
         }
-        let n = self.greeting(out)?;
+        let n = say::write(out, Say::Greeting, self.view())?;
         self.set_state(State::Command);
         Ok(n)
-    }
-
-    fn greeting(&self, out: &mut [u8]) -> Result<usize, ServerError> {
-        let c = &self.config;
-        let (code, parts) = match c.service {
-            Service::NoService => {
-                let text = if c.greeting_text.is_empty() {
-                    "No SMTP service here"
-                } else {
-                    c.greeting_text
-                };
-                (ReplyCode::TRANSACTION_FAILED, [c.hostname, " ", text, ""])
-            }
-            Service::Ready => {
-                let proto = if c.lmtp { " LMTP" } else { " ESMTP" };
-                let sep = if c.greeting_text.is_empty() { "" } else { " " };
-                (
-                    ReplyCode::SERVICE_READY,
-                    [c.hostname, proto, sep, c.greeting_text],
-                )
-            }
-        };
-        write_line(out, code, None, &parts)
     }
 
     /// Takes the client's bytes and reports one [`Event`]; see [`Step`].
@@ -435,38 +411,6 @@ impl<'c> Server<'c> {
         self.set_state(State::Closed);
     }
 
-    /// Writes one of the engine's own replies.
-    fn say(&self, io: &mut Cursor<'_, '_>, say: Say) -> Result<(), ServerError> {
-        let buf = io.out.get_mut(io.written..).unwrap_or_default();
-        let c = &self.config;
-        let esc = |canned: Canned| Some(canned.esc).filter(|_| c.enhanced_status_codes);
-        io.written += match say {
-            Say::Nothing => 0,
-            Say::Canned(canned) => write_line(buf, canned.code, esc(canned), &[canned.text])?,
-            Say::Greeting => self.greeting(buf)?,
-            Say::Helo => write_line(buf, ReplyCode::OK, None, &[c.hostname])?,
-            Say::Ehlo => {
-                let caps = self.view().capabilities();
-                write_with(buf, |w| caps.write_ehlo_reply_to(c.hostname, "", w))
-                    .map_err(write_error)?
-            }
-            Say::ChunkOk(size) => {
-                let ok = r::BDAT_OK;
-                write_with(buf, |w| {
-                    line_head(w, ok.code, esc(ok));
-                    w.put_decimal(size);
-                    w.put_byte(b' ');
-                    w.put_str(ok.text);
-                    w.put(b"\r\n");
-                    Ok(())
-                })
-                .map_err(write_error)?
-            }
-            Say::Challenge(text) => write_line(buf, ReplyCode::AUTH_CONTINUE, None, &[text])?,
-        };
-        Ok(())
-    }
-
     // ------------------------------------------------------ session calls
 
     /// Whether the session is closed.
@@ -505,7 +449,7 @@ impl<'c> Server<'c> {
         }
         let c = r::TIMEOUT;
         let esc = Some(c.esc).filter(|_| self.config.enhanced_status_codes);
-        let n = write_line(out, c.code, esc, &[self.config.hostname, " ", c.text])?;
+        let n = say::write_line(out, c.code, esc, &[self.config.hostname, " ", c.text])?;
         self.close();
         Ok(n)
     }
@@ -601,37 +545,11 @@ fn group_end<'a>(io: &Cursor<'a, '_>) -> Event<'a> {
     }
 }
 
-/// `code SP [esc SP]`.
-fn line_head(w: &mut Writer<'_>, code: ReplyCode, esc: Option<EnhancedCode>) {
-    w.put_decimal(u64::from(code.get()));
-    w.put_byte(b' ');
-    if let Some(e) = esc.filter(|_| code.class() != ReplyClass::PositiveIntermediate) {
-        e.write_to(w);
-        w.put_byte(b' ');
-    }
-}
-
-/// Writes `code SP [esc SP] parts… CRLF` (no esc on 3yz).
-pub(super) fn write_line(
-    out: &mut [u8],
-    code: ReplyCode,
-    esc: Option<EnhancedCode>,
-    parts: &[&str],
-) -> Result<usize, ServerError> {
-    write_with(out, |w: &mut Writer<'_>| {
-        line_head(w, code, esc);
-        for p in parts {
-            w.put_str(p);
-        }
-        w.put(b"\r\n");
+impl Server<'_> {
+    /// Writes one of the engine's own replies at the cursor.
+    fn say(&self, io: &mut Cursor<'_, '_>, say: Say) -> Result<(), ServerError> {
+        let buf = io.out.get_mut(io.written..).unwrap_or_default();
+        io.written += say::write(buf, say, self.view())?;
         Ok(())
-    })
-    .map_err(write_error)
-}
-
-fn write_error(e: WriteError) -> ServerError {
-    match e {
-        WriteError::BufferTooSmall { needed } => ServerError::BufferTooSmall { needed },
-        WriteError::Invalid(i) => ServerError::InvalidReply(i),
     }
 }

@@ -13,7 +13,7 @@ use crate::wire::bdat::BdatReader;
 use crate::wire::unstuff::DotUnstuffer;
 
 use super::event::{AbortReason, DecisionKind, Phase};
-use super::replies::Canned;
+use super::replies::{self as r, Canned};
 
 /// What the engine does with its input: one variant per phase.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -252,6 +252,14 @@ impl Transaction {
     /// Recipients accepted so far.
     pub(super) fn accepted(&self) -> u32 {
         self.mail().map_or(0, |m| m.recipients.accepted())
+    }
+
+    /// The reply owed when the transaction has no accepted recipient.
+    pub(super) fn no_recipients(&self) -> Canned {
+        match self.mail().map(|m| m.recipients) {
+            Some(Recipients::AllRefused) => r::NO_VALID_RCPT,
+            _ => r::NEED_RCPT,
+        }
     }
 
     /// Whether BDAT content of this message was handed out and not aborted.

@@ -6,8 +6,7 @@ use crate::syntax::{AuthMechanism, Capabilities, Extension, ParseOptions, Verb};
 use crate::wire::line::AUTH_LINE_MAX;
 
 use super::config::Config;
-use super::replies::{self as r, Canned};
-use super::state::{Hello, Recipients, Session};
+use super::state::{Hello, Session};
 
 /// A read-only view of a server session, handed to its phases.
 #[derive(Clone, Copy)]
@@ -65,14 +64,6 @@ impl View<'_, '_> {
         ParseOptions {
             mode: self.config.mode,
             utf8: self.config.smtputf8 && self.session.hello == Hello::Ehlo,
-        }
-    }
-
-    /// The reply owed when a transaction has no accepted recipient.
-    pub(super) fn no_recipients(&self) -> Canned {
-        match self.session.tx.mail().map(|m| m.recipients) {
-            Some(Recipients::AllRefused) => r::NO_VALID_RCPT,
-            _ => r::NEED_RCPT,
         }
     }
 
