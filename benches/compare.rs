@@ -15,9 +15,10 @@ use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, Throughput};
 use embedded_smtp::wire::line::{BareLfPolicy, LineEvent, LineFramer};
+use embedded_smtp::wire::reply::ReplyLimits;
 use embedded_smtp::wire::stuff::{DotStuffer, StuffPolicy};
 use embedded_smtp::wire::unstuff::{DataEvent, DotUnstuffer};
-use embedded_smtp::{Command, ParseOptions, Reply, ReplyLimits, Status};
+use embedded_smtp::{Command, ParseOptions, Status};
 
 /// A realistic client side of many sessions: what a busy server parses.
 fn command_corpus() -> Vec<u8> {
@@ -143,7 +144,9 @@ fn replies(c: &mut Criterion) {
         b.iter(|| {
             let mut rest = &joined[..];
             let mut n = 0usize;
-            while let Ok(Status::Complete((r, used))) = Reply::parse(rest, &ReplyLimits::DEFAULT) {
+            while let Ok(Status::Complete((r, used))) =
+                embedded_smtp::wire::reply::frame(rest, &ReplyLimits::DEFAULT)
+            {
                 n += r.code().get() as usize;
                 rest = &rest[used..];
             }

@@ -169,7 +169,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         Event::Failed(f) => outcome.push(format!(
             "failed: {}",
             f.reply
-                .map_or_else(|| format!("{:?}", f.phase), |r| text(&r))
+                .map_or_else(|| format!("{:?}", f.stage), |r| text(&r))
         )),
         _ => {}
     })?;

@@ -36,8 +36,8 @@ use std::time::{Duration, Instant};
 use embedded_io_adapters::std::FromStd;
 use embedded_smtp::Reply;
 use embedded_smtp::client::{
-    AuthConfig, ChunkingPolicy, Client, ClientConfig, ClientError, Envelope, Event, Phase,
-    Recipient, TlsPolicy,
+    AuthConfig, ChunkingPolicy, Client, ClientConfig, ClientError, Envelope, Event, Recipient,
+    Stage, TlsPolicy,
 };
 use embedded_smtp::io::Error as DriverError;
 use embedded_smtp::io::blocking::SmtpClient;
@@ -603,11 +603,11 @@ fn session(plan: &Plan<'_>) -> (u8, usize) {
             Event::Failed(f) => {
                 // Without a reply of its own, a failure repeats the refusal
                 // that caused it (MAIL, or the last RCPT).
-                let why = match (f.reply, &last_refusal, f.phase) {
+                let why = match (f.reply, &last_refusal, f.stage) {
                     (Some(r), _, _) => text(&r),
                     (None, Some(refusal), _) => refusal.clone(),
-                    (None, None, Phase::Recipients) => "no recipient accepted".into(),
-                    (None, None, phase) => format!("{phase:?} ({:?})", f.kind),
+                    (None, None, Stage::Recipients) => "no recipient accepted".into(),
+                    (None, None, stage) => format!("{stage:?} ({:?})", f.kind),
                 };
                 let _ = writeln!(log, "failed: {why}");
             }

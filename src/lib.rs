@@ -28,8 +28,7 @@ pub use syntax::{
     Command, CommandError, CommandErrorKind, Domain, EnhancedCode, Extension, ForwardPath, Hold,
     Host, InitialResponse, Invalid, LocalPart, MailAuth, MailParameters, Mailbox, Mode, Notify,
     Orcpt, ParamError, ParseOptions, RcptParameters, Reply, ReplyClass, ReplyCode, ReplyError,
-    ReplyLimits, ReplyLine, Ret, ReversePath, Status, UnknownParam, Verb, WriteError, XText,
-    write_reply,
+    ReplyLine, Ret, ReversePath, Status, UnknownParam, Verb, WriteError, XText, write_reply,
 };
 
 pub use client::{Client, ClientConfig, ClientError, Envelope, Event as ClientEvent};

@@ -6,7 +6,7 @@
 mod script;
 
 use core::time::Duration;
-use embedded_smtp::client::{ClientError, Envelope, FailureKind, Phase, ProtocolError, Recipient};
+use embedded_smtp::client::{ClientError, Envelope, FailureKind, ProtocolError, Recipient, Stage};
 use embedded_smtp::{AuthMechanism, Client, ClientEvent, Extension, ReplyCode, ReplyError};
 use script::{Script, check, plain_config, tail};
 
@@ -236,8 +236,8 @@ fn rpl08_421_and_eof_are_transient_and_never_delivered() {
     assert_eq!(c.feed(b"250 o").unwrap(), (0, ClientEvent::NeedMore));
     let f = c.eof().unwrap();
     assert_eq!(
-        (f.phase, f.kind, f.reply),
-        (Phase::Mail, FailureKind::Transient, None)
+        (f.stage, f.kind, f.reply),
+        (Stage::Mail, FailureKind::Transient, None)
     );
     assert!(c.is_closed());
 }
@@ -380,7 +380,7 @@ fn res09_deadlines_per_phase_and_timeout_is_transient() {
     c.finish_body(&mut out).unwrap();
     assert_eq!(c.deadline(), m(600)); // final reply
     let f = c.timeout().unwrap();
-    assert_eq!((f.phase, f.kind), (Phase::Content, FailureKind::Transient));
+    assert_eq!((f.stage, f.kind), (Stage::Content, FailureKind::Transient));
     assert!(c.is_closed());
     // Never shorter than 10 minutes for the final reply.
     let mut cfg = plain_config();

@@ -316,8 +316,8 @@ fn refusals_by_phase_then_success_on_the_same_connection() {
             .filter(|e| e.starts_with("Failed"))
             .collect();
         assert_eq!(failed.len(), 3, "{failed:#?}");
-        assert!(failed[0].contains("phase: Mail") && failed[0].contains("Permanent"));
-        assert!(failed[1].contains("phase: Content") && failed[1].contains("Permanent"));
-        assert!(failed[2].contains("phase: Content") && failed[2].contains("Transient"));
+        assert!(failed[0].contains("stage: Mail") && failed[0].contains("Permanent"));
+        assert!(failed[1].contains("stage: Content") && failed[1].contains("Permanent"));
+        assert!(failed[2].contains("stage: Content") && failed[2].contains("Transient"));
     }
 }

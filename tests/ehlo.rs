@@ -2,7 +2,7 @@
 //! smtp-rules.md RPL-10, RES-08, CNF-01).
 
 use embedded_smtp::syntax::ehlo::{AuthMechanism, AuthMechanisms, Capabilities, Extension};
-use embedded_smtp::syntax::reply::{Reply, ReplyLimits};
+use embedded_smtp::wire::reply::ReplyLimits;
 use embedded_smtp::{Invalid, Status, WriteError};
 use proptest::prelude::*;
 
@@ -12,7 +12,7 @@ fn caps_of(input: &[u8]) -> Capabilities {
         max_lines: 20_000,
         max_total: 1 << 22,
     };
-    match Reply::parse(input, &limits) {
+    match embedded_smtp::wire::reply::frame(input, &limits) {
         Ok(Status::Complete((r, used))) => {
             assert_eq!(used, input.len());
             Capabilities::parse(&r)
@@ -458,7 +458,7 @@ proptest! {
     ) {
         let mut buf = [0u8; 1024];
         let n = caps.write_ehlo_reply(&domain, &greeting, &mut buf).unwrap();
-        let Ok(Status::Complete((r, used))) = Reply::parse(&buf[..n], &ReplyLimits::DEFAULT) else {
+        let Ok(Status::Complete((r, used))) = embedded_smtp::wire::reply::frame(&buf[..n], &ReplyLimits::DEFAULT) else {
             panic!("written EHLO reply does not parse");
         };
         prop_assert_eq!(used, n);
@@ -476,7 +476,7 @@ proptest! {
         // Whatever was read can be written and read back the same.
         let mut buf = [0u8; 1024];
         let n = caps.write_ehlo_reply("x.example", "", &mut buf).unwrap();
-        let (r, _) = Reply::parse(&buf[..n], &ReplyLimits::DEFAULT).unwrap().complete().unwrap();
+        let (r, _) = embedded_smtp::wire::reply::frame(&buf[..n], &ReplyLimits::DEFAULT).unwrap().complete().unwrap();
         prop_assert_eq!(Capabilities::parse(&r), caps);
     }
 }

@@ -11,7 +11,7 @@ mod support;
 use std::thread;
 
 use embedded_smtp::client::{
-    AuthConfig, ChunkingPolicy, ClientConfig, FailureKind, Phase, TlsPolicy,
+    AuthConfig, ChunkingPolicy, ClientConfig, FailureKind, Stage, TlsPolicy,
 };
 use embedded_smtp::io::Error;
 use embedded_smtp::io::blocking::{SmtpClient, serve};
@@ -95,7 +95,7 @@ fn lmtp(chunk: usize, chunking: bool) {
         assert_eq!(codes, &[(0, 250), (1, 550), (2, 250)]);
         // bob's delivery succeeded, carol's got a 452 after the data.
         assert_eq!((d.accepted, d.rejected, d.delivered), (2, 1, 1));
-        assert_eq!(d.failure, Some((Phase::Content, FailureKind::Transient)));
+        assert_eq!(d.failure, Some((Stage::Content, FailureKind::Transient)));
         assert!(!d.is_delivered());
     }
 }
@@ -122,7 +122,7 @@ fn rejected_mail(chunk: usize) {
         r
     });
     let (refused, codes) = &o.client[0];
-    assert_eq!(refused.failure, Some((Phase::Mail, FailureKind::Permanent)));
+    assert_eq!(refused.failure, Some((Stage::Mail, FailureKind::Permanent)));
     assert_eq!((refused.accepted, refused.delivered), (0, 0));
     assert!(!refused.is_delivered());
     // Whatever the client pipelined after the refused MAIL, no recipient
@@ -161,7 +161,7 @@ fn all_recipients_refused(chunk: usize) {
     for (d, codes) in &o.client {
         assert_eq!(codes, &[(0, 550), (1, 550)]);
         assert_eq!((d.accepted, d.rejected, d.delivered), (0, 2, 0));
-        assert_eq!(d.failure, Some((Phase::Recipients, FailureKind::Permanent)));
+        assert_eq!(d.failure, Some((Stage::Recipients, FailureKind::Permanent)));
     }
     assert!(o.seen.messages.is_empty());
     assert!(!o.plain.contains("BDAT"), "{}", o.plain);

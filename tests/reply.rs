@@ -3,12 +3,13 @@
 
 use embedded_smtp::Status;
 use embedded_smtp::syntax::reply::{
-    EnhancedCode, Reply, ReplyClass, ReplyCode, ReplyError, ReplyLimits, ReplyLine,
+    EnhancedCode, Reply, ReplyClass, ReplyCode, ReplyError, ReplyLine,
 };
+use embedded_smtp::wire::reply::ReplyLimits;
 use proptest::prelude::*;
 
 fn parse(input: &[u8]) -> Result<Status<(Reply<'_>, usize)>, ReplyError> {
-    Reply::parse(input, &ReplyLimits::DEFAULT)
+    embedded_smtp::wire::reply::frame(input, &ReplyLimits::DEFAULT)
 }
 
 fn complete(input: &[u8]) -> (Reply<'_>, usize) {
@@ -406,29 +407,29 @@ fn line_limit() {
     let exact = b"250 0123456789\r\n";
     assert_eq!(exact.len(), 16);
     assert!(matches!(
-        Reply::parse(exact, &limits),
+        embedded_smtp::wire::reply::frame(exact, &limits),
         Ok(Status::Complete((_, 16)))
     ));
     assert_eq!(
-        Reply::parse(b"250 0123456789A\r\n", &limits),
+        embedded_smtp::wire::reply::frame(b"250 0123456789A\r\n", &limits),
         Err(ReplyError::LineTooLong)
     );
     // Certain before the CRLF arrives: 15 octets of text cannot end in time.
     assert_eq!(
-        Reply::parse(b"250 0123456789A", &limits),
+        embedded_smtp::wire::reply::frame(b"250 0123456789A", &limits),
         Err(ReplyError::LineTooLong)
     );
     assert_eq!(
-        Reply::parse(b"250 0123456789", &limits),
+        embedded_smtp::wire::reply::frame(b"250 0123456789", &limits),
         Ok(Status::Partial)
     );
     assert_eq!(
-        Reply::parse(b"250 0123456789\r", &limits),
+        embedded_smtp::wire::reply::frame(b"250 0123456789\r", &limits),
         Ok(Status::Partial)
     );
     // Any line, not just the first.
     assert_eq!(
-        Reply::parse(b"250-a\r\n250 0123456789ABCDEF", &limits),
+        embedded_smtp::wire::reply::frame(b"250-a\r\n250 0123456789ABCDEF", &limits),
         Err(ReplyError::LineTooLong)
     );
     // The RFC 5321 §4.5.3.1.5 floor: 512 octets pass with the defaults, and 1000.
@@ -450,16 +451,16 @@ fn line_count_limit() {
         ..ReplyLimits::DEFAULT
     };
     assert!(matches!(
-        Reply::parse(b"250-a\r\n250-b\r\n250 c\r\n", &limits),
+        embedded_smtp::wire::reply::frame(b"250-a\r\n250-b\r\n250 c\r\n", &limits),
         Ok(Status::Complete(_))
     ));
     // A third continuation line means a fourth line is coming.
     assert_eq!(
-        Reply::parse(b"250-a\r\n250-b\r\n250-c\r\n", &limits),
+        embedded_smtp::wire::reply::frame(b"250-a\r\n250-b\r\n250-c\r\n", &limits),
         Err(ReplyError::TooManyLines)
     );
     assert_eq!(
-        Reply::parse(b"250-a\r\n250-b\r\n250-c\r\n250 d\r\n", &limits),
+        embedded_smtp::wire::reply::frame(b"250-a\r\n250-b\r\n250-c\r\n250 d\r\n", &limits),
         Err(ReplyError::TooManyLines)
     );
     let none = ReplyLimits {
@@ -467,7 +468,7 @@ fn line_count_limit() {
         ..ReplyLimits::DEFAULT
     };
     assert_eq!(
-        Reply::parse(b"250 a\r\n", &none),
+        embedded_smtp::wire::reply::frame(b"250 a\r\n", &none),
         Err(ReplyError::TooManyLines)
     );
     let mut many = Vec::new();
@@ -484,29 +485,29 @@ fn total_limit() {
         ..ReplyLimits::DEFAULT
     };
     assert!(matches!(
-        Reply::parse(b"250-aaaa\r\n250 bbbb\r\n", &limits),
+        embedded_smtp::wire::reply::frame(b"250-aaaa\r\n250 bbbb\r\n", &limits),
         Ok(Status::Complete((_, 20)))
     ));
     assert_eq!(
-        Reply::parse(b"250-aaaa\r\n250 bbbbb\r\n", &limits),
+        embedded_smtp::wire::reply::frame(b"250-aaaa\r\n250 bbbbb\r\n", &limits),
         Err(ReplyError::TooLong)
     );
     // Certain before the end arrives.
     assert_eq!(
-        Reply::parse(b"250-aaaa\r\n250 bbbbb", &limits),
+        embedded_smtp::wire::reply::frame(b"250-aaaa\r\n250 bbbbb", &limits),
         Err(ReplyError::TooLong)
     );
     assert_eq!(
-        Reply::parse(b"250-aaaa\r\n250 bbbb", &limits),
+        embedded_smtp::wire::reply::frame(b"250-aaaa\r\n250 bbbb", &limits),
         Ok(Status::Partial)
     );
     // A continuation ending at 16 leaves no room for the shortest line (5).
     assert_eq!(
-        Reply::parse(b"250-aaaaaaaaaa\r\n", &limits),
+        embedded_smtp::wire::reply::frame(b"250-aaaaaaaaaa\r\n", &limits),
         Err(ReplyError::TooLong)
     );
     assert_eq!(
-        Reply::parse(b"250-aaaaaaaaa\r\n", &limits),
+        embedded_smtp::wire::reply::frame(b"250-aaaaaaaaa\r\n", &limits),
         Ok(Status::Partial)
     );
 }
@@ -537,7 +538,7 @@ proptest! {
     #[test]
     fn parse_never_panics_and_is_consistent(data in proptest::collection::vec(any::<u8>(), 0..200)) {
         let limits = ReplyLimits { max_line: 40, max_lines: 4, max_total: 100 };
-        if let Ok(Status::Complete((r, used))) = Reply::parse(&data, &limits) {
+        if let Ok(Status::Complete((r, used))) = embedded_smtp::wire::reply::frame(&data, &limits) {
             prop_assert_eq!(r.raw(), &data[..used]);
             prop_assert_eq!(r.lines().count(), r.line_count());
             prop_assert!(used <= 100 && r.line_count() <= 4);

@@ -1,14 +1,13 @@
 //! Reply writing (RFC 5321 §4.2, §4.5.3.1.5 512-octet reply lines; rule D5)
 //! and write -> parse round trips.
 
-use embedded_smtp::syntax::reply::{
-    EnhancedCode, Reply, ReplyCode, ReplyError, ReplyLimits, write_reply,
-};
+use embedded_smtp::syntax::reply::{EnhancedCode, Reply, ReplyCode, ReplyError, write_reply};
+use embedded_smtp::wire::reply::ReplyLimits;
 use embedded_smtp::{Invalid, Status, WriteError};
 use proptest::prelude::*;
 
 fn parse(input: &[u8]) -> Result<Status<(Reply<'_>, usize)>, ReplyError> {
-    Reply::parse(input, &ReplyLimits::DEFAULT)
+    embedded_smtp::wire::reply::frame(input, &ReplyLimits::DEFAULT)
 }
 
 fn complete(input: &[u8]) -> (Reply<'_>, usize) {
@@ -211,7 +210,7 @@ proptest! {
             prop_assert!(l.len() <= 512);
         }
         let limits = ReplyLimits { max_lines: 1000, max_total: 1 << 20, ..ReplyLimits::DEFAULT };
-        let Ok(Status::Complete((r, used))) = Reply::parse(out, &limits) else {
+        let Ok(Status::Complete((r, used))) = embedded_smtp::wire::reply::frame(out, &limits) else {
             panic!("written reply does not parse");
         };
         prop_assert_eq!(used, n);

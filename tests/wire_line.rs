@@ -5,7 +5,7 @@
 //! (rule D2 meta-rule) and must give identical events.
 
 use embedded_smtp::wire::line::{
-    AUTH_LINE_MAX, BareLfPolicy, COMMAND_LINE_MIN, LineEvent, LineFramer, REPLY_LINE_MIN,
+    AUTH_LINE_MAX, BareLfPolicy, COMMAND_LINE_MIN, LineEvent, LineFramer,
 };
 use proptest::prelude::*;
 
@@ -102,7 +102,7 @@ fn both(limit: usize, input: &[u8], events: &[Ev], kept: &[u8]) {
 #[test]
 fn rfc_floors() {
     assert_eq!(COMMAND_LINE_MIN, 512); // RFC 5321 §4.5.3.1.4
-    assert_eq!(REPLY_LINE_MIN, 512); // RFC 5321 §4.5.3.1.5
+    assert_eq!(embedded_smtp::wire::reply::REPLY_LINE_MIN, 512); // RFC 5321 §4.5.3.1.5
     assert_eq!(AUTH_LINE_MAX, 12288); // RFC 4954 §4
     assert_eq!(BareLfPolicy::default(), R);
     assert_eq!(LineFramer::new(N).policy(), N);

@@ -14,11 +14,12 @@ pub mod differential;
 use embedded_smtp::server::{self, Server};
 use embedded_smtp::wire::bdat::{BdatReader, ChunkEvent};
 use embedded_smtp::wire::line::{BareLfPolicy, LineEvent, LineFramer};
+use embedded_smtp::wire::reply::ReplyLimits;
 use embedded_smtp::wire::stuff::{DotStuffer, StuffPolicy};
 use embedded_smtp::wire::unstuff::{DataEvent, DotUnstuffer};
 use embedded_smtp::{
-    Capabilities, Command, ForwardPath, Mailbox, Mode, ParseOptions, Reply, ReplyLimits,
-    ReversePath, Status, write_reply,
+    Capabilities, Command, ForwardPath, Mailbox, Mode, ParseOptions, ReversePath, Status,
+    write_reply,
 };
 
 /// A small xorshift generator for chunk sizes: deterministic per input.
@@ -133,7 +134,7 @@ pub fn address(data: &[u8]) {
 /// same.
 pub fn reply(data: &[u8]) {
     let limits = ReplyLimits::DEFAULT;
-    let Ok(Status::Complete((r, used))) = Reply::parse(data, &limits) else {
+    let Ok(Status::Complete((r, used))) = embedded_smtp::wire::reply::frame(data, &limits) else {
         return;
     };
     assert!(used <= data.len() && used >= 5, "consumed {used}");
@@ -154,7 +155,8 @@ pub fn reply(data: &[u8]) {
     let Ok(n) = write_reply(&mut buf, r.code(), r.enhanced(), &texts) else {
         return;
     };
-    let Ok(Status::Complete((again, used2))) = Reply::parse(&buf[..n], &ReplyLimits::DEFAULT)
+    let Ok(Status::Complete((again, used2))) =
+        embedded_smtp::wire::reply::frame(&buf[..n], &ReplyLimits::DEFAULT)
     else {
         panic!(
             "written reply does not parse: {:?}",
@@ -176,7 +178,7 @@ pub fn ehlo(data: &[u8]) {
         max_lines: 1000,
         max_total: 1 << 20,
     };
-    let Ok(Status::Complete((r, _))) = Reply::parse(data, &limits) else {
+    let Ok(Status::Complete((r, _))) = embedded_smtp::wire::reply::frame(data, &limits) else {
         return;
     };
     let caps = Capabilities::parse(&r);
@@ -191,7 +193,8 @@ pub fn ehlo(data: &[u8]) {
     let n = caps
         .write_ehlo_reply("fuzz.example", "hi", &mut buf)
         .expect("capabilities are writable");
-    let Ok(Status::Complete((again, _))) = Reply::parse(&buf[..n], &limits) else {
+    let Ok(Status::Complete((again, _))) = embedded_smtp::wire::reply::frame(&buf[..n], &limits)
+    else {
         panic!("written EHLO reply does not parse")
     };
     assert_eq!(Capabilities::parse(&again), caps);
@@ -603,7 +606,7 @@ pub fn server(data: &[u8]) {
     assert_eq!(core::mem::size_of_val(&srv), size);
     let mut rest = &wire[..];
     while !rest.is_empty() {
-        match Reply::parse(rest, &ReplyLimits::DEFAULT) {
+        match embedded_smtp::wire::reply::frame(rest, &ReplyLimits::DEFAULT) {
             Ok(Status::Complete((_, used))) => rest = &rest[used..],
             other => panic!("invalid reply output: {other:?}"),
         }

@@ -3,7 +3,8 @@
 
 use core::time::Duration;
 
-use crate::syntax::{Host, ReplyLimits};
+use crate::syntax::Host;
+use crate::wire::reply::{REPLY_LINE_MIN, ReplyLimits};
 use crate::wire::stuff::StuffPolicy;
 
 /// When to use STARTTLS (RFC 3207).
@@ -237,6 +238,15 @@ pub struct ClientConfig<'c> {
     /// Most SASL challenge rounds before the client cancels with `*` (at
     /// least 2: LOGIN needs two).
     pub max_auth_rounds: u8,
+    /// Most BDAT chunks awaiting their reply at once with PIPELINING (at
+    /// least 1; without PIPELINING each chunk waits for the last one's
+    /// reply). A driver that does not read while it writes would otherwise
+    /// send chunk after chunk while the server's `250`s pile up unread,
+    /// until the server blocks writing them and both sides wait for ever
+    /// (it took 100 KiB against an embassy-net server with 2 KiB socket
+    /// buffers); eight replies fit any receive path and keep BDAT
+    /// pipelined.
+    pub max_chunks_in_flight: u8,
     /// Bounds on each reply (rule D10). An EHLO reply is folded line by
     /// line, so only `max_line` applies to it (RES-08).
     pub reply_limits: ReplyLimits,
@@ -248,7 +258,8 @@ impl<'c> ClientConfig<'c> {
     /// A configuration with the given EHLO name and the defaults:
     /// TLS required, no credentials, PIPELINING and CHUNKING used when
     /// advertised, bare CR/LF in bodies refused, 998-octet body lines, 100
-    /// recipients, 3 SASL rounds, default reply limits and RFC timeouts.
+    /// recipients, 3 SASL rounds, 8 BDAT chunks in flight, default reply
+    /// limits and RFC timeouts.
     pub fn new(helo: &'c str) -> Result<Self, ConfigError> {
         let helo = Host::parse(helo, false).map_err(|_| ConfigError::HeloName)?;
         Ok(ClientConfig {
@@ -264,6 +275,7 @@ impl<'c> ClientConfig<'c> {
             max_line: Some(998),
             max_recipients: 100,
             max_auth_rounds: 3,
+            max_chunks_in_flight: 8,
             reply_limits: ReplyLimits::DEFAULT,
             timeouts: Timeouts::RFC5321,
         })
@@ -284,7 +296,8 @@ impl<'c> ClientConfig<'c> {
         if self.max_recipients == 0
             || self.max_auth_rounds < 2
             || lmtp_cap
-            || self.reply_limits.max_line < crate::wire::line::REPLY_LINE_MIN
+            || self.reply_limits.max_line < REPLY_LINE_MIN
+            || self.max_chunks_in_flight == 0
             || self.reply_limits.max_lines == 0
         {
             return Err(ConfigError::Limit);

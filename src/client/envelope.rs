@@ -3,9 +3,10 @@
 
 use crate::syntax::params::{Body, MailParameters, Notify, Orcpt, RcptParameters, Ret};
 use crate::syntax::{
-    AddressError, Capabilities, Command, Extension, ForwardPath, Invalid, Mailbox, ReversePath,
-    WriteError, XText,
+    AddressError, Capabilities, Command, DIGEST_START, Extension, ForwardPath, Invalid, Mailbox,
+    ReversePath, WriteError, XText, digest_with,
 };
+use crate::wire::stuff::StuffPolicy;
 
 use super::config::{ChunkingPolicy, ClientConfig, LMTP_MAX_RECIPIENTS};
 
@@ -169,7 +170,7 @@ fn check(r: Result<usize, WriteError>) -> Result<usize, Invalid> {
 /// ([`Client::send`](super::Client::send)).
 ///
 /// The envelope may live shorter than the [`Client`](super::Client): the
-/// client keeps only counts and a fingerprint, and the caller passes the
+/// client keeps only counts and a digest of its commands, and the caller passes the
 /// same envelope to [`Client::transmit`](super::Client::transmit) while the
 /// transaction's commands are being written.
 ///
@@ -316,8 +317,13 @@ impl<'e> Envelope<'e> {
         {
             return Err(EnvelopeError::TooBig { limit });
         }
+        // BDAT when offered and allowed (RFC 3030), and only for content
+        // that needs no rewriting: BDAT is never stuffed, so a body that
+        // the stuffer would normalise goes by DATA (rule D4).
         let chunking =
             has(Extension::Chunking) && config.chunking == ChunkingPolicy::WhenAdvertised;
+        let bdat = chunking
+            && (self.body == Some(Body::BinaryMime) || config.stuff_policy == StuffPolicy::Reject);
         match self.body {
             Some(Body::EightBitMime) if !has(Extension::EightBitMime) => {
                 return Err(EnvelopeError::EightBitMime);
@@ -338,19 +344,14 @@ impl<'e> Envelope<'e> {
             size: has(Extension::Size),
             utf8,
             body,
-            bdat: chunking,
+            bdat,
             count: count as u16,
-            fingerprint: 0,
+            digest: 0,
         };
-        // Every command must be writable: the grammar check of rule D5.
-        let mut sink = [0u8; 0];
-        check(self.mail(&plan).write(&mut sink))?;
-        for i in 0..count {
-            let cmd = self.rcpt(i).ok_or(EnvelopeError::NoRecipients)?;
-            check(cmd.write(&mut sink))?;
-        }
+        // Every command must be writable (the grammar check of rule D5); the
+        // digest of what they write binds the envelope to the transaction.
         Ok(Plan {
-            fingerprint: self.fingerprint(&plan),
+            digest: self.digest(&plan)?,
             ..plan
         })
     }
@@ -383,35 +384,19 @@ impl<'e> Envelope<'e> {
         })
     }
 
-    /// The fingerprint of the commands `plan` would write, to recognise the
-    /// envelope when it is passed again.
-    pub(crate) fn fingerprint(&self, plan: &Plan) -> u32 {
-        let mut fp = Fingerprint::new();
-        let mut sink = [0u8; 0];
-        fp.add(check(self.mail(plan).write(&mut sink)).unwrap_or(0));
-        for i in 0..self.recipients.len() {
-            let n = self
-                .rcpt(i)
-                .map_or(0, |c| check(c.write(&mut sink)).unwrap_or(0));
-            fp.add(n);
-        }
-        fp.0 ^ (self.recipients.len() as u32).rotate_left(16)
-    }
-}
-
-/// FNV-1a over command lengths: cheap and enough to catch a caller who
-/// passes another envelope mid-transaction.
-struct Fingerprint(u32);
-
-impl Fingerprint {
-    fn new() -> Self {
-        Fingerprint(0x811c_9dc5)
-    }
-
-    fn add(&mut self, n: usize) {
-        for b in (n as u32).to_le_bytes() {
-            self.0 = (self.0 ^ u32::from(b)).wrapping_mul(0x0100_0193);
-        }
+    /// The digest of every byte the commands of `plan` write (MAIL with
+    /// its parameters, then each RCPT with its parameters): `transmit`
+    /// writes the commands of the envelope it is handed only if its digest
+    /// is the one `send` computed, so another envelope is refused whatever
+    /// differs in it.
+    pub(crate) fn digest(&self, plan: &Plan) -> Result<u64, Invalid> {
+        digest_with(DIGEST_START, |w| {
+            self.mail(plan).write_to(w)?;
+            for i in 0..self.recipients.len() {
+                self.rcpt(i).ok_or(Invalid::Argument)?.write_to(w)?;
+            }
+            Ok(())
+        })
     }
 }
 
@@ -425,12 +410,13 @@ pub(crate) struct Plan {
     pub utf8: bool,
     /// The `BODY=` to send.
     pub body: Option<Body>,
-    /// Send the content with BDAT.
+    /// Send the content with BDAT (CHUNKING offered and allowed, and the
+    /// content needs no rewriting): the one place this is decided.
     pub bdat: bool,
     /// Recipients.
     pub count: u16,
-    /// See [`Envelope::fingerprint`].
-    pub fingerprint: u32,
+    /// See [`Envelope::digest`].
+    pub digest: u64,
 }
 
 impl Plan {

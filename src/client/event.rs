@@ -3,10 +3,10 @@
 
 use crate::syntax::Reply;
 
-/// The phase of a transaction a failure belongs to (RFC 5321 §3.3).
+/// The stage of a transaction a failure belongs to (RFC 5321 §3.3).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub enum Phase {
+pub enum Stage {
     /// `MAIL FROM` was refused.
     Mail,
     /// Every `RCPT TO` was refused.
@@ -34,7 +34,7 @@ pub enum FailureKind {
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Failure<'a> {
     /// Where it failed.
-    pub phase: Phase,
+    pub stage: Stage,
     /// Whether a retry may succeed.
     pub kind: FailureKind,
     /// The reply that settled it, when it is in this input (`None` for a

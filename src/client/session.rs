@@ -1,74 +1,241 @@
-//! The session phases: greeting, EHLO/HELO/LHLO (folded line by line),
-//! STARTTLS and AUTH; and the `feed` / `transmit` entry points.
+//! The [`Client`]: its state, `feed` and `transmit`, the calls that drive a
+//! transaction, and the one place that changes the state. Phases
+//! (`hello.rs`, `auth.rs`, `transaction.rs`, `content.rs`) advance their
+//! own fields and return an `Outcome`; [`Client::apply`] is the only code
+//! that moves to another phase or changes the session or the transaction,
+//! and it logs every change of phase.
 
-use memchr::memchr;
+use core::time::Duration;
 
-use crate::sasl;
-use crate::syntax::{
-    AuthMechanism, Command, Extension, Reply, ReplyCode, ReplyError, ReplyLine, Status, Writer,
-};
+use crate::syntax::{Capabilities, Command, Extension, Reply, Status};
+use crate::wire::reply;
 
-use super::config::{AuthConfig, TlsPolicy};
+use super::config::{ClientConfig, ConfigError};
+use super::envelope::Envelope;
 use super::error::{ClientError, ProtocolError};
-use super::event::{Event, Failure};
-use super::{Client, Envelope, Pending, State, put};
+use super::event::{Event, Failure, FailureKind};
+use super::hello;
+use super::outcome::{Change, Outcome};
+use super::state::{HelloPhase, HelloVerb, Pending, Session, State, Transaction, Transfer, Turn};
+use super::writer::put;
 
-/// The greeting command in use.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// The SMTP client engine (see the [module docs](super)).
+///
+/// `size_of::<Client>()` is at most 512 bytes (checked by a test), whatever
+/// the envelope or message size.
+#[derive(Clone, Debug)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub(crate) enum HelloVerb {
-    Ehlo,
-    Helo,
-    Lhlo,
-}
-
-/// A SASL mechanism the client speaks.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub(crate) enum Mech {
-    Plain,
-    Login,
-    XOAuth2,
-}
-
-/// The next line of an AUTH exchange.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub(crate) enum AuthStep {
-    /// `AUTH mech [initial-response]`.
-    Start,
-    /// The credentials (PLAIN without initial response, XOAUTH2 likewise,
-    /// LOGIN's user name in round 1 and password in round 2).
-    Response,
-    /// An empty line: XOAUTH2's answer to its error challenge.
-    Empty,
-    /// `*`: cancel (RFC 4954 §4; AUT-10).
-    Cancel,
-}
-
-/// Where an AUTH exchange is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub(crate) struct AuthState {
-    pub mech: Mech,
-    pub step: AuthStep,
-    /// 334 challenges received.
-    pub round: u8,
-    pub sent: bool,
-    /// The AUTH line carried the initial response.
-    pub ir: bool,
-}
-
-/// The longest AUTH command line with an initial response
-/// (RFC 4954 §4: 512 octets, else no initial response).
-const AUTH_LINE_MAX: usize = 512;
-
-/// Base64 length of `n` octets.
-const fn b64_len(n: usize) -> usize {
-    n.div_ceil(3) * 4
+pub struct Client<'c> {
+    pub(super) config: ClientConfig<'c>,
+    pub(super) state: State,
+    pub(super) session: Session,
+    pub(super) tx: Transaction,
+    pending: Option<Pending>,
 }
 
 impl<'c> Client<'c> {
+    /// A client at the start of a connection, waiting for the greeting
+    /// (or, with [`ClientConfig::implicit_tls`], already inside TLS).
+    pub fn new(config: ClientConfig<'c>) -> Result<Self, ConfigError> {
+        config.check()?;
+        Ok(Client {
+            session: Session {
+                caps: Capabilities::new(),
+                extended: false,
+                tls: config.implicit_tls,
+                authenticated: false,
+            },
+            config,
+            state: State::Greeting,
+            tx: Transaction::default(),
+            pending: None,
+        })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &ClientConfig<'c> {
+        &self.config
+    }
+
+    /// The server's capabilities from the last EHLO/LHLO reply (empty after
+    /// HELO; reset by STARTTLS, TLS-09; STARTTLS is never listed inside TLS,
+    /// TLS-12).
+    pub fn capabilities(&self) -> &Capabilities {
+        &self.session.caps
+    }
+
+    /// Whether a transaction may start ([`Client::send`]) or the session
+    /// may end ([`Client::quit`]).
+    pub fn is_ready(&self) -> bool {
+        self.state == State::Ready && self.pending.is_none()
+    }
+
+    /// Whether the session is over; drop the connection.
+    pub fn is_closed(&self) -> bool {
+        self.state == State::Closed
+    }
+
+    /// Whether the transport is TLS (implicit, or after STARTTLS).
+    pub fn is_tls(&self) -> bool {
+        self.session.tls
+    }
+
+    /// Whether AUTH succeeded on this connection (since the last STARTTLS).
+    pub fn is_authenticated(&self) -> bool {
+        self.session.authenticated
+    }
+
+    /// Whether [`Client::transmit`] has something to write.
+    pub fn wants_transmit(&self) -> bool {
+        match self.state {
+            State::Hello(h) => h.turn == Turn::Due,
+            State::StartTls(t) | State::Dot(t) | State::Rset(t) | State::Quit(t) => t == Turn::Due,
+            State::Auth(a) => a.turn == Turn::Due,
+            State::Envelope(e) => e.can_write(&self.tx),
+            _ => false,
+        }
+    }
+
+    /// Whether the engine takes content now ([`Client::body`],
+    /// [`Client::finish_body`]): after [`Event::SendBody`] until the end of
+    /// the content is written or the transaction failed.
+    pub fn wants_content(&self) -> bool {
+        matches!(self.state, State::Content(_)) && !self.tx.failed && self.pending.is_none()
+    }
+
+    /// Whether the content goes by BDAT (RFC 3030) rather than DATA: the
+    /// server offers CHUNKING, [`ClientConfig::chunking`] allows it, and the
+    /// body needs no rewriting (decided by [`Client::send`]).
+    pub fn uses_bdat(&self) -> bool {
+        self.tx.plan.bdat
+    }
+
+    /// Whether the server accepted STARTTLS: the transport must be wrapped
+    /// in TLS now, then [`Client::tls_established`] called.
+    pub fn awaits_tls(&self) -> bool {
+        self.state == State::Handshake
+    }
+
+    /// Whether a reply is awaited: a command was written and its reply has
+    /// not come.
+    pub fn awaits_reply(&self) -> bool {
+        match self.state {
+            State::Greeting | State::Reply | State::Final(_) => true,
+            State::Hello(h) => h.turn == Turn::Sent,
+            State::StartTls(t) | State::Dot(t) | State::Rset(t) | State::Quit(t) => t == Turn::Sent,
+            State::Auth(a) => a.turn == Turn::Sent,
+            State::Envelope(e) => e.awaited() > 0,
+            State::Content(c) => c.awaits_reply(),
+            State::Handshake | State::Ready | State::Closed => false,
+        }
+    }
+
+    /// How long the current wait for the server may last, measured from the
+    /// last byte written or read (RFC 5321 §4.5.3.2; RES-09); `None` when
+    /// the client is not waiting for the server. When it passes, call
+    /// [`Client::timeout`].
+    pub fn deadline(&self) -> Option<Duration> {
+        let t = &self.config.timeouts;
+        match self.state {
+            State::Greeting => Some(t.greeting),
+            State::Envelope(e) => e.deadline(&self.tx.plan, t),
+            State::Content(c) if c.awaits_reply() => Some(t.other),
+            State::Content(_) => Some(t.data_block),
+            State::Final(f) if f.chunk_replies > 0 => Some(t.other),
+            State::Final(_) => Some(t.data_final),
+            _ if self.awaits_reply() => Some(t.other),
+            _ => None,
+        }
+    }
+
+    /// The current wait timed out: a transient failure, as if the server
+    /// had said 451 (rule D12). The session is closed; if a transaction was
+    /// open, its failure is returned: the message was NOT delivered (in LMTP
+    /// mode: to the recipients whose final reply had not come yet).
+    pub fn timeout(&mut self) -> Option<Failure<'static>> {
+        self.abandon()
+    }
+
+    /// The server closed the connection (EOF). Like [`Client::timeout`]: a
+    /// transaction still open failed transiently (RPL-08).
+    pub fn eof(&mut self) -> Option<Failure<'static>> {
+        self.abandon()
+    }
+
+    fn abandon(&mut self) -> Option<Failure<'static>> {
+        let stage = match self.state {
+            State::Envelope(e) => Some(e.stage(&self.tx.plan)),
+            State::Content(_) | State::Final(_) => Some(super::Stage::Content),
+            _ => None,
+        };
+        self.apply(Change::Close);
+        stage.map(|stage| Failure {
+            stage,
+            kind: FailureKind::Transient,
+            reply: None,
+            recipient: None,
+        })
+    }
+
+    /// Ends the session: QUIT is due.
+    pub fn quit(&mut self) -> Result<(), ClientError> {
+        if !self.is_ready() {
+            return Err(self.state_error());
+        }
+        self.apply(Change::To(State::Quit(Turn::Due)));
+        Ok(())
+    }
+
+    /// Writes `VRFY arg` (RFC 5321 §4.1.1.6) into `out` now; its reply comes
+    /// as [`Event::Reply`]. Only when [`Client::is_ready`].
+    pub fn vrfy(&mut self, arg: &str, out: &mut [u8]) -> Result<usize, ClientError> {
+        self.simple(Command::Vrfy(arg), out)
+    }
+
+    /// Writes `NOOP` into `out` now; its reply comes as [`Event::Reply`].
+    pub fn noop(&mut self, out: &mut [u8]) -> Result<usize, ClientError> {
+        self.simple(Command::Noop(None), out)
+    }
+
+    fn simple(&mut self, cmd: Command<'_>, out: &mut [u8]) -> Result<usize, ClientError> {
+        if !self.is_ready() {
+            return Err(self.state_error());
+        }
+        let mut pos = 0;
+        put(out, &mut pos, |w| cmd.write_to(w))?;
+        self.apply(Change::To(State::Reply));
+        Ok(pos)
+    }
+
+    /// The TLS handshake that followed [`Event::StartTls`] succeeded: the
+    /// session starts over with EHLO, and everything learnt before is
+    /// forgotten (RFC 3207 §4.2; TLS-09). Discard any bytes read before the
+    /// handshake.
+    pub fn tls_established(&mut self) -> Result<(), ClientError> {
+        if self.state != State::Handshake {
+            return Err(self.state_error());
+        }
+        self.session = Session {
+            caps: Capabilities::new(),
+            extended: false,
+            tls: true,
+            authenticated: false,
+        };
+        let verb = hello::verb(&self.config);
+        self.apply(Change::To(State::Hello(HelloPhase::due(verb))));
+        Ok(())
+    }
+
+    pub(super) fn state_error(&self) -> ClientError {
+        if self.state == State::Closed {
+            ClientError::Closed
+        } else {
+            ClientError::State
+        }
+    }
+
+    // -------------------------------------------------------------- input
+
     /// Takes the server's bytes: returns how many were consumed and what
     /// happened. Unconsumed bytes must be presented again (with more).
     /// Results are the same however the input is split. Call it until it
@@ -80,10 +247,10 @@ impl<'c> Client<'c> {
     pub fn feed<'a>(&mut self, input: &'a [u8]) -> Result<(usize, Event<'a>), ClientError> {
         if let Some(p) = self.pending.take() {
             return match p {
-                Pending::Failed(phase, kind) => Ok((
+                Pending::Failed(stage, kind) => Ok((
                     0,
                     Event::Failed(Failure {
-                        phase,
+                        stage,
                         kind,
                         reply: None,
                         recipient: None,
@@ -99,20 +266,108 @@ impl<'c> Client<'c> {
             State::Handshake if !input.is_empty() => {
                 return Err(self.protocol(ProtocolError::AfterStartTls));
             }
-            State::Hello { sent: true, verb } => return self.feed_hello(verb, input),
+            State::Hello(h) if h.turn == Turn::Sent => return self.feed_hello(h, input),
             _ => {}
         }
         if input.is_empty() {
             return Ok((0, Event::NeedMore));
         }
-        let (reply, used) = match Reply::parse(input, &self.config.reply_limits) {
+        let (reply, used) = match reply::frame(input, &self.config.reply_limits) {
             Ok(Status::Complete(r)) => r,
             Ok(Status::Partial) => return Ok((0, Event::NeedMore)),
             Err(e) => return Err(self.protocol(ProtocolError::Reply(e))),
         };
-        let event = self.on_reply(reply)?;
-        Ok((used, event))
+        match self.on_reply(reply) {
+            Ok(o) => Ok((used, self.apply_outcome(o))),
+            Err(e) => Err(self.protocol(e)),
+        }
     }
+
+    /// Folds the EHLO reply one complete line at a time, so a reply of any
+    /// length works in bounded memory (RES-08).
+    fn feed_hello<'a>(
+        &mut self,
+        mut phase: HelloPhase,
+        input: &'a [u8],
+    ) -> Result<(usize, Event<'a>), ClientError> {
+        let max = self.config.reply_limits.max_line;
+        let mut pos = 0;
+        loop {
+            let rest = input.get(pos..).unwrap_or_default();
+            let (line, n) = match phase.folder.next_line(rest, max) {
+                Ok(Status::Complete(l)) => l,
+                Ok(Status::Partial) => {
+                    self.state = State::Hello(phase);
+                    return Ok((pos, Event::NeedMore));
+                }
+                Err(e) => return Err(self.protocol(ProtocolError::Reply(e))),
+            };
+            pos += n;
+            if phase.folder.lines() > 1 && line.code.get() == 250 {
+                phase.caps.add_line(line.text);
+            }
+            if line.last {
+                return match hello::on_hello(&phase, line) {
+                    Ok(o) => Ok((pos, self.apply_outcome(o))),
+                    Err(e) => Err(self.protocol(e)),
+                };
+            }
+        }
+    }
+
+    /// Dispatches one complete reply to the phase that awaits it.
+    fn on_reply<'a>(&mut self, reply: Reply<'a>) -> Result<Outcome<'a>, ProtocolError> {
+        let code = reply.code();
+        if code.get() == 421 && self.state != State::Quit(Turn::Sent) {
+            // The server is closing (RFC 5321 §3.8): transient, like 451.
+            let event = match self.abandon() {
+                Some(f) => Event::Failed(Failure {
+                    reply: Some(reply),
+                    ..f
+                }),
+                None => Event::Closing(reply),
+            };
+            return Ok(Outcome::new(event, Change::Close));
+        }
+        let not_3xx = || {
+            if code.first_digit() == 3 {
+                Err(ProtocolError::Unexpected(code))
+            } else {
+                Ok(())
+            }
+        };
+        let (config, tx) = (&self.config, &self.tx);
+        match &mut self.state {
+            State::Greeting => hello::on_greeting(config, reply),
+            State::StartTls(Turn::Sent) => hello::on_starttls(config, reply),
+            State::Auth(a) if a.turn == Turn::Sent => a.on_reply(config, reply),
+            State::Envelope(e) if e.awaited() > 0 => e.on_reply(config, tx, reply),
+            State::Content(c) => c.on_reply(tx, reply),
+            State::Final(f) => f.on_reply(config, tx, reply),
+            State::Dot(Turn::Sent) => Ok(Outcome::new(
+                Event::Reply(reply),
+                Change::To(State::Rset(Turn::Due)),
+            )),
+            State::Rset(Turn::Sent) => {
+                not_3xx()?;
+                Ok(Outcome::new(Event::Reset(reply), Change::To(State::Ready)))
+            }
+            State::Reply => {
+                not_3xx()?;
+                Ok(Outcome::new(Event::Reply(reply), Change::To(State::Ready)))
+            }
+            State::Quit(Turn::Sent) => Ok(Outcome::new(Event::Closed(reply), Change::Close)),
+            _ => Err(ProtocolError::Unsolicited(code)),
+        }
+    }
+
+    /// Closes the session for a protocol error and returns it.
+    fn protocol(&mut self, e: ProtocolError) -> ClientError {
+        self.apply(Change::Close);
+        ClientError::Protocol(e)
+    }
+
+    // ------------------------------------------------------------- output
 
     /// Writes the commands that are due into `out` and returns the length.
     ///
@@ -128,444 +383,147 @@ impl<'c> Client<'c> {
     ) -> Result<usize, ClientError> {
         let mut pos = 0;
         let simple = match self.state {
-            State::Hello { verb, sent: false } => Some(match verb {
+            State::Hello(HelloPhase {
+                verb,
+                turn: Turn::Due,
+                ..
+            }) => Some(match verb {
                 HelloVerb::Ehlo => Command::Ehlo(self.config.helo),
                 HelloVerb::Helo => Command::Helo(self.config.helo),
                 HelloVerb::Lhlo => Command::Lhlo(self.config.helo),
             }),
-            State::StartTls { sent: false } => Some(Command::StartTls),
-            State::Rset { sent: false } => Some(Command::Rset),
-            State::Quit { sent: false } => Some(Command::Quit),
+            State::StartTls(Turn::Due) => Some(Command::StartTls),
+            State::Rset(Turn::Due) => Some(Command::Rset),
+            State::Quit(Turn::Due) => Some(Command::Quit),
             _ => None,
         };
         if let Some(cmd) = simple {
             if put(out, &mut pos, |w| cmd.write_to(w))? {
-                self.state = match self.state {
-                    State::Hello { verb, .. } => {
-                        self.caps = crate::Capabilities::new();
-                        self.hello_code = None;
-                        self.hello_lines = 0;
-                        State::Hello { verb, sent: true }
-                    }
-                    State::StartTls { .. } => State::StartTls { sent: true },
-                    State::Rset { .. } => State::Rset { sent: true },
-                    _ => State::Quit { sent: true },
-                };
+                match &mut self.state {
+                    State::Hello(h) => h.turn = Turn::Sent,
+                    State::StartTls(t) | State::Rset(t) | State::Quit(t) => *t = Turn::Sent,
+                    _ => {}
+                }
             }
             return Ok(pos);
         }
-        match self.state {
-            State::Auth(a) if !a.sent => self.write_auth(a, out, &mut pos)?,
-            State::Tx => self.write_tx(envelope, out, &mut pos)?,
-            State::Dot { sent: false }
+        match &mut self.state {
+            State::Auth(a) if a.turn == Turn::Due => {
+                let creds = self.config.auth.ok_or(ClientError::State)?;
+                if let Err(e) = a.write(creds, out, &mut pos) {
+                    self.apply(Change::Close);
+                    return Err(e);
+                }
+            }
+            State::Envelope(e) if e.can_write(&self.tx) => {
+                let env = envelope.ok_or(ClientError::State)?;
+                if env.digest(&self.tx.plan) != Ok(self.tx.plan.digest) {
+                    return Err(ClientError::State);
+                }
+                e.write(&self.tx, env, out, &mut pos)?;
+            }
+            State::Dot(t @ Turn::Due)
                 if put(out, &mut pos, |w| {
                     w.put(b".\r\n");
                     Ok(())
                 })? =>
             {
-                self.state = State::Dot { sent: true };
+                *t = Turn::Sent;
             }
             _ => {}
         }
         Ok(pos)
     }
 
-    /// Closes the session for a protocol error and returns it.
-    pub(crate) fn protocol(&mut self, e: ProtocolError) -> ClientError {
-        self.close();
-        ClientError::Protocol(e)
+    // -------------------------------------------------------- transitions
+
+    /// Makes an outcome's change and returns its event.
+    fn apply_outcome<'a>(&mut self, o: Outcome<'a>) -> Event<'a> {
+        self.apply(o.change);
+        o.event
     }
 
-    /// A policy failure: QUIT is due, and the error is reported by the next
-    /// `feed` (nothing consumed).
-    pub(crate) fn fail(&mut self, e: ClientError) {
-        self.state = State::Quit { sent: false };
-        self.pending = Some(Pending::Error(e));
-    }
-
-    pub(crate) fn hello_verb(&self) -> HelloVerb {
-        if self.config.lmtp {
-            HelloVerb::Lhlo
-        } else {
-            HelloVerb::Ehlo
-        }
-    }
-
-    /// Dispatches one complete reply.
-    fn on_reply<'a>(&mut self, reply: Reply<'a>) -> Result<Event<'a>, ClientError> {
-        let code = reply.code();
-        if code.get() == 421 && self.state != (State::Quit { sent: true }) {
-            // The server is closing (RFC 5321 §3.8): transient, like 451.
-            return Ok(match self.abandon() {
-                Some(f) => Event::Failed(Failure {
-                    reply: Some(reply),
-                    ..f
-                }),
-                None => Event::Closing(reply),
-            });
-        }
-        match self.state {
-            State::Greeting => self.on_greeting(reply),
-            State::StartTls { sent: true } => self.on_starttls(reply),
-            State::Auth(a) if a.sent => self.on_auth(a, reply),
-            State::Tx if self.tx.replied < self.tx.written => self.on_tx_reply(reply),
-            State::Bdat if self.bdat.outstanding > 0 => self.on_chunk_reply(reply),
-            State::Bdat if self.bdat.last_sent => self.on_final(reply),
-            State::Final => self.on_final(reply),
-            State::Dot { sent: true } => {
-                self.state = State::Rset { sent: false };
-                Ok(Event::Reply(reply))
-            }
-            State::Rset { sent: true } => {
-                self.expect_not_3xx(code)?;
-                self.state = State::Ready;
-                Ok(Event::Reset(reply))
-            }
-            State::Other => {
-                self.expect_not_3xx(code)?;
-                self.state = State::Ready;
-                Ok(Event::Reply(reply))
-            }
-            State::Quit { sent: true } => {
-                self.close();
-                Ok(Event::Closed(reply))
-            }
-            _ => Err(self.protocol(ProtocolError::Unsolicited(code))),
-        }
-    }
-
-    /// A 3yz where none belongs (RPL-09: 354 to anything but DATA).
-    pub(crate) fn expect_not_3xx(&mut self, code: ReplyCode) -> Result<(), ClientError> {
-        if code.first_digit() == 3 {
-            Err(self.protocol(ProtocolError::Unexpected(code)))
-        } else {
-            Ok(())
-        }
-    }
-
-    /// RFC 5321 §3.1, RPL-09: 220 goes on, 554 means QUIT and nothing else.
-    fn on_greeting<'a>(&mut self, reply: Reply<'a>) -> Result<Event<'a>, ClientError> {
-        match reply.code().get() {
-            220 => {
-                self.state = State::Hello {
-                    verb: self.hello_verb(),
-                    sent: false,
-                };
-                Ok(Event::Greeting(reply))
-            }
-            554 => {
-                self.state = State::Quit { sent: false };
-                Ok(Event::Refused(reply))
-            }
-            _ => Err(self.protocol(ProtocolError::Unexpected(reply.code()))),
-        }
-    }
-
-    /// Folds the EHLO reply one complete line at a time, so a reply of any
-    /// length works in bounded memory (RES-08).
-    fn feed_hello<'a>(
-        &mut self,
-        verb: HelloVerb,
-        input: &'a [u8],
-    ) -> Result<(usize, Event<'a>), ClientError> {
-        let max = self.config.reply_limits.max_line;
-        let mut pos = 0;
-        loop {
-            let rest = input.get(pos..).unwrap_or_default();
-            let window = rest.get(..max).unwrap_or(rest);
-            let Some(lf) = memchr(b'\n', window) else {
-                if rest.len() >= max {
-                    return Err(self.protocol(ProtocolError::Reply(ReplyError::LineTooLong)));
-                }
-                return Ok((pos, Event::NeedMore));
-            };
-            let Some(content) = lf
-                .checked_sub(1)
-                .filter(|&cr| rest.get(cr) == Some(&b'\r'))
-                .and_then(|cr| rest.get(..cr))
-            else {
-                return Err(self.protocol(ProtocolError::Reply(ReplyError::BareLineEnding)));
-            };
-            let line = match ReplyLine::parse(content) {
-                Ok(l) => l,
-                Err(e) => return Err(self.protocol(ProtocolError::Reply(e))),
-            };
-            pos += lf + 1;
-            match self.hello_code {
-                Some(c) if c != line.code => {
-                    return Err(self.protocol(ProtocolError::Reply(ReplyError::CodeMismatch)));
-                }
-                _ => self.hello_code = Some(line.code),
-            }
-            if self.hello_lines > 0 && line.code == ReplyCode::OK {
-                self.caps.add_line(line.text);
-            }
-            self.hello_lines = self.hello_lines.saturating_add(1);
-            if line.last {
-                let event = self.on_hello(verb, line)?;
-                return Ok((pos, event));
-            }
-        }
-    }
-
-    fn on_hello<'a>(
-        &mut self,
-        verb: HelloVerb,
-        line: ReplyLine<'a>,
-    ) -> Result<Event<'a>, ClientError> {
-        self.hello_code = None;
-        self.hello_lines = 0;
-        let code = line.code;
-        match code.first_digit() {
-            2 => {
-                self.extended = verb != HelloVerb::Helo;
-                if !self.extended {
-                    self.caps = crate::Capabilities::new();
-                }
-                if self.tls {
+    /// Makes one change (see [`Change`]): the only code that moves the
+    /// session to another phase or changes its facts.
+    pub(super) fn apply(&mut self, change: Change) {
+        let next = match change {
+            Change::Stay => return,
+            Change::To(next) => next,
+            Change::Greeted { extended, caps } => {
+                let s = &mut self.session;
+                s.extended = extended;
+                s.caps = if extended { caps } else { Capabilities::new() };
+                if s.tls {
                     // RFC 3207 §4.2; TLS-12: never a second STARTTLS.
-                    self.caps.remove(Extension::StartTls);
+                    s.caps.remove(Extension::StartTls);
                 }
-                self.after_hello();
+                self.or_fail(hello::after_hello(&self.config, &self.session))
             }
-            3 => return Err(self.protocol(ProtocolError::Unexpected(code))),
-            _ if code.get() == 421 => self.close(),
-            _ if verb == HelloVerb::Ehlo && matches!(code.get(), 500 | 502) => {
-                self.state = State::Hello {
-                    verb: HelloVerb::Helo,
-                    sent: false,
-                };
+            Change::StartAuth => self.or_fail(super::auth::start(&self.config, &self.session)),
+            Change::Authenticated => {
+                self.session.authenticated = true;
+                State::Ready
             }
-            _ => self.state = State::Quit { sent: false },
-        }
-        Ok(Event::Hello(line))
+            Change::Fail(e) => {
+                self.pending = Some(Pending::Error(e));
+                State::Quit(Turn::Due)
+            }
+            Change::SendChunks(content) => {
+                self.pending = Some(Pending::SendBody);
+                State::Content(content)
+            }
+            Change::TxFailed { next, report } => {
+                self.tx.failed = true;
+                self.pending = report.map(|(stage, kind)| Pending::Failed(stage, kind));
+                next
+            }
+            Change::Close => {
+                self.pending = None;
+                State::Closed
+            }
+        };
+        self.set_state(next);
     }
 
-    /// After a successful EHLO/HELO: STARTTLS, AUTH or ready (rule D6).
-    fn after_hello(&mut self) {
-        if !self.tls {
-            let offered = self.extended && self.caps.has(Extension::StartTls);
-            match self.config.tls {
-                TlsPolicy::Required if !offered => {
-                    return self.fail(ClientError::TlsUnavailable);
-                }
-                TlsPolicy::Required | TlsPolicy::Opportunistic if offered => {
-                    self.state = State::StartTls { sent: false };
-                    return;
-                }
-                _ => {}
-            }
-        }
-        self.start_auth();
+    /// The state `r` gives, or QUIT with the policy error pending.
+    fn or_fail(&mut self, r: Result<State, ClientError>) -> State {
+        r.unwrap_or_else(|e| {
+            self.pending = Some(Pending::Error(e));
+            State::Quit(Turn::Due)
+        })
     }
 
-    /// AUTH if credentials are configured, else ready. Mechanism order:
-    /// XOAUTH2 for a token; PLAIN, then LOGIN for a password.
-    fn start_auth(&mut self) {
-        let Some(creds) = self.config.auth else {
-            self.state = State::Ready;
-            return;
-        };
-        let offered = self.caps.auth();
-        let mech = match creds {
-            AuthConfig::XOAuth2 { .. } => offered
-                .contains(AuthMechanism::XOAuth2)
-                .then_some(Mech::XOAuth2),
-            AuthConfig::Password { .. } if offered.contains(AuthMechanism::Plain) => {
-                Some(Mech::Plain)
-            }
-            AuthConfig::Password { .. } => offered
-                .contains(AuthMechanism::Login)
-                .then_some(Mech::Login),
-        };
-        let secure = self.tls || self.config.allow_plaintext_auth;
-        match mech {
-            Some(mech) if secure && self.extended => {
-                self.state = State::Auth(AuthState {
-                    mech,
-                    step: AuthStep::Start,
-                    round: 0,
-                    sent: false,
-                    ir: false,
-                });
-            }
-            _ => self.fail(ClientError::AuthUnavailable),
+    /// Enters `next`, logging a change of phase.
+    fn set_state(&mut self, next: State) {
+        if core::mem::discriminant(&self.state) != core::mem::discriminant(&next) {
+            trace!("client: {} -> {}", self.state.name(), next.name());
         }
-    }
-
-    /// RFC 3207 §4, rule D6, TLS-11. Bytes after the 220 are flagged by the
-    /// next `feed` (which the caller makes, as it feeds until `NeedMore`),
-    /// so the outcome does not depend on how the input was split.
-    fn on_starttls<'a>(&mut self, reply: Reply<'a>) -> Result<Event<'a>, ClientError> {
-        let code = reply.code();
-        match code.first_digit() {
-            2 if code.get() == 220 => {
-                self.state = State::Handshake;
-                Ok(Event::StartTls)
-            }
-            2 | 3 => Err(self.protocol(ProtocolError::Unexpected(code))),
-            _ => {
-                if self.config.tls == TlsPolicy::Required {
-                    self.fail(ClientError::TlsUnavailable);
-                } else {
-                    self.start_auth();
-                }
-                Ok(Event::TlsRefused(reply))
-            }
-        }
-    }
-
-    /// RFC 4954 §4: 334 → next response (or `*`), 235 → done, else failed.
-    fn on_auth<'a>(
-        &mut self,
-        mut a: AuthState,
-        reply: Reply<'a>,
-    ) -> Result<Event<'a>, ClientError> {
-        let code = reply.code();
-        if code.get() == 334 {
-            if a.step == AuthStep::Cancel {
-                return Err(self.protocol(ProtocolError::Auth));
-            }
-            a.round = a.round.saturating_add(1);
-            let valid = reply.line_count() == 1 && sasl::check_base64(reply.text()).is_ok();
-            let first = !a.ir && a.round == 1;
-            a.step = if a.round > self.config.max_auth_rounds {
-                AuthStep::Cancel
-            } else {
-                match a.mech {
-                    _ if !valid && a.mech != Mech::XOAuth2 => AuthStep::Cancel,
-                    Mech::Plain if first => AuthStep::Response,
-                    Mech::Login if a.round <= 2 => AuthStep::Response,
-                    Mech::XOAuth2 if first => AuthStep::Response,
-                    // The error challenge (base64 JSON): an empty answer.
-                    Mech::XOAuth2 if a.round == 1 + u8::from(!a.ir) => AuthStep::Empty,
-                    _ => AuthStep::Cancel,
-                }
-            };
-            a.sent = false;
-            self.state = State::Auth(a);
-            return Ok(Event::AuthChallenge(reply));
-        }
-        match code.first_digit() {
-            2 => {
-                self.authenticated = true;
-                self.state = State::Ready;
-                Ok(Event::Authenticated(reply))
-            }
-            3 => Err(self.protocol(ProtocolError::Unexpected(code))),
-            _ => {
-                self.state = State::Ready;
-                Ok(Event::AuthFailed(reply))
-            }
-        }
-    }
-
-    /// Writes the next line of the AUTH exchange.
-    fn write_auth(
-        &mut self,
-        mut a: AuthState,
-        out: &mut [u8],
-        pos: &mut usize,
-    ) -> Result<(), ClientError> {
-        let creds = self.config.auth.ok_or(ClientError::State)?;
-        let name = match a.mech {
-            Mech::Plain => "PLAIN",
-            Mech::Login => "LOGIN",
-            Mech::XOAuth2 => "XOAUTH2",
-        };
-        // The length of the credentials' base64, when this step sends them.
-        let response_len = match (creds, a.mech, a.round) {
-            (
-                AuthConfig::Password {
-                    authzid,
-                    user,
-                    password,
-                },
-                Mech::Plain,
-                _,
-            ) => b64_len(authzid.len() + user.len() + password.len() + 2),
-            (AuthConfig::Password { user, .. }, Mech::Login, 1) => b64_len(user.len()),
-            (AuthConfig::Password { password, .. }, Mech::Login, _) => b64_len(password.len()),
-            (AuthConfig::XOAuth2 { user, token }, _, _) => {
-                b64_len(user.len() + token.len() + b"user=\x01auth=Bearer \x01\x01".len())
-            }
-            _ => 0,
-        };
-        let ir_line = 6 + name.len() + 1 + response_len + 2;
-        let with_ir = a.mech != Mech::Login && ir_line <= AUTH_LINE_MAX;
-        let written = match a.step {
-            AuthStep::Start => put(out, pos, |w| {
-                w.put_str("AUTH ");
-                w.put_str(name);
-                if with_ir {
-                    w.put_byte(b' ');
-                    reserve(w, response_len);
-                }
-                w.put(b"\r\n");
-                Ok(())
-            })?,
-            AuthStep::Response => put(out, pos, |w| {
-                reserve(w, response_len);
-                w.put(b"\r\n");
-                Ok(())
-            })?,
-            AuthStep::Empty => put(out, pos, |w| {
-                w.put(b"\r\n");
-                Ok(())
-            })?,
-            AuthStep::Cancel => put(out, pos, |w| {
-                w.put(b"*\r\n");
-                Ok(())
-            })?,
-        };
-        if !written {
-            return Ok(());
-        }
-        // Fill the reserved room with the base64 response.
-        let sends_response = a.step == AuthStep::Response || (a.step == AuthStep::Start && with_ir);
-        if sends_response {
-            let end = pos.saturating_sub(2);
-            let start = end.saturating_sub(response_len);
-            let room = out.get_mut(start..end).unwrap_or_default();
-            let r = match (creds, a.mech, a.round) {
-                (
-                    AuthConfig::Password {
-                        authzid,
-                        user,
-                        password,
-                    },
-                    Mech::Plain,
-                    _,
-                ) => sasl::plain_response(authzid, user, password, room),
-                (AuthConfig::Password { user, .. }, Mech::Login, 1) => {
-                    sasl::login_response(user, room)
-                }
-                (AuthConfig::Password { password, .. }, _, _) => {
-                    sasl::login_response(password, room)
-                }
-                (AuthConfig::XOAuth2 { user, token }, _, _) => {
-                    sasl::xoauth2_response(user, token, room)
-                }
-            };
-            if r != Ok(response_len) {
-                // Credentials were checked at configuration time.
-                *pos = 0;
-                self.close();
-                return Err(ClientError::Config(super::ConfigError::Credentials));
-            }
-        }
-        if a.step == AuthStep::Start {
-            a.ir = with_ir;
-        }
-        a.sent = true;
-        self.state = State::Auth(a);
-        Ok(())
+        self.state = next;
     }
 }
 
-/// Reserves `n` bytes (filled in afterwards).
-fn reserve(w: &mut Writer<'_>, n: usize) {
-    for _ in 0..n {
-        w.put_byte(b'=');
+impl State {
+    /// The phase's name, for the log.
+    #[cfg_attr(not(any(feature = "log", feature = "defmt")), allow(dead_code))]
+    fn name(&self) -> &'static str {
+        match self {
+            State::Greeting => "greeting",
+            State::Hello(_) => "hello",
+            State::StartTls(_) => "starttls",
+            State::Handshake => "tls-handshake",
+            State::Auth(_) => "auth",
+            State::Ready => "ready",
+            State::Envelope(_) => "envelope",
+            State::Content(c) => match c.transfer {
+                Transfer::Data(_) => "data",
+                Transfer::Chunks { .. } => "bdat",
+            },
+            State::Final(_) => "final-reply",
+            State::Dot(_) => "dot",
+            State::Rset(_) => "rset",
+            State::Reply => "reply",
+            State::Quit(_) => "quit",
+            State::Closed => "closed",
+        }
     }
 }

@@ -2,10 +2,10 @@
 //! do between their I/O calls. It asks the engine for commands, hands it the
 //! server's bytes, streams the body and counts the outcome; it never parses.
 
-use crate::client::{Client, ClientError, Envelope, Event, FailureKind, Phase};
+use crate::client::{Client, ClientError, Envelope, Event, FailureKind, Stage};
 use crate::syntax::ReplyCode;
 
-use super::{Error, Io, Rx, Tx};
+use super::{Error, Io, RxBuffer, TxBuffer};
 
 /// A message body the driver reads in chunks, as `embedded_io::BufRead`
 /// does: `fill` shows the next bytes (empty at the end), `consume` says how
@@ -53,7 +53,7 @@ pub struct Delivery {
     /// LMTP.
     pub delivered: usize,
     /// The failure that ended the transaction (or the first LMTP one).
-    pub failure: Option<(Phase, FailureKind)>,
+    pub failure: Option<(Stage, FailureKind)>,
     /// The code of the final reply to the data, when one came.
     pub final_code: Option<ReplyCode>,
 }
@@ -65,15 +65,6 @@ impl Delivery {
         self.delivered > 0 && self.failure.is_none()
     }
 }
-
-/// How many `BDAT` chunks may await their reply at once. A sequential
-/// driver does not read while it writes: with no bound, a long body sends
-/// chunk after chunk while the server's `250` replies pile up unread, until
-/// the server blocks writing them, stops reading, and both sides wait
-/// forever (it took 100 KiB against an embassy-net server with 2 KiB socket
-/// buffers). Eight replies (a few hundred octets) fit in any receive path,
-/// and eight transmit buffers in flight keep BDAT pipelined.
-pub(crate) const MAX_CHUNKS_IN_FLIGHT: usize = 8;
 
 /// The event callback as the pump sees it. The pump takes the callback and
 /// the body as trait objects, so its code exists once in a program, not once
@@ -94,53 +85,34 @@ pub(crate) enum Goal {
     Quit,
 }
 
-/// Where the body stream is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum BodyState {
-    Waiting,
-    Streaming,
-    Finishing,
-    Done,
-}
-
 pub(crate) struct ClientPump<'b, 'c> {
     pub(crate) engine: Client<'c>,
-    pub(crate) rx: Rx<'b>,
-    pub(crate) tx: Tx<'b>,
-    body: BodyState,
-    wants_tls: bool,
-    /// The body goes as BDAT chunks (not DATA).
-    bdat: bool,
-    /// BDAT chunks written whose reply has not come yet.
-    chunks_in_flight: usize,
-    /// Commands were written and no reply has come since: write no more
-    /// commands until one does (see `step`).
-    awaiting_reply: bool,
+    pub(crate) rx: RxBuffer<'b>,
+    pub(crate) tx: TxBuffer<'b>,
+    /// Transport flow control, not protocol state: commands were written
+    /// and no byte was read since, so no more commands are written until
+    /// one is (see `step`).
+    wrote_since_read: bool,
 }
 
 impl<'b, 'c> ClientPump<'b, 'c> {
     pub(crate) fn new(engine: Client<'c>, rx: &'b mut [u8], tx: &'b mut [u8]) -> Self {
         ClientPump {
             engine,
-            rx: Rx::new(rx),
-            tx: Tx::new(tx),
-            body: BodyState::Done,
-            wants_tls: false,
-            bdat: false,
-            chunks_in_flight: 0,
-            awaiting_reply: false,
+            rx: RxBuffer::new(rx),
+            tx: TxBuffer::new(tx),
+            wrote_since_read: false,
         }
     }
 
     pub(crate) fn wants_tls(&self) -> bool {
-        self.wants_tls
+        self.engine.awaits_tls()
     }
 
     /// The transport is now TLS: reset the engine's session (it will EHLO
     /// again). Bytes received before the upgrade must not exist (rule D6:
     /// the engine already refused any that followed the 220).
     pub(crate) fn tls_established(&mut self) -> Result<(), Error> {
-        self.wants_tls = false;
         self.engine.tls_established()?;
         Ok(())
     }
@@ -149,7 +121,6 @@ impl<'b, 'c> ClientPump<'b, 'c> {
     /// any byte of it is written.
     pub(crate) fn begin(&mut self, envelope: &Envelope<'_>) -> Result<(), Error> {
         self.engine.send(envelope)?;
-        self.body = BodyState::Waiting;
         Ok(())
     }
 
@@ -164,7 +135,7 @@ impl<'b, 'c> ClientPump<'b, 'c> {
     /// The transport reported end of input (`n == 0` from a read).
     pub(crate) fn eof(&mut self, delivery: &mut Delivery, on_event: &mut OnEvent<'_>) {
         if let Some(f) = self.engine.eof() {
-            delivery.failure.get_or_insert((f.phase, f.kind));
+            delivery.failure.get_or_insert((f.stage, f.kind));
             on_event(&Event::Failed(f));
         }
     }
@@ -172,15 +143,15 @@ impl<'b, 'c> ClientPump<'b, 'c> {
     /// A deadline passed.
     pub(crate) fn timeout(&mut self, delivery: &mut Delivery, on_event: &mut OnEvent<'_>) {
         if let Some(f) = self.engine.timeout() {
-            delivery.failure.get_or_insert((f.phase, f.kind));
+            delivery.failure.get_or_insert((f.stage, f.kind));
             on_event(&Event::Failed(f));
         }
     }
 
     fn reached(&self, goal: Goal) -> bool {
         match goal {
-            Goal::Ready => self.engine.is_ready() || self.wants_tls,
-            Goal::Send => self.engine.is_ready() && self.body != BodyState::Waiting,
+            Goal::Ready => self.engine.is_ready() || self.engine.awaits_tls(),
+            Goal::Send => self.engine.is_ready(),
             Goal::Quit => self.engine.is_closed(),
         }
     }
@@ -198,10 +169,10 @@ impl<'b, 'c> ClientPump<'b, 'c> {
             // Replies first: a server may answer while we still have output
             // pending (PIP-08), and every event is handled before more is sent.
             let mut progressed = self.feed(delivery, on_event)?;
-            if self.wants_tls {
+            if self.engine.awaits_tls() {
                 return Ok(Io::StartTls);
             }
-            if self.body == BodyState::Streaming || self.body == BodyState::Finishing {
+            if self.engine.wants_content() {
                 progressed |= self.stream(body)?;
             }
             // At most one transmit buffer of pipelined commands awaits its
@@ -211,7 +182,7 @@ impl<'b, 'c> ClientPump<'b, 'c> {
             // writing for ever (RFC 2920 §3.1; catalogue row PIP-08). A
             // server sends its pending replies whenever its input runs dry
             // (§3.2), so waiting for one here always ends.
-            let n = if self.awaiting_reply {
+            let n = if self.wrote_since_read {
                 0
             } else {
                 match self.engine.transmit(envelope, self.tx.free()) {
@@ -222,7 +193,7 @@ impl<'b, 'c> ClientPump<'b, 'c> {
                 }
             };
             self.tx.push(n);
-            self.awaiting_reply |= n > 0;
+            self.wrote_since_read |= n > 0;
             progressed |= n > 0;
             if self.reached(goal) {
                 return Ok(if self.tx.is_empty() {
@@ -254,22 +225,12 @@ impl<'b, 'c> ClientPump<'b, 'c> {
             let (used, event) = self.engine.feed(self.rx.data())?;
             progressed |= used > 0;
             if used > 0 {
-                self.awaiting_reply = false;
+                self.wrote_since_read = false;
             }
             match event {
                 Event::NeedMore => {
                     self.rx.consume(used);
                     return Ok(progressed);
-                }
-                Event::StartTls => self.wants_tls = true,
-                Event::SendBody(reply) => {
-                    // DATA's body follows a 354; BDAT's needs no reply.
-                    self.bdat = reply.is_none();
-                    self.chunks_in_flight = 0;
-                    self.body = BodyState::Streaming;
-                }
-                Event::ChunkAccepted(_) => {
-                    self.chunks_in_flight = self.chunks_in_flight.saturating_sub(1);
                 }
                 Event::Recipient { reply, .. } => {
                     if reply.code().is_positive() {
@@ -279,43 +240,50 @@ impl<'b, 'c> ClientPump<'b, 'c> {
                     }
                 }
                 Event::Delivered { reply, .. } => {
-                    self.chunks_in_flight = 0;
                     delivery.delivered += 1;
                     delivery.final_code = Some(reply.code());
-                    self.body = BodyState::Done;
                 }
                 Event::Failed(f) => {
-                    self.chunks_in_flight = 0;
-                    delivery.failure.get_or_insert((f.phase, f.kind));
-                    if let (Phase::Content, Some(r)) = (f.phase, f.reply) {
+                    delivery.failure.get_or_insert((f.stage, f.kind));
+                    if let (Stage::Content, Some(r)) = (f.stage, f.reply) {
                         delivery.final_code.get_or_insert(r.code());
                     }
-                    self.body = BodyState::Done;
                 }
                 _ => {}
             }
             on_event(&event);
             progressed = true;
             self.rx.consume(used);
-            if self.wants_tls {
+            if self.engine.awaits_tls() {
                 return Ok(true);
             }
         }
     }
 
-    /// Moves body bytes into the transmit buffer; true if anything moved.
+    /// Moves body bytes into the transmit buffer while the engine takes
+    /// content; true if anything moved. The engine says when to stop: the
+    /// content is complete, the transaction failed, or replies to earlier
+    /// BDAT chunks must come first (a piece with nothing consumed).
     fn stream(&mut self, body: &mut dyn Body) -> Result<bool, Error> {
         let mut progressed = false;
-        while self.body == BodyState::Streaming {
-            if self.bdat && self.chunks_in_flight >= MAX_CHUNKS_IN_FLIGHT {
-                // Read replies before writing more (see MAX_CHUNKS_IN_FLIGHT).
-                return Ok(progressed);
-            }
+        while self.engine.wants_content() {
             let last = body.fill_ends_body();
             let chunk = body.fill()?;
             if chunk.is_empty() {
-                self.body = BodyState::Finishing;
-                break;
+                let f = match self.engine.finish_body(self.tx.free()) {
+                    // `.` or `BDAT 0 LAST` does not fit behind the pending
+                    // bytes: flush them first.
+                    Err(ClientError::BufferTooSmall { .. }) if !self.tx.is_empty() => {
+                        return Ok(progressed);
+                    }
+                    r => r?,
+                };
+                self.tx.push(f.written);
+                progressed |= f.written > 0;
+                if !f.done && f.written == 0 {
+                    return Ok(progressed);
+                }
+                continue;
             }
             let piece = if last {
                 // Under BDAT, `BDAT n LAST` when all of it fits.
@@ -333,29 +301,10 @@ impl<'b, 'c> ClientPump<'b, 'c> {
             };
             body.consume(p.consumed);
             self.tx.push(p.written);
-            if self.bdat && p.written > 0 {
-                self.chunks_in_flight += 1;
-            }
             if p.consumed == 0 && p.written == 0 {
                 return Ok(progressed);
             }
             progressed = true;
-        }
-        while self.body == BodyState::Finishing {
-            let f = match self.engine.finish_body(self.tx.free()) {
-                // `BDAT 0 LAST` does not fit behind the pending bytes.
-                Err(ClientError::BufferTooSmall { .. }) if !self.tx.is_empty() => {
-                    return Ok(progressed);
-                }
-                r => r?,
-            };
-            self.tx.push(f.written);
-            if f.done {
-                self.body = BodyState::Done;
-            } else if f.written == 0 {
-                return Ok(progressed);
-            }
-            progressed |= f.written > 0;
         }
         Ok(progressed)
     }

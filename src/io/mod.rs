@@ -258,15 +258,15 @@ pub(crate) enum Io {
 
 /// Receive buffer bookkeeping shared by both pumps: unconsumed input is
 /// `buf[start..end]`; it is moved to the front only when more room is needed.
-pub(crate) struct Rx<'b> {
+pub(crate) struct RxBuffer<'b> {
     buf: &'b mut [u8],
     start: usize,
     end: usize,
 }
 
-impl<'b> Rx<'b> {
+impl<'b> RxBuffer<'b> {
     pub(crate) fn new(buf: &'b mut [u8]) -> Self {
-        Rx {
+        RxBuffer {
             buf,
             start: 0,
             end: 0,
@@ -307,14 +307,14 @@ impl<'b> Rx<'b> {
 }
 
 /// Transmit buffer bookkeeping: `buf[..len]` is waiting to be written.
-pub(crate) struct Tx<'b> {
+pub(crate) struct TxBuffer<'b> {
     buf: &'b mut [u8],
     len: usize,
 }
 
-impl<'b> Tx<'b> {
+impl<'b> TxBuffer<'b> {
     pub(crate) fn new(buf: &'b mut [u8]) -> Self {
-        Tx { buf, len: 0 }
+        TxBuffer { buf, len: 0 }
     }
 
     pub(crate) fn pending(&self) -> &[u8] {

@@ -9,7 +9,7 @@ use crate::syntax::{
     EnhancedCode, ForwardPath, Host, MailParameters, RcptParameters, ReplyCode, ReversePath, Verb,
 };
 
-use super::{Error, Io, Rx, Tx};
+use super::{Error, Io, RxBuffer, TxBuffer};
 
 /// An answer to one decision of the server engine.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -74,8 +74,8 @@ pub trait Handler {
 
 pub(crate) struct ServerPump<'b, 'c> {
     pub(crate) engine: Server<'c>,
-    pub(crate) rx: Rx<'b>,
-    pub(crate) tx: Tx<'b>,
+    pub(crate) rx: RxBuffer<'b>,
+    pub(crate) tx: TxBuffer<'b>,
     /// The engine asked for TLS; its 220 may still be in `tx`.
     tls_pending: bool,
 }
@@ -84,8 +84,8 @@ impl<'b, 'c> ServerPump<'b, 'c> {
     pub(crate) fn new(engine: Server<'c>, rx: &'b mut [u8], tx: &'b mut [u8]) -> Self {
         ServerPump {
             engine,
-            rx: Rx::new(rx),
-            tx: Tx::new(tx),
+            rx: RxBuffer::new(rx),
+            tx: TxBuffer::new(tx),
             tls_pending: false,
         }
     }

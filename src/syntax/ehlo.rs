@@ -247,9 +247,9 @@ fn decimal(s: &[u8], max_digits: usize) -> Option<u64> {
 ///
 /// ```
 /// use embedded_smtp::syntax::ehlo::{AuthMechanism, Capabilities, Extension};
-/// use embedded_smtp::syntax::reply::{Reply, ReplyLimits};
+/// use embedded_smtp::wire::reply::{ReplyLimits, frame};
 /// let input = b"250-mx.example greets you\r\n250-SIZE 35882577\r\n250-AUTH LOGIN PLAIN\r\n250 PIPELINING\r\n";
-/// let (reply, _) = Reply::parse(input, &ReplyLimits::DEFAULT).unwrap().complete().unwrap();
+/// let (reply, _) = frame(input, &ReplyLimits::DEFAULT).unwrap().complete().unwrap();
 /// let caps = Capabilities::parse(&reply);
 /// assert!(caps.has(Extension::Pipelining));
 /// assert_eq!(caps.size_limit(), Some(35882577));

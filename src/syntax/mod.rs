@@ -23,12 +23,10 @@ pub use params::{
     Body, By, ByMode, Hold, MailAuth, MailParameters, Notify, Orcpt, ParamError, RcptParameters,
     Ret, UnknownParam,
 };
-pub use reply::{
-    EnhancedCode, Reply, ReplyClass, ReplyCode, ReplyError, ReplyLimits, ReplyLine, write_reply,
-};
-pub use writer::{Invalid, WriteError};
+pub use reply::{EnhancedCode, Reply, ReplyClass, ReplyCode, ReplyError, ReplyLine, write_reply};
 #[allow(unused_imports)]
-pub(crate) use writer::{Writer, check_text, write_with};
+pub(crate) use writer::{DIGEST_START, Writer, check_text, digest_with, write_with};
+pub use writer::{Invalid, WriteError};
 pub use xtext::XText;
 
 /// Whether the hand-written fast paths for the common shapes of paths,

@@ -92,11 +92,21 @@ impl From<Invalid> for WriteError {
 pub(crate) struct Writer<'b> {
     buf: &'b mut [u8],
     pos: usize,
+    /// When digesting: the FNV-1a hash of every byte appended so far.
+    digest: Option<u64>,
 }
+
+/// FNV-1a (64-bit) offset basis and prime.
+const FNV_BASIS: u64 = 0xcbf2_9ce4_8422_2325;
+const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
 
 impl<'b> Writer<'b> {
     pub(crate) fn new(buf: &'b mut [u8]) -> Self {
-        Writer { buf, pos: 0 }
+        Writer {
+            buf,
+            pos: 0,
+            digest: None,
+        }
     }
 
     /// Appends `bytes` (what fits of them; the count always advances).
@@ -104,6 +114,11 @@ impl<'b> Writer<'b> {
     /// bounds logic is smaller than one per call on a microcontroller.
     #[inline(never)]
     pub(crate) fn put(&mut self, bytes: &[u8]) {
+        if let Some(h) = &mut self.digest {
+            for &b in bytes {
+                *h = (*h ^ u64::from(b)).wrapping_mul(FNV_PRIME);
+            }
+        }
         let end = self.pos.saturating_add(bytes.len());
         if end <= self.buf.len() {
             self.buf[self.pos..end].copy_from_slice(bytes);
@@ -162,6 +177,26 @@ pub(crate) fn write_with(
     w.finish()
 }
 
+/// Runs the writers in `f` without writing anything and folds every byte
+/// they would write into `digest` (FNV-1a, 64-bit): two sequences of
+/// elements get the same digest only if they write the same bytes (or, with
+/// odds of about 2^-64, by chance).
+pub(crate) fn digest_with(
+    digest: u64,
+    f: impl FnOnce(&mut Writer<'_>) -> Result<(), Invalid>,
+) -> Result<u64, Invalid> {
+    let mut w = Writer {
+        buf: &mut [],
+        pos: 0,
+        digest: Some(digest),
+    };
+    f(&mut w)?;
+    Ok(w.digest.unwrap_or(digest))
+}
+
+/// The digest of nothing, to start [`digest_with`] from.
+pub(crate) const DIGEST_START: u64 = FNV_BASIS;
+
 /// Refuses CR, LF, NUL, DEL and every other control byte (rule D5). Bytes
 /// from 0x80 up (UTF-8) pass; callers that need ASCII check it themselves.
 pub(crate) fn check_text(bytes: &[u8]) -> Result<(), Invalid> {
@@ -185,6 +220,23 @@ mod tests {
             Ok(())
         });
         assert_eq!(r, Err(WriteError::BufferTooSmall { needed: 6 }));
+    }
+
+    #[test]
+    fn digest_sees_every_byte_in_order() {
+        let d = |parts: &[&[u8]]| {
+            digest_with(DIGEST_START, |w| {
+                for p in parts {
+                    w.put(p);
+                }
+                Ok(())
+            })
+            .unwrap()
+        };
+        assert_eq!(d(&[b"ab", b"c"]), d(&[b"a", b"bc"]));
+        assert_ne!(d(&[b"abc"]), d(&[b"acb"]));
+        assert_ne!(d(&[b"abc"]), d(&[b"abd"]));
+        assert_ne!(d(&[b""]), d(&[b"\0"]));
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! CRLF line framing for commands, replies and AUTH lines.
+//! CRLF line framing for command lines and AUTH response lines (replies
+//! are framed by [`super::reply`]).
 //!
 //! RFC 5321 §2.3.8: lines end with CRLF, and "in addition, the appearance of
 //! 'bare' CR or LF characters in text (i.e., either without the other) has
@@ -37,10 +38,6 @@ pub const COMMAND_LINE_MIN: usize = 512;
 /// The AUTH line limit: RFC 4954 §4 requires servers to accept at least
 /// 12288 octets for an AUTH command or a SASL response line, CRLF included.
 pub const AUTH_LINE_MAX: usize = 12288;
-
-/// The smallest reply line limit a client may use: 512 octets including the
-/// CRLF (RFC 5321 §4.5.3.1.5).
-pub const REPLY_LINE_MIN: usize = 512;
 
 /// What to do with a bare LF (an LF not preceded by CR), rule D1.
 ///

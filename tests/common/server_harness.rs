@@ -14,7 +14,8 @@
 
 use embedded_smtp::sasl::Credentials;
 use embedded_smtp::server::{AbortReason, Config, Event, Server};
-use embedded_smtp::{EnhancedCode, Reply, ReplyCode, ReplyLimits, Status, Verb};
+use embedded_smtp::wire::reply::ReplyLimits;
+use embedded_smtp::{EnhancedCode, ReplyCode, Status, Verb};
 
 /// An owned copy of an [`Event`] (NeedInput and Flush are left out: they
 /// depend on the fragmentation by design; Data is coalesced).
@@ -118,7 +119,7 @@ pub fn replies(out: &[u8]) -> Vec<(u16, String)> {
     let mut v = Vec::new();
     let mut rest = out;
     while !rest.is_empty() {
-        match Reply::parse(rest, &ReplyLimits::DEFAULT) {
+        match embedded_smtp::wire::reply::frame(rest, &ReplyLimits::DEFAULT) {
             Ok(Status::Complete((reply, used))) => {
                 let text = String::from_utf8_lossy(reply.raw()).into_owned();
                 v.push((reply.code().get(), text));

@@ -8,10 +8,11 @@
 //! textstring = 1*(%d09 / %d32-126)
 //! ```
 //!
-//! The parser is strict and bounded: CRLF is the only line end (a bare CR or
-//! LF is an error, never a line end), every line carries the same code, and
-//! line length, line count and total size are capped by [`ReplyLimits`]. A
-//! code alone (`250\r\n`) is accepted, as §4.2 requires of clients.
+//! [`ReplyLine::parse`] reads one framed line, strictly: a code alone
+//! (`250`) is accepted, as §4.2 requires of clients; a CR or LF inside the
+//! line is an error (rule D1). Finding where lines and replies end, and
+//! bounding them (rule D10), is the wire layer's job:
+//! [`crate::wire::reply`] frames a [`Reply`] from the receive buffer.
 
 use core::fmt;
 
@@ -19,7 +20,7 @@ use memchr::{memchr, memchr2, memrchr};
 use nom::Parser;
 use nom::combinator::rest;
 
-use super::{Invalid, Status, WriteError, Writer, check_text, write_with};
+use super::{Invalid, WriteError, Writer, check_text, write_with};
 
 mod code;
 
@@ -75,40 +76,6 @@ fn check_reply_text(text: &[u8]) -> Result<(), ReplyError> {
     Ok(())
 }
 
-/// Whether `textstring` (`%d09 / %d32-126`, RFC 5321 §4.2) refuses `b` as
-/// [`check_reply_text`] does: a control byte other than HTAB (CR and LF
-/// included), or DEL.
-#[inline(always)]
-fn is_ctl(b: u8) -> bool {
-    (b < 0x20 && b != b'\t') || b == 0x7f
-}
-
-/// The index of the first byte of `s` that [`is_ctl`], or `s.len()`. Checks
-/// 16 bytes at a time with a branch-free bit mask (which the compiler
-/// vectorises), then byte by byte for a last short block.
-fn first_control(s: &[u8]) -> usize {
-    const BLOCK: usize = 16;
-    let mut start = 0;
-    let mut blocks = s.chunks_exact(BLOCK);
-    for block in &mut blocks {
-        let Ok(block) = <[u8; BLOCK]>::try_from(block) else {
-            break;
-        };
-        // One byte per input byte, 1 where `is_ctl`: the lowest set byte of
-        // the little-endian number is the first control byte.
-        let flags = u128::from_le_bytes(block.map(|b| u8::from(is_ctl(b))));
-        if flags != 0 {
-            return start + (flags.trailing_zeros() / 8) as usize;
-        }
-        start += BLOCK;
-    }
-    blocks
-        .remainder()
-        .iter()
-        .position(|&b| is_ctl(b))
-        .map_or(s.len(), |p| start + p)
-}
-
 /// One reply line, CRLF excluded (RFC 5321 §4.2).
 ///
 /// ```
@@ -142,39 +109,14 @@ impl<'a> ReplyLine<'a> {
         check_reply_text(text)?;
         Ok(ReplyLine { code, last, text })
     }
-}
 
-/// Bounds on a reply (rule D10). The defaults are above the RFC 5321
-/// §4.5.3.1.5 floor of 512 octets per reply line.
-///
-/// ```
-/// use embedded_smtp::syntax::reply::ReplyLimits;
-/// assert_eq!(ReplyLimits::default(), ReplyLimits::DEFAULT);
-/// assert_eq!(ReplyLimits::DEFAULT.max_line, 1000);
-/// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub struct ReplyLimits {
-    /// Longest line, CRLF included.
-    pub max_line: usize,
-    /// Most lines in one reply.
-    pub max_lines: usize,
-    /// Most bytes in one reply, all CRLFs included.
-    pub max_total: usize,
-}
-
-impl ReplyLimits {
-    /// 1000-octet lines, 100 lines, 16 KiB in all.
-    pub const DEFAULT: ReplyLimits = ReplyLimits {
-        max_line: 1000,
-        max_lines: 100,
-        max_total: 16384,
-    };
-}
-
-impl Default for ReplyLimits {
-    fn default() -> Self {
-        Self::DEFAULT
+    /// [`ReplyLine::parse`] for a line the framer found free of control
+    /// bytes: only its head is read (the hot path of reply framing).
+    pub(crate) fn parse_clean(line: &'a [u8]) -> Result<Self, ReplyError> {
+        match fast_line_head(line) {
+            Some((code, last, text)) => Ok(ReplyLine { code, last, text }),
+            None => Self::parse(line),
+        }
     }
 }
 
@@ -192,21 +134,20 @@ fn line_text(line: &[u8]) -> &[u8] {
 }
 
 /// A complete reply: one or more lines with the same code (RFC 5321 §4.2.1),
-/// borrowed from the input.
+/// borrowed from the input. The wire layer frames it
+/// ([`crate::wire::reply::frame`]).
 ///
 /// ```
-/// use embedded_smtp::syntax::reply::{EnhancedCode, Reply, ReplyCode, ReplyLimits};
-/// use embedded_smtp::Status;
-/// let input = b"550-5.1.1 No such user\r\n550 5.1.1 here\r\nnext";
-/// let Status::Complete((reply, used)) = Reply::parse(input, &ReplyLimits::DEFAULT).unwrap() else {
-///     panic!()
-/// };
-/// assert_eq!(used, input.len() - 4);
+/// use embedded_smtp::syntax::Status;
+/// use embedded_smtp::syntax::reply::{EnhancedCode, ReplyCode};
+/// use embedded_smtp::wire::reply::{ReplyLimits, frame};
+/// let input = b"550-5.1.1 No such user\r\n550 5.1.1 here\r\n";
+/// let (reply, _) = frame(input, &ReplyLimits::DEFAULT).unwrap().complete().unwrap();
 /// assert_eq!(reply.code(), ReplyCode::MAILBOX_UNAVAILABLE);
 /// assert_eq!(reply.enhanced(), Some(EnhancedCode::BAD_DEST_MAILBOX));
 /// assert_eq!(reply.text(), b"No such user");
+/// assert_eq!(reply.line_count(), 2);
 /// assert!(reply.lines().eq([&b"No such user"[..], b"here"]));
-/// assert_eq!(Reply::parse(b"550-5.1.1 No", &ReplyLimits::DEFAULT), Ok(Status::Partial));
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
@@ -218,78 +159,14 @@ pub struct Reply<'a> {
 }
 
 impl<'a> Reply<'a> {
-    /// Parses the reply at the start of `input`. Returns [`Status::Partial`]
-    /// until its last line has arrived, and the number of bytes it takes
-    /// (final CRLF included) once it has. A limit violation is reported as
-    /// soon as it is certain, before the end of the reply arrives.
-    pub fn parse(
-        input: &'a [u8],
-        limits: &ReplyLimits,
-    ) -> Result<Status<(Reply<'a>, usize)>, ReplyError> {
-        let max_content = limits.max_line.saturating_sub(2);
-        // Each pass consumes one complete line or returns.
-        let mut pos = 0usize;
-        let mut count = 0usize;
-        let mut first: Option<ReplyLine<'a>> = None;
-        loop {
-            let rem = input.get(pos..).unwrap_or(&[]);
-            let window = rem.get(..max_content.saturating_add(1)).unwrap_or(rem);
-            // Fast path: the first byte `textstring` refuses is the CR of a
-            // CRLF, so the line is clean text; `memchr2` would find that CR too.
-            let stop = first_control(window);
-            let clean = matches!(
-                (window.get(stop), rem.get(stop + 1)),
-                (Some(b'\r'), Some(b'\n'))
-            );
-            let len = if clean {
-                stop
-            } else {
-                match memchr2(b'\r', b'\n', window) {
-                    Some(i) => match (window.get(i), rem.get(i + 1)) {
-                        (Some(b'\r'), Some(b'\n')) => i,
-                        (Some(b'\r'), None) => return partial(pos, i, limits),
-                        _ => return Err(ReplyError::BareLineEnding),
-                    },
-                    None if rem.len() > max_content => return Err(ReplyError::LineTooLong),
-                    None => return partial(pos, rem.len(), limits),
-                }
-            };
-            let end = pos + len + 2;
-            if end > limits.max_total {
-                return Err(ReplyError::TooLong);
-            }
-            let raw_line = rem.get(..len).unwrap_or(&[]);
-            let line = match fast_line_head(raw_line) {
-                Some((code, last, text)) if clean => ReplyLine { code, last, text },
-                _ => ReplyLine::parse(raw_line)?,
-            };
-            count += 1;
-            if count > limits.max_lines {
-                return Err(ReplyError::TooManyLines);
-            }
-            let head = *first.get_or_insert(line);
-            if head.code != line.code {
-                return Err(ReplyError::CodeMismatch);
-            }
-            if line.last {
-                let enhanced = leading_esc(head.code, head.text);
-                let raw = input.get(..end).unwrap_or(&[]);
-                let reply = Reply {
-                    code: head.code,
-                    enhanced,
-                    raw,
-                    lines: count,
-                };
-                return Ok(Status::Complete((reply, end)));
-            }
-            if count >= limits.max_lines {
-                return Err(ReplyError::TooManyLines);
-            }
-            // The shortest next line is `ddd CRLF`.
-            if end + 5 > limits.max_total {
-                return Err(ReplyError::TooLong);
-            }
-            pos = end;
+    /// The reply whose first line is `head`, `raw` its bytes (every CRLF
+    /// included) and `lines` its line count, as the framer found them.
+    pub(crate) fn framed(head: ReplyLine<'a>, raw: &'a [u8], lines: usize) -> Self {
+        Reply {
+            code: head.code,
+            enhanced: leading_esc(head.code, head.text),
+            raw,
+            lines,
         }
     }
 
@@ -326,16 +203,6 @@ impl<'a> Reply<'a> {
     /// The text of the first line, as [`Reply::lines`] gives it.
     pub fn text(&self) -> &'a [u8] {
         self.lines().next().unwrap_or(&[])
-    }
-}
-
-/// `Partial`, unless a line of at least `seen` content bytes starting at
-/// `pos` already cannot fit in the total.
-fn partial<T>(pos: usize, seen: usize, limits: &ReplyLimits) -> Result<Status<T>, ReplyError> {
-    if pos.saturating_add(seen.max(3)).saturating_add(2) > limits.max_total {
-        Err(ReplyError::TooLong)
-    } else {
-        Ok(Status::Partial)
     }
 }
 
@@ -487,107 +354,4 @@ fn put_line(
     }
     w.put(text);
     w.put(b"\r\n");
-}
-
-#[cfg(test)]
-mod tests {
-    extern crate std;
-    use super::*;
-    use proptest::prelude::*;
-    use std::vec::Vec;
-
-    /// The reply loop before the fast path: every line found by `memchr2`
-    /// and read by [`ReplyLine::parse`]. The fast path must agree with it.
-    fn reference<'a>(
-        input: &'a [u8],
-        limits: &ReplyLimits,
-    ) -> Result<Status<(Reply<'a>, usize)>, ReplyError> {
-        let max_content = limits.max_line.saturating_sub(2);
-        let (mut pos, mut count) = (0usize, 0usize);
-        let mut first: Option<ReplyLine<'a>> = None;
-        loop {
-            let rem = input.get(pos..).unwrap_or(&[]);
-            let window = rem.get(..max_content.saturating_add(1)).unwrap_or(rem);
-            let len = match memchr2(b'\r', b'\n', window) {
-                Some(i) => match (window.get(i), rem.get(i + 1)) {
-                    (Some(b'\r'), Some(b'\n')) => i,
-                    (Some(b'\r'), None) => return partial(pos, i, limits),
-                    _ => return Err(ReplyError::BareLineEnding),
-                },
-                None if rem.len() > max_content => return Err(ReplyError::LineTooLong),
-                None => return partial(pos, rem.len(), limits),
-            };
-            let end = pos + len + 2;
-            if end > limits.max_total {
-                return Err(ReplyError::TooLong);
-            }
-            let line = ReplyLine::parse(rem.get(..len).unwrap_or(&[]))?;
-            count += 1;
-            if count > limits.max_lines {
-                return Err(ReplyError::TooManyLines);
-            }
-            let head = *first.get_or_insert(line);
-            if head.code != line.code {
-                return Err(ReplyError::CodeMismatch);
-            }
-            if line.last {
-                let reply = Reply {
-                    code: head.code,
-                    enhanced: leading_esc(head.code, head.text),
-                    raw: input.get(..end).unwrap_or(&[]),
-                    lines: count,
-                };
-                return Ok(Status::Complete((reply, end)));
-            }
-            if count >= limits.max_lines || end + 5 > limits.max_total {
-                return Err(if count >= limits.max_lines {
-                    ReplyError::TooManyLines
-                } else {
-                    ReplyError::TooLong
-                });
-            }
-            pos = end;
-        }
-    }
-
-    /// Reply-shaped bytes, with the control bytes and line ends that matter.
-    fn replyish() -> impl Strategy<Value = Vec<u8>> {
-        let piece = prop_oneof![
-            3 => proptest::sample::select(std::vec![
-                &b"250"[..], b"550", b"354", b"250-", b"250 ", b"2.1.0 ", b"5.1.1",
-                b"text", b" ", b"\r\n", b"\r", b"\n", b"\t", b"\x7f", b"\0", b"\xc3\xa9",
-                b"0123456789abcdef",
-            ]).prop_map(<[u8]>::to_vec),
-            1 => proptest::collection::vec(any::<u8>(), 0..4),
-        ];
-        proptest::collection::vec(piece, 0..24).prop_map(|v| v.concat())
-    }
-
-    proptest! {
-        #[test]
-        fn fast_path_matches_reference(input in replyish(), line in 4usize..40, lines in 1usize..5) {
-            for limits in [
-                ReplyLimits::DEFAULT,
-                ReplyLimits { max_line: line, max_lines: lines, max_total: line * lines },
-            ] {
-                prop_assert_eq!(Reply::parse(&input, &limits), reference(&input, &limits));
-            }
-        }
-    }
-
-    #[test]
-    fn first_control_finds_the_first_refused_byte() {
-        let mut s = [b'a'; 40];
-        assert_eq!(first_control(&s), 40);
-        s[9] = b'\t';
-        assert_eq!(first_control(&s), 40);
-        for at in [0, 15, 16, 17, 31, 32, 39] {
-            for b in [b'\r', b'\n', 0, 0x1f, 0x7f] {
-                let mut t = s;
-                t[at] = b;
-                t[at.max(1) - 1] = if at > 0 { 0x80 } else { b };
-                assert_eq!(first_control(&t), at, "{at} {b:#x}");
-            }
-        }
-    }
 }
