@@ -14,11 +14,11 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, Throughput};
+use embedded_smtp::syntax::{Command, ParseOptions, Status};
 use embedded_smtp::wire::line::{BareLfPolicy, LineEvent, LineFramer};
 use embedded_smtp::wire::reply::ReplyLimits;
 use embedded_smtp::wire::stuff::{DotStuffer, StuffPolicy};
 use embedded_smtp::wire::unstuff::{DataEvent, DotUnstuffer};
-use embedded_smtp::{Command, ParseOptions, Status};
 
 /// A realistic client side of many sessions: what a busy server parses.
 fn command_corpus() -> Vec<u8> {

@@ -18,8 +18,8 @@ use embedded_io_adapters::std::FromStd;
 use embedded_smtp::client::{ClientConfig, Envelope, Event, Recipient, TlsPolicy};
 use embedded_smtp::io::blocking::{SmtpClient, serve};
 use embedded_smtp::io::{Decision, Handler};
-use embedded_smtp::server::Config;
-use embedded_smtp::{EnhancedCode, ForwardPath, RcptParameters, Reply, ReplyCode};
+use embedded_smtp::server::ServerConfig;
+use embedded_smtp::syntax::{EnhancedCode, ForwardPath, RcptParameters, Reply, ReplyCode};
 
 /// The server's mailbox store: knows one user, keeps messages in memory.
 #[derive(Default)]
@@ -124,7 +124,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         let (mut rx, mut tx) = ([0u8; 2048], [0u8; 2048]);
         serve(
             FromStd::new(socket),
-            Config::new("mx.example.net"),
+            ServerConfig::new("mx.example.net"),
             &mut rx,
             &mut tx,
             &mut store,
@@ -140,7 +140,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         sent: Vec::new(),
         received: Vec::new(),
     };
-    let mut config = ClientConfig::new("client.example.org")?;
+    let mut config = ClientConfig::new("client.example.org");
     config.tls = TlsPolicy::Never;
     let (mut rx, mut tx) = ([0u8; 1024], [0u8; 1024]);
     let mut client = SmtpClient::connect(FromStd::new(tap), config, &mut rx, &mut tx)?;

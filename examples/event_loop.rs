@@ -23,7 +23,7 @@ use std::net::{SocketAddr, ToSocketAddrs};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use embedded_smtp::server::{Config, Event, Server};
+use embedded_smtp::server::{Event, Server, ServerConfig};
 use mio::net::{TcpListener, TcpStream};
 use mio::{Events, Interest, Poll, Token};
 
@@ -230,7 +230,7 @@ fn main() -> ExitCode {
 }
 
 fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
-    let config = Config::new(&args.hostname);
+    let config = ServerConfig::new(&args.hostname);
     Server::new(config).map_err(|e| format!("configuration: {e}"))?;
     let addr = args
         .listen
@@ -331,10 +331,7 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
                         conn.interest = interest;
                     }
                     if conn.deadline.is_none() {
-                        conn.deadline = conn
-                            .engine
-                            .deadline()
-                            .map(|d| Instant::now() + Duration::from_secs(d.seconds().into()));
+                        conn.deadline = conn.engine.deadline().map(|d| Instant::now() + d);
                     }
                 }
                 Wait::Closed(why) => {

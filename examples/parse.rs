@@ -4,11 +4,11 @@
 //!
 //! Run: `cargo run --example parse`
 
-use embedded_smtp::wire::line::{BareLfPolicy, LineEvent, LineFramer};
-use embedded_smtp::{
+use embedded_smtp::syntax::{
     Capabilities, Command, CommandError, EnhancedCode, Extension, ForwardPath, ParseOptions,
     ReplyCode, ReversePath, write_reply,
 };
+use embedded_smtp::wire::line::{BareLfPolicy, LineEvent, LineFramer};
 
 fn main() {
     // What a client might send, with a few mistakes and an attack mixed in.

@@ -34,13 +34,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use embedded_io_adapters::std::FromStd;
-use embedded_smtp::Reply;
 use embedded_smtp::client::{
-    AuthConfig, ChunkingPolicy, Client, ClientConfig, ClientError, Envelope, Event, Recipient,
+    AuthConfig, ChunkingPolicy, ClientConfig, ClientError, ConfigError, Envelope, Event, Recipient,
     Stage, TlsPolicy,
 };
 use embedded_smtp::io::Error as DriverError;
 use embedded_smtp::io::blocking::SmtpClient;
+use embedded_smtp::syntax::Reply;
 use embedded_smtp::syntax::params::{Body, Notify, Ret};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName};
@@ -347,7 +347,7 @@ fn run() -> Result<u8, Fail> {
         .map_err(|e| Fail(CONNECTION, format!("{}: {e}", args.server)))?
         .next()
         .ok_or_else(|| Fail(CONNECTION, format!("{}: no address", args.server)))?;
-    let mut config = ClientConfig::new(&args.helo).map_err(|e| invalid(format!("--helo: {e}")))?;
+    let mut config = ClientConfig::new(&args.helo);
     config.tls = match args.tls {
         TlsMode::StartTls => TlsPolicy::Required,
         TlsMode::Plain | TlsMode::Implicit => TlsPolicy::Never,
@@ -361,7 +361,10 @@ fn run() -> Result<u8, Fail> {
         config.auth = Some(AuthConfig::password(user, pass));
         config.allow_plaintext_auth = addr.ip().is_loopback();
     }
-    Client::new(config).map_err(|e| invalid(format!("configuration: {e}")))?;
+    config.validate().map_err(|e| match e {
+        ConfigError::HeloName => invalid(format!("--helo: {e}")),
+        e => invalid(format!("configuration: {e}")),
+    })?;
 
     let host = args.server.rsplit_once(':').map_or("", |(h, _)| h);
     let host = host.trim_start_matches('[').trim_end_matches(']');

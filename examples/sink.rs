@@ -54,8 +54,8 @@ use embedded_io_adapters::tokio_1::FromTokio;
 use embedded_smtp::io::asynch::{Timer, serve, serve_tls};
 use embedded_smtp::io::{Decision, Handler};
 use embedded_smtp::sasl::{Credentials, Decoded};
-use embedded_smtp::server::{AbortReason, BareLfPolicy, Config};
-use embedded_smtp::{
+use embedded_smtp::server::{AbortReason, BareLfPolicy, ServerConfig};
+use embedded_smtp::syntax::{
     AuthMechanism, AuthMechanisms, EnhancedCode, ForwardPath, MailParameters, RcptParameters,
     ReplyCode, ReversePath,
 };
@@ -208,8 +208,8 @@ fn acceptor(cert: &Path, key: &Path) -> Result<tokio_rustls::TlsAcceptor, String
 }
 
 /// The engine configuration from the options.
-fn config(o: &Options) -> Config<'_> {
-    let mut c = Config::new(&o.hostname);
+fn config(o: &Options) -> ServerConfig<'_> {
+    let mut c = ServerConfig::new(&o.hostname);
     c.lmtp = o.lmtp;
     c.pipelining = o.pipelining;
     c.chunking = o.chunking;

@@ -11,6 +11,20 @@ extern crate std;
 #[macro_use]
 mod fmt;
 
+// The front door: what a program starts from — a driver (blocking, async,
+// embassy), or an engine driven by hand, and their configurations.
+pub use client::{Client, ClientConfig, Envelope, Recipient};
+#[cfg(feature = "async")]
+pub use io::asynch;
+#[cfg(feature = "blocking")]
+pub use io::blocking;
+#[cfg(feature = "embassy")]
+pub use io::embassy;
+#[cfg(any(feature = "blocking", feature = "async"))]
+pub use io::{Decision, Delivery, Handler};
+pub use server::{Server, ServerConfig};
+
+// The layers, bottom up: grammar, framing, SASL, the engines, the drivers.
 pub mod client;
 #[cfg(any(feature = "blocking", feature = "async"))]
 pub mod io;
@@ -18,17 +32,3 @@ pub mod sasl;
 pub mod server;
 pub mod syntax;
 pub mod wire;
-
-pub use server::{
-    AbortReason, Config as ServerConfig, Event as ServerEvent, Server, ServerError,
-    Step as ServerStep,
-};
-pub use syntax::{
-    AddressError, AddressLiteral, AuthMechanism, AuthMechanisms, Body, By, ByMode, Capabilities,
-    Command, CommandError, CommandErrorKind, Domain, EnhancedCode, Extension, ForwardPath, Hold,
-    Host, InitialResponse, Invalid, LocalPart, MailAuth, MailParameters, Mailbox, Mode, Notify,
-    Orcpt, ParamError, ParseOptions, RcptParameters, Reply, ReplyClass, ReplyCode, ReplyError,
-    ReplyLine, Ret, ReversePath, Status, UnknownParam, Verb, WriteError, XText, write_reply,
-};
-
-pub use client::{Client, ClientConfig, ClientError, Envelope, Event as ClientEvent};

@@ -6,7 +6,7 @@ use core::net::{Ipv4Addr, Ipv6Addr};
 
 use embedded_smtp::syntax::address::{AddressError, LocalPart, Mailbox};
 use embedded_smtp::syntax::domain::{AddressLiteral, Domain, Host};
-use embedded_smtp::{Invalid, WriteError};
+use embedded_smtp::syntax::{Invalid, WriteError};
 
 use AddressError::*;
 

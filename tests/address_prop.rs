@@ -4,7 +4,7 @@
 
 use core::net::{Ipv4Addr, Ipv6Addr};
 
-use embedded_smtp::WriteError;
+use embedded_smtp::syntax::WriteError;
 use embedded_smtp::syntax::address::{AddressError, ForwardPath, LocalPart, Mailbox, ReversePath};
 use embedded_smtp::syntax::domain::{AddressLiteral, Domain, Host};
 use proptest::prelude::*;

@@ -13,7 +13,7 @@ const EHLO_REPLY: &[u8] =
 #[test]
 fn d1_typical_transaction() {
     let mut config = plain_config();
-    config.helo = embedded_smtp::Host::parse("bar.com", false).unwrap();
+    config.helo = "bar.com";
     let rcpts = [
         Recipient::new("Jones@foo.com").unwrap(),
         Recipient::new("Green@foo.com").unwrap(),
@@ -58,7 +58,7 @@ fn d1_typical_transaction() {
 #[test]
 fn d2_aborted_transaction() {
     let mut config = plain_config();
-    config.helo = embedded_smtp::Host::parse("bar.com", false).unwrap();
+    config.helo = "bar.com";
     let rcpts = [
         Recipient::new("Jones@foo.com").unwrap(),
         Recipient::new("Green@foo.com").unwrap(),
@@ -92,7 +92,7 @@ fn d2_aborted_transaction() {
 #[test]
 fn d3_relay() {
     let mut config = plain_config();
-    config.helo = embedded_smtp::Host::parse("bar.com", false).unwrap();
+    config.helo = "bar.com";
     let rcpts = [Recipient::new("Jones@XYZ.COM").unwrap()];
     let env = Envelope::new("JQP@bar.com", &rcpts).unwrap();
     let body: &[u8] = b"Date: Thu, 21 May 1998 05:33:29 -0700\r\n\
@@ -128,7 +128,7 @@ John.\r\n";
 #[test]
 fn d4_verifying_and_sending() {
     let mut config = plain_config();
-    config.helo = embedded_smtp::Host::parse("bar.com", false).unwrap();
+    config.helo = "bar.com";
     let rcpts = [Recipient::new("Admin.MRC@foo.com").unwrap()];
     let env = Envelope::new("EAK@bar.com", &rcpts).unwrap();
     let steps: Vec<(&[u8], &[u8])> = vec![

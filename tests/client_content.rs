@@ -5,6 +5,7 @@
 #[path = "common/client_script.rs"]
 mod script;
 
+use embedded_smtp::client::Step;
 use embedded_smtp::client::{ClientError, ContentError, Envelope, Recipient};
 use embedded_smtp::syntax::params::Body;
 use embedded_smtp::wire::stuff::{BodyError, StuffPolicy};
@@ -377,8 +378,11 @@ fn bdat_client() -> embedded_smtp::Client<'static> {
         client.transmit(Some(&env()), &mut out).unwrap();
         client.feed(reply).unwrap();
     }
-    let (n, ev) = client.feed(b"").unwrap();
-    assert_eq!((n, ev), (0, embedded_smtp::ClientEvent::SendBody(None)));
+    let Step {
+        consumed: n,
+        event: ev,
+    } = client.feed(b"").unwrap();
+    assert_eq!((n, ev), (0, embedded_smtp::client::Event::SendBody(None)));
     client
 }
 
@@ -386,7 +390,7 @@ fn bdat_client() -> embedded_smtp::Client<'static> {
 /// `BDAT 100000` then `BDAT 324 LAST`; one reply per chunk.
 #[test]
 fn cnf02_rfc3030_bdat_examples() {
-    use embedded_smtp::ClientEvent;
+    use embedded_smtp::client::Event as ClientEvent;
     let mut msg69 = vec![b'x'; 67];
     msg69.extend_from_slice(b"\r\n");
     let mut client = bdat_client();
@@ -397,7 +401,7 @@ fn cnf02_rfc3030_bdat_examples() {
     assert_eq!((p.consumed, &out[..p.written]), (69, &want[..]));
     let f = client.finish_body(&mut out).unwrap();
     assert_eq!((f.written, f.done), (0, true));
-    let (_, ev) = client.feed(b"250 2.0.0 ok\r\n").unwrap();
+    let Step { event: ev, .. } = client.feed(b"250 2.0.0 ok\r\n").unwrap();
     assert!(matches!(ev, ClientEvent::Delivered { .. }));
 
     let line = [&[b'y'; 98][..], b"\r\n"].concat();
@@ -412,15 +416,16 @@ fn cnf02_rfc3030_bdat_examples() {
     assert_eq!(p.written, 13 + 100_000);
     // Lock-step: the next chunk waits for the reply.
     assert_eq!(client.body_last(&tail, &mut out).unwrap().consumed, 0);
-    let (_, ev) = client
+    let ev = client
         .feed(b"250 2.0.0 100000 octets received\r\n")
-        .unwrap();
+        .unwrap()
+        .event;
     assert!(matches!(ev, ClientEvent::ChunkAccepted(_)));
     let p = client.body_last(&tail, &mut out).unwrap();
     assert!(out[..p.written].starts_with(b"BDAT 324 LAST\r\nzzz"));
     assert_eq!(p.written, 15 + 324);
     assert!(client.finish_body(&mut out).unwrap().done);
-    let (_, ev) = client.feed(b"250 2.0.0 ok\r\n").unwrap();
+    let Step { event: ev, .. } = client.feed(b"250 2.0.0 ok\r\n").unwrap();
     assert!(matches!(ev, ClientEvent::Delivered { .. }));
     assert!(client.is_ready());
 }

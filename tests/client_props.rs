@@ -4,15 +4,16 @@
 //! and never contains an early end mark; any fragmentation of the server's
 //! replies gives the same events (rule D2).
 
+use embedded_smtp::client::Step;
 use embedded_smtp::client::{ClientConfig, Envelope, Recipient, TlsPolicy};
 use embedded_smtp::wire::line::BareLfPolicy;
 use embedded_smtp::wire::stuff::StuffPolicy;
 use embedded_smtp::wire::unstuff::{DataEvent, DotUnstuffer};
-use embedded_smtp::{Client, ClientEvent};
+use embedded_smtp::{Client, client::Event as ClientEvent};
 use proptest::prelude::*;
 
 fn config(policy: StuffPolicy) -> ClientConfig<'static> {
-    let mut c = ClientConfig::new("c.example").unwrap();
+    let mut c = ClientConfig::new("c.example");
     c.tls = TlsPolicy::Never;
     c.stuff_policy = policy;
     c.max_line = None;
@@ -49,7 +50,7 @@ fn wire_content(policy: StuffPolicy, body: &[u8], piece: usize, out_len: usize) 
             break;
         }
     }
-    let (_, ev) = c.feed(b"250 queued\r\n").unwrap();
+    let Step { event: ev, .. } = c.feed(b"250 queued\r\n").unwrap();
     assert!(matches!(ev, ClientEvent::Delivered { .. }));
     wire
 }
@@ -148,10 +149,10 @@ proptest! {
             for piece in pieces {
                 buf.extend_from_slice(piece);
                 loop {
-                    let (n, ev) = c.feed(&buf).unwrap();
+                    let Step { consumed: n, event: ev } = c.feed(&buf).unwrap();
                     let text = format!("{ev:?}");
                     buf.drain(..n);
-                    if text == "NeedMore" {
+                    if text == "NeedInput" {
                         break;
                     }
                     events.push(text);

@@ -6,8 +6,13 @@
 mod script;
 
 use core::time::Duration;
+use embedded_smtp::client::Step;
 use embedded_smtp::client::{ClientError, Envelope, FailureKind, ProtocolError, Recipient, Stage};
-use embedded_smtp::{AuthMechanism, Client, ClientEvent, Extension, ReplyCode, ReplyError};
+use embedded_smtp::{
+    Client,
+    client::Event as ClientEvent,
+    syntax::{AuthMechanism, Extension, ReplyCode, ReplyError},
+};
 use script::{Script, check, plain_config, tail};
 
 const GREETING: &[u8] = b"220 s.example ESMTP\r\n";
@@ -187,13 +192,13 @@ fn rpl07_mismatched_enhanced_codes_are_ignored() {
     c.feed(b"250 s.example\r\n").unwrap();
     c.send(&env()).unwrap();
     c.transmit(Some(&env()), &mut out).unwrap();
-    let (_, ev) = c.feed(b"250 2.1.0 ok\r\n").unwrap();
+    let Step { event: ev, .. } = c.feed(b"250 2.1.0 ok\r\n").unwrap();
     let ClientEvent::MailFrom(r) = ev else {
         panic!("{ev:?}")
     };
     assert_eq!(r.enhanced().map(|e| e.to_string()), Some("2.1.0".into()));
     c.transmit(Some(&env()), &mut out).unwrap();
-    let (_, ev) = c.feed(b"550 2.1.0 x\r\n").unwrap();
+    let Step { event: ev, .. } = c.feed(b"550 2.1.0 x\r\n").unwrap();
     let ClientEvent::Recipient { reply, .. } = ev else {
         panic!("{ev:?}")
     };
@@ -233,7 +238,13 @@ fn rpl08_421_and_eof_are_transient_and_never_delivered() {
     c.feed(b"250 s.example\r\n").unwrap();
     c.send(&env()).unwrap();
     c.transmit(Some(&env()), &mut out).unwrap();
-    assert_eq!(c.feed(b"250 o").unwrap(), (0, ClientEvent::NeedMore));
+    assert_eq!(
+        c.feed(b"250 o").unwrap(),
+        Step {
+            consumed: 0,
+            event: ClientEvent::NeedInput
+        }
+    );
     let f = c.eof().unwrap();
     assert_eq!(
         (f.stage, f.kind, f.reply),
@@ -319,8 +330,11 @@ fn res08_huge_ehlo_reply_in_bounded_memory() {
     for piece in reply.chunks(600 - 100) {
         buf.extend_from_slice(piece);
         loop {
-            let (n, ev) = c.feed(&buf).unwrap();
-            let more = ev == ClientEvent::NeedMore;
+            let Step {
+                consumed: n,
+                event: ev,
+            } = c.feed(&buf).unwrap();
+            let more = ev == ClientEvent::NeedInput;
             buf.drain(..n);
             if more {
                 break;
@@ -343,7 +357,7 @@ fn res08_huge_ehlo_reply_in_bounded_memory() {
     while line.len() < 100_000 {
         line.extend_from_slice(b" X-MECH");
     }
-    let (n, _) = c.feed(&line[..15]).unwrap();
+    let Step { consumed: n, .. } = c.feed(&line[..15]).unwrap();
     assert_eq!(n, 15);
     assert_eq!(
         c.feed(&line[15..]),

@@ -7,7 +7,7 @@
 mod pair;
 
 use embedded_smtp::client::{ClientError, Envelope, Recipient};
-use embedded_smtp::server::Config as ServerConfig;
+use embedded_smtp::server::ServerConfig;
 use embedded_smtp::wire::stuff::StuffPolicy;
 use pair::{Pair, client_config};
 use proptest::prelude::*;

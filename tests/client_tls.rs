@@ -5,11 +5,11 @@
 #[path = "common/client_script.rs"]
 mod script;
 
-use embedded_smtp::ReplyCode;
-use embedded_smtp::ReplyError;
 use embedded_smtp::client::{
     AuthConfig, ClientConfig, ClientError, Envelope, ProtocolError, Recipient, TlsPolicy,
 };
+use embedded_smtp::syntax::ReplyCode;
+use embedded_smtp::syntax::ReplyError;
 use script::{Script, check, plain_config, tail};
 
 const GREETING: &[u8] = b"220 s.example ESMTP\r\n";
@@ -24,7 +24,7 @@ fn env() -> Envelope<'static> {
 }
 
 fn tls_config(policy: TlsPolicy) -> ClientConfig<'static> {
-    let mut c = ClientConfig::new("c.example").unwrap();
+    let mut c = ClientConfig::new("c.example");
     c.tls = policy;
     c
 }

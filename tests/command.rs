@@ -3,7 +3,7 @@
 //! -12, -13, -18, TLS-03, EXT-03/04, AUT-01, AUT-09, D7 argument rules, D15;
 //! INJ rows for the writer.
 
-use embedded_smtp::{
+use embedded_smtp::syntax::{
     AddressError, Command, CommandErrorKind, ForwardPath, InitialResponse, Invalid, Mailbox, Mode,
     ParseOptions, ReversePath, Verb, WriteError,
 };
@@ -15,7 +15,7 @@ const LENIENT: ParseOptions = ParseOptions {
     utf8: false,
 };
 
-fn parse(line: &str) -> Result<Command<'_>, embedded_smtp::CommandError> {
+fn parse(line: &str) -> Result<Command<'_>, embedded_smtp::syntax::CommandError> {
     Command::parse(line.as_bytes(), STRICT)
 }
 
@@ -639,7 +639,7 @@ proptest! {
 
 #[test]
 fn inj02_inj05_hello_names_and_parameters_cannot_carry_line_breaks() {
-    use embedded_smtp::{Host, XText};
+    use embedded_smtp::syntax::{Host, XText};
     // INJ-05: the EHLO name must be a Domain or an address literal.
     for name in [
         "h\r\nMAIL FROM:<x@y>",

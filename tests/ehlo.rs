@@ -2,8 +2,8 @@
 //! smtp-rules.md RPL-10, RES-08, CNF-01).
 
 use embedded_smtp::syntax::ehlo::{AuthMechanism, AuthMechanisms, Capabilities, Extension};
+use embedded_smtp::syntax::{Invalid, Status, WriteError};
 use embedded_smtp::wire::reply::ReplyLimits;
-use embedded_smtp::{Invalid, Status, WriteError};
 use proptest::prelude::*;
 
 fn caps_of(input: &[u8]) -> Capabilities {

@@ -562,7 +562,7 @@ fn send_implicit_tls_to_a_rustls_server() {
         let (mut rx, mut tx) = ([0u8; 4096], [0u8; 4096]);
         let served = embedded_smtp::io::blocking::serve(
             embedded_io_adapters::std::FromStd::new(rustls::StreamOwned::new(conn, tcp)),
-            embedded_smtp::server::Config::new("mx.example.net"),
+            embedded_smtp::server::ServerConfig::new("mx.example.net"),
             &mut rx,
             &mut tx,
             &mut keep,

@@ -15,8 +15,8 @@ use embedded_smtp::client::{
 };
 use embedded_smtp::io::Error;
 use embedded_smtp::io::blocking::{SmtpClient, serve};
-use embedded_smtp::server::{Config, Service};
-use embedded_smtp::{AuthMechanism, AuthMechanisms, Verb};
+use embedded_smtp::server::{ServerConfig, Service};
+use embedded_smtp::syntax::{AuthMechanism, AuthMechanisms, Verb};
 use support::*;
 
 fn data_three(chunk: usize) {
@@ -329,7 +329,9 @@ fn tls_required_but_missing(chunk: usize) {
     });
     assert_eq!(
         o.client,
-        Err(Error::Client(embedded_smtp::ClientError::TlsUnavailable))
+        Err(Error::Client(
+            embedded_smtp::client::ClientError::TlsUnavailable
+        ))
     );
     assert_eq!(o.plain, "EHLO client.example\r\n");
     assert!(o.seen.mails.is_empty());
@@ -436,12 +438,12 @@ fn a_server_config_with_starttls_is_refused_by_serve() {
     let r = bounded(|| {
         let (client_end, server_end, _) = pair(4096);
         let server = thread::spawn(move || {
-            let mut config = Config::new("mx.example");
+            let mut config = ServerConfig::new("mx.example");
             config.tls_available = true;
             let (mut rx, mut tx) = (vec![0u8; 2048], vec![0u8; 1024]);
             serve(server_end, config, &mut rx, &mut tx, &mut Store::default()).map(drop)
         });
-        let config = ClientConfig::new("client.example").unwrap();
+        let config = ClientConfig::new("client.example");
         let (mut rx, mut tx) = ([0u8; 1024], [0u8; 1024]);
         let client = SmtpClient::connect(client_end, config, &mut rx, &mut tx).unwrap();
         assert!(client.wants_tls());

@@ -13,7 +13,7 @@ use embedded_io::{Read, Write};
 use embedded_smtp::client::{ClientConfig, Envelope, Recipient, TlsPolicy};
 use embedded_smtp::io::Error;
 use embedded_smtp::io::blocking::{SmtpClient, serve};
-use embedded_smtp::server::Config;
+use embedded_smtp::server::ServerConfig;
 use support::*;
 
 #[test]
@@ -25,7 +25,7 @@ fn a_silent_client_gets_421_when_the_read_times_out() {
             let (mut rx, mut tx) = (vec![0u8; 2048], vec![0u8; 1024]);
             serve(
                 server_end,
-                Config::new("mx.example"),
+                ServerConfig::new("mx.example"),
                 &mut rx,
                 &mut tx,
                 &mut Store::default(),
@@ -56,7 +56,7 @@ fn a_silent_server_is_a_timeout_for_the_client() {
     let r = bounded(|| {
         let (mut client_end, server_end, _) = pair(4096);
         client_end.read_timeout = Some(Duration::from_millis(200));
-        let config = ClientConfig::new("client.example").unwrap();
+        let config = ClientConfig::new("client.example");
         let (mut rx, mut tx) = ([0u8; 1024], [0u8; 1024]);
         let r = SmtpClient::connect(client_end, config, &mut rx, &mut tx).map(drop);
         drop(server_end);
@@ -181,7 +181,7 @@ fn over_std_tcp_loopback() {
             let (mut rx, mut tx) = (vec![0u8; 2048], vec![0u8; 1024]);
             serve(
                 FromStd::new(stream),
-                Config::new("mx.example"),
+                ServerConfig::new("mx.example"),
                 &mut rx,
                 &mut tx,
                 &mut store,
@@ -193,7 +193,7 @@ fn over_std_tcp_loopback() {
         stream
             .set_read_timeout(Some(Duration::from_secs(300)))
             .unwrap();
-        let mut config = ClientConfig::new("client.example").unwrap();
+        let mut config = ClientConfig::new("client.example");
         config.tls = TlsPolicy::Never;
         let (mut rx, mut tx) = ([0u8; 1024], [0u8; 1024]);
         let mut client =
@@ -268,7 +268,14 @@ fn a_pipelined_group_is_answered_in_one_write_with_a_1_kib_transmit_buffer() {
     };
     let (mut rx, mut tx) = (vec![0u8; 2048], vec![0u8; 1024]);
     let mut store = Store::default();
-    let io = serve(io, Config::new("mx.example"), &mut rx, &mut tx, &mut store).unwrap();
+    let io = serve(
+        io,
+        ServerConfig::new("mx.example"),
+        &mut rx,
+        &mut tx,
+        &mut store,
+    )
+    .unwrap();
     let writes: Vec<String> = io
         .writes
         .iter()
@@ -293,7 +300,7 @@ fn a_pipelined_group_is_answered_in_one_write_with_a_1_kib_transmit_buffer() {
 /// no reply at all).
 #[test]
 fn a_receive_buffer_below_input_room_is_refused_before_the_greeting() {
-    let mut config = Config::new("mx.example");
+    let mut config = ServerConfig::new("mx.example");
     config.smtputf8 = true; // RFC 6531 §3.1 item 5: +10 octets on MAIL
     let room = embedded_smtp::server::Server::new(config)
         .unwrap()

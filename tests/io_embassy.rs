@@ -22,8 +22,8 @@ use embedded_smtp::client::{ClientConfig, Envelope, Event as ClientEvent, Recipi
 use embedded_smtp::io::asynch::{SmtpClient, serve};
 use embedded_smtp::io::embassy::{EmbassyTimer, accept_loop, connect};
 use embedded_smtp::io::{Decision, Delivery, Handler};
-use embedded_smtp::server::Config;
-use embedded_smtp::{ForwardPath, RcptParameters};
+use embedded_smtp::server::ServerConfig;
+use embedded_smtp::syntax::{ForwardPath, RcptParameters};
 
 const MTU: usize = 1514;
 const SMTP_PORT: u16 = 2525;
@@ -97,7 +97,7 @@ async fn client_side(
     let socket = connect(stack, "10.0.0.2", SMTP_PORT, &mut srx, &mut stx)
         .await
         .expect("TCP connect");
-    let mut config = ClientConfig::new("device.example").unwrap();
+    let mut config = ClientConfig::new("device.example");
     config.tls = TlsPolicy::Never;
     let (mut rx, mut tx) = ([0u8; 1024], [0u8; 1024]);
     let mut client = SmtpClient::connect(socket, EmbassyTimer, config, &mut rx, &mut tx)
@@ -134,7 +134,7 @@ async fn server_side(stack: Stack<'_>, chunking: bool) -> Vec<Vec<u8>> {
     let (mut srx, mut stx) = ([0u8; 1024], [0u8; 1024]);
     let mut socket = TcpSocket::new(stack, &mut srx, &mut stx);
     socket.accept(SMTP_PORT).await.expect("accept");
-    let mut config = Config::new("mx.example");
+    let mut config = ServerConfig::new("mx.example");
     config.chunking = chunking;
     let mut store = Store::default();
     let (mut rx, mut tx) = ([0u8; 2048], [0u8; 1024]);
@@ -179,7 +179,7 @@ async fn against_accept_loop(
         let server = accept_loop(
             server,
             SMTP_PORT,
-            || Config::new("mx.example"),
+            || ServerConfig::new("mx.example"),
             &mut buffers,
             &mut store,
         );

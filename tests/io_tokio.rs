@@ -14,8 +14,8 @@ use embedded_io_adapters::tokio_1::FromTokio;
 use embedded_smtp::client::AuthConfig;
 use embedded_smtp::io::Error;
 use embedded_smtp::io::asynch::{SmtpClient, serve, serve_tls};
-use embedded_smtp::server::Config;
-use embedded_smtp::{AuthMechanism, AuthMechanisms, Verb};
+use embedded_smtp::server::ServerConfig;
+use embedded_smtp::syntax::{AuthMechanism, AuthMechanisms, Verb};
 use support::*;
 use tokio::net::{TcpListener, TcpStream};
 
@@ -97,7 +97,7 @@ async fn implicit_tls_port_465_style() {
         let tls = acceptor.accept(stream).await.unwrap();
         // The server engine has no notion of implicit TLS: the application
         // knows the transport is TLS and allows AUTH on it.
-        let mut config = Config::new("mx.example");
+        let mut config = ServerConfig::new("mx.example");
         config.auth = AuthMechanisms::empty().with(AuthMechanism::Plain);
         config.auth_without_tls = true;
         let mut store = Store::default();
@@ -280,7 +280,7 @@ async fn embedded_tls_client_implicit_tls_against_rustls_server() {
     let server = async {
         let (stream, _) = listener.accept().await.unwrap();
         let tls = acceptor.accept(stream).await.unwrap();
-        let mut config = Config::new("mx.example");
+        let mut config = ServerConfig::new("mx.example");
         config.auth = AuthMechanisms::empty().with(AuthMechanism::Plain);
         config.auth_without_tls = true;
         let mut store = Store::default();

@@ -13,7 +13,7 @@ use embedded_io_adapters::tokio_1::FromTokio;
 use embedded_smtp::client::{Envelope, Recipient, TlsPolicy};
 use embedded_smtp::io::Error;
 use embedded_smtp::io::asynch::{SmtpClient, serve};
-use embedded_smtp::server::Config;
+use embedded_smtp::server::ServerConfig;
 use support::*;
 use tokio::net::{TcpListener, TcpStream};
 
@@ -25,7 +25,7 @@ async fn plain_session_over_loopback_with_1k_buffers() {
 
     let server = async {
         let (stream, _) = listener.accept().await.unwrap();
-        let mut config = Config::new("mx.example");
+        let mut config = ServerConfig::new("mx.example");
         config.chunking = false;
         let mut store = Store::default();
         let (mut rx, mut tx) = ([0u8; 2048], [0u8; 1024]);
@@ -104,7 +104,7 @@ async fn async_server_answers_421_after_the_command_timeout() {
         let r = serve(
             FromTokio::new(server_io),
             &mut TokioTimer,
-            Config::new("mx.example"),
+            ServerConfig::new("mx.example"),
             &mut rx,
             &mut tx,
             &mut store,
@@ -148,7 +148,7 @@ async fn a_large_pipelined_envelope_over_a_1k_pipe() {
         serve(
             FromTokio::new(server_io),
             &mut TokioTimer,
-            Config::new("mx.example"),
+            ServerConfig::new("mx.example"),
             &mut rx,
             &mut tx,
             &mut store,
@@ -212,7 +212,7 @@ async fn a_transport_read_timeout_is_answered_with_421() {
     let r = serve(
         &mut io,
         &mut TokioTimer,
-        Config::new("mx.example"),
+        ServerConfig::new("mx.example"),
         &mut rx,
         &mut tx,
         &mut Store::default(),

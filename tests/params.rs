@@ -7,7 +7,7 @@ use embedded_smtp::syntax::params::{
     UnknownParam,
 };
 use embedded_smtp::syntax::xtext::XText;
-use embedded_smtp::{ParseOptions, WriteError};
+use embedded_smtp::syntax::{ParseOptions, WriteError};
 
 const STRICT: ParseOptions = ParseOptions::STRICT;
 

@@ -6,7 +6,7 @@ use embedded_smtp::syntax::params::{
     Ret, UnknownParam,
 };
 use embedded_smtp::syntax::xtext::XText;
-use embedded_smtp::{ParseOptions, WriteError};
+use embedded_smtp::syntax::{ParseOptions, WriteError};
 use proptest::prelude::*;
 
 const STRICT: ParseOptions = ParseOptions::STRICT;

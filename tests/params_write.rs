@@ -6,7 +6,7 @@ use embedded_smtp::syntax::params::{
     Ret, UnknownParam,
 };
 use embedded_smtp::syntax::xtext::XText;
-use embedded_smtp::{Invalid, ParseOptions, WriteError};
+use embedded_smtp::syntax::{Invalid, ParseOptions, WriteError};
 
 const STRICT: ParseOptions = ParseOptions::STRICT;
 

@@ -2,8 +2,8 @@
 //! and write -> parse round trips.
 
 use embedded_smtp::syntax::reply::{EnhancedCode, Reply, ReplyCode, ReplyError, write_reply};
+use embedded_smtp::syntax::{Invalid, Status, WriteError};
 use embedded_smtp::wire::reply::ReplyLimits;
-use embedded_smtp::{Invalid, Status, WriteError};
 use proptest::prelude::*;
 
 fn parse(input: &[u8]) -> Result<Status<(Reply<'_>, usize)>, ReplyError> {

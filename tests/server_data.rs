@@ -6,8 +6,8 @@
 mod common;
 
 use common::server_harness::*;
-use embedded_smtp::AbortReason;
-use embedded_smtp::server::{BareLfPolicy, BareLfReply, Config, Event, Server};
+use embedded_smtp::server::AbortReason;
+use embedded_smtp::server::{BareLfPolicy, BareLfReply, Event, Server, ServerConfig};
 
 fn with(mut segs: Vec<Seg>, more: &[&[u8]]) -> Vec<Seg> {
     segs.extend(more.iter().map(seg));
@@ -18,7 +18,7 @@ fn cat(parts: &[&[u8]]) -> Vec<u8> {
     parts.concat()
 }
 
-fn normalize() -> Config<'static> {
+fn normalize() -> ServerConfig<'static> {
     let mut c = config();
     c.bare_lf = BareLfPolicy::Normalize;
     c
@@ -421,7 +421,7 @@ fn ehlo_quit_and_starttls_abort_an_open_bdat_message() {
     let i = o.events.iter().position(|e| *e == aborted).unwrap();
     assert_eq!(
         o.events[i + 1],
-        Ev::Hello(embedded_smtp::Verb::Ehlo, "y".into())
+        Ev::Hello(embedded_smtp::syntax::Verb::Ehlo, "y".into())
     );
     let o = check(config(), with(bdat_pre(), &[b"BDAT 3\r\nabc", b"QUIT\r\n"]));
     assert_eq!(o.events[o.events.len() - 2..], [aborted.clone(), Ev::Close]);

@@ -4,15 +4,15 @@
 mod common;
 
 use common::server_harness::*;
-use embedded_smtp::server::Config;
-use embedded_smtp::{AuthMechanism, AuthMechanisms};
+use embedded_smtp::server::ServerConfig;
+use embedded_smtp::syntax::{AuthMechanism, AuthMechanisms};
 
 fn s(x: &str) -> Seg {
     seg(x)
 }
 
 /// EHLO then one MAIL line (and optionally a RCPT); returns the codes after the greeting and EHLO.
-fn mail(c: Config<'static>, lines: &[&str]) -> Vec<u16> {
+fn mail(c: ServerConfig<'static>, lines: &[&str]) -> Vec<u16> {
     let mut segs = vec![s("EHLO x\r\n")];
     segs.extend(lines.iter().map(|l| seg(format!("{l}\r\n"))));
     check(c, segs).codes()[2..].to_vec()
@@ -136,7 +136,7 @@ fn ext08_dsn_parameters() {
 
 // ---------------------------------------------------------------- AUTH
 
-fn auth_config() -> Config<'static> {
+fn auth_config() -> ServerConfig<'static> {
     let mut c = config();
     c.auth = AuthMechanisms::empty()
         .with(AuthMechanism::Plain)

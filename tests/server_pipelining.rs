@@ -5,17 +5,19 @@
 
 mod common;
 
+use core::time::Duration;
+
 use common::server_harness::*;
 use embedded_smtp::server::{
-    Config, Deadline, DecisionKind, Event, Phase, PipeliningPolicy, Server, ServerError,
+    DecisionKind, Event, Phase, PipeliningPolicy, Server, ServerConfig, ServerError,
 };
-use embedded_smtp::{AuthMechanism, AuthMechanisms, EnhancedCode, Invalid, ReplyCode};
+use embedded_smtp::syntax::{AuthMechanism, AuthMechanisms, EnhancedCode, Invalid, ReplyCode};
 
 fn s(x: &str) -> Seg {
     seg(x)
 }
 
-fn tls() -> Config<'static> {
+fn tls() -> ServerConfig<'static> {
     let mut c = config();
     c.tls_available = true;
     c
@@ -297,7 +299,8 @@ fn res02_deadlines_and_timeout() {
     let mut out = [0u8; 2048];
     assert_eq!(server.deadline(), None);
     server.greet(&mut out).unwrap();
-    assert_eq!(server.deadline(), Some(Deadline::Command { seconds: 300 }));
+    assert_eq!(server.deadline(), Some(Duration::from_secs(300)));
+    assert_eq!(server.phase(), Phase::Command);
     server.feed(b"EHLO x\r\n", &mut out).unwrap();
     server.feed(b"MAIL FROM:<a@b>\r\n", &mut out).unwrap();
     assert_eq!(
@@ -310,7 +313,7 @@ fn res02_deadlines_and_timeout() {
     server.feed(b"RCPT TO:<c@d>\r\n", &mut out).unwrap();
     server.accept(&mut out).unwrap();
     server.feed(b"DATA\r\n", &mut out).unwrap();
-    assert_eq!(server.deadline(), Some(Deadline::Data { seconds: 300 }));
+    assert_eq!(server.deadline(), Some(Duration::from_secs(300)));
     assert_eq!(server.phase(), Phase::Data);
     let n = server.timeout(&mut out).unwrap();
     assert_eq!(
@@ -480,7 +483,7 @@ fn end_of_input_with_a_pending_message_decision_is_an_abort() {
     assert_eq!(step.event, Event::MessageEnd);
     assert_eq!(
         server.end_of_input(),
-        Event::MessageAborted(embedded_smtp::AbortReason::Eof)
+        Event::MessageAborted(embedded_smtp::server::AbortReason::Eof)
     );
     assert!(server.is_closed());
     assert_eq!(server.end_of_input(), Event::Close);
@@ -498,7 +501,7 @@ fn output_room_covers_the_longest_ehlo_reply() {
     let server = Server::new(config()).unwrap();
     assert_eq!(server.output_room(), Server::MIN_ROOM);
     let long = Box::leak(format!("{}.example", "a".repeat(60)).into_boxed_str());
-    let mut c = Config::new(long);
+    let mut c = ServerConfig::new(long);
     c.greeting_text = "x";
     assert!(Server::new(c).unwrap().output_room() >= Server::MIN_ROOM);
 }

@@ -10,7 +10,7 @@
 mod common;
 
 use common::server_harness::*;
-use embedded_smtp::server::Config;
+use embedded_smtp::server::ServerConfig;
 
 fn s(x: &str) -> Seg {
     seg(x)
@@ -18,8 +18,8 @@ fn s(x: &str) -> Seg {
 
 /// A server that advertises what Appendix D.1 shows: 8BITMIME, SIZE
 /// (without value), DSN.
-fn foo_com() -> Config<'static> {
-    let mut c = Config::new("foo.com");
+fn foo_com() -> ServerConfig<'static> {
+    let mut c = ServerConfig::new("foo.com");
     c.greeting_text = "Simple Mail Transfer Service Ready";
     c.max_message_size = 0;
     c.dsn = true;
@@ -156,8 +156,8 @@ fn cnf01_appendix_d4_verifying_and_sending() {
 const RFC3030_MSG: &str =
     "To: Susan@random.com\r\nFrom: Sam@random.com\r\nSubject: This is a bodyless test message\r\n";
 
-fn chunking() -> Config<'static> {
-    let mut c = Config::new("cnri.reston.va.us");
+fn chunking() -> ServerConfig<'static> {
+    let mut c = ServerConfig::new("cnri.reston.va.us");
     c.enhanced_status_codes = false;
     c
 }

@@ -5,8 +5,8 @@
 mod common;
 
 use common::server_harness::*;
-use embedded_smtp::Verb;
-use embedded_smtp::server::{Config, Service, VrfyPolicy};
+use embedded_smtp::server::{ServerConfig, Service, VrfyPolicy};
+use embedded_smtp::syntax::Verb;
 
 fn s(x: &str) -> Seg {
     seg(x)
@@ -161,7 +161,7 @@ fn cmd08_hello_without_domain_is_501() {
     // Strict mode refuses trailing text after the domain (documented choice).
     assert_eq!(o.codes(), [220, 501, 501, 501, 503]);
     let mut c = config();
-    c.mode = embedded_smtp::Mode::Lenient;
+    c.mode = embedded_smtp::syntax::Mode::Lenient;
     let o = check(c, vec![s("EHLO a b c\r\n")]);
     assert_eq!(o.codes()[1], 250);
     assert_eq!(o.events[0], Ev::Hello(Verb::Ehlo, "a".into()));
@@ -208,7 +208,7 @@ fn cmd11_spaces_around_the_colon() {
     };
     assert_eq!(check(config(), segs()).codes(), [220, 250, 501, 501, 501]);
     let mut c = config();
-    c.mode = embedded_smtp::Mode::Lenient;
+    c.mode = embedded_smtp::syntax::Mode::Lenient;
     // Lenient: a SP after the colon is taken (then MAIL is nested: 503).
     assert_eq!(check(c, segs()).codes(), [220, 250, 250, 501, 503]);
 }
@@ -290,7 +290,8 @@ fn cmd16_line_length_limits() {
 #[test]
 fn cmd16_mail_lines_get_the_extension_allowances() {
     let mut c = config();
-    c.auth = embedded_smtp::AuthMechanisms::empty().with(embedded_smtp::AuthMechanism::Plain);
+    c.auth = embedded_smtp::syntax::AuthMechanisms::empty()
+        .with(embedded_smtp::syntax::AuthMechanism::Plain);
     c.auth_without_tls = true;
     let s_ = embedded_smtp::Server::new(c).unwrap();
     assert_eq!(s_.line_limit(Verb::Mail), 2048 + 500);
@@ -355,7 +356,7 @@ fn cmd19_no_service_quit_rset_and_eof() {
     let o = Script::new(config(), segs).eof().check();
     assert_eq!(
         o.events.last(),
-        Some(&Ev::Aborted(embedded_smtp::AbortReason::Eof))
+        Some(&Ev::Aborted(embedded_smtp::server::AbortReason::Eof))
     );
     assert!(o.messages().is_empty());
     assert!(!o.events.contains(&Ev::MessageEnd));
@@ -550,7 +551,7 @@ fn size_of_server_is_fixed_and_small() {
     let size = core::mem::size_of::<embedded_smtp::Server>();
     assert!(size <= 512, "{size}");
     #[cfg(target_pointer_width = "64")]
-    assert_eq!(size, 208);
+    assert_eq!(size, 232);
 }
 
 #[test]
@@ -563,13 +564,13 @@ fn config_floors_are_enforced() {
         ConfigError::LineLimit
     );
     let mut c = config();
-    c.timeouts.command_secs = 299;
+    c.timeouts.command = core::time::Duration::from_secs(299);
     assert_eq!(
         embedded_smtp::Server::new(c).unwrap_err(),
         ConfigError::Timeout
     );
     let mut c = config();
-    c.timeouts.data_secs = 179;
+    c.timeouts.data = core::time::Duration::from_secs(179);
     assert_eq!(
         embedded_smtp::Server::new(c).unwrap_err(),
         ConfigError::Timeout
@@ -587,8 +588,8 @@ fn config_floors_are_enforced() {
         ConfigError::GreetingText
     );
     assert_eq!(
-        embedded_smtp::Server::new(Config::new("a_b.example")).unwrap_err(),
+        embedded_smtp::Server::new(ServerConfig::new("a_b.example")).unwrap_err(),
         ConfigError::Hostname
     );
-    assert!(embedded_smtp::Server::new(Config::new("[192.0.2.1]")).is_ok());
+    assert!(embedded_smtp::Server::new(ServerConfig::new("[192.0.2.1]")).is_ok());
 }

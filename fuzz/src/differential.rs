@@ -19,7 +19,7 @@
 //! - MT-PRIORITY, BY, HOLDFOR, HOLDUNTIL, ENVID, AUTH=, ORCPT and unknown
 //!   parameters are not compared (smtp-proto decodes some and ignores others).
 
-use embedded_smtp::{Body, Command, ForwardPath, Host, Mailbox, Ret, ReversePath};
+use embedded_smtp::syntax::{Body, Command, ForwardPath, Host, Mailbox, Ret, ReversePath};
 
 fn plain_address(m: &Mailbox<'_>) -> Option<String> {
     if m.local_part().is_quoted() || !matches!(m.host(), Host::Domain(_)) {
@@ -36,8 +36,8 @@ pub fn differential(data: &[u8]) {
     if line.iter().any(|&b| b == b'\r' || b == b'\n') {
         return;
     }
-    let opts = embedded_smtp::ParseOptions {
-        mode: embedded_smtp::Mode::Strict,
+    let opts = embedded_smtp::syntax::ParseOptions {
+        mode: embedded_smtp::syntax::Mode::Strict,
         utf8: sel & 1 == 1,
     };
     let Ok(ours) = Command::parse(line, opts) else {

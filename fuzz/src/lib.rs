@@ -11,16 +11,17 @@
 
 pub mod differential;
 
+use embedded_smtp::client::Step;
 use embedded_smtp::server::{self, Server};
+use embedded_smtp::syntax::{
+    Capabilities, Command, ForwardPath, Mailbox, Mode, ParseOptions, ReversePath, Status,
+    write_reply,
+};
 use embedded_smtp::wire::bdat::{BdatReader, ChunkEvent};
 use embedded_smtp::wire::line::{BareLfPolicy, LineEvent, LineFramer};
 use embedded_smtp::wire::reply::ReplyLimits;
 use embedded_smtp::wire::stuff::{DotStuffer, StuffPolicy};
 use embedded_smtp::wire::unstuff::{DataEvent, DotUnstuffer};
-use embedded_smtp::{
-    Capabilities, Command, ForwardPath, Mailbox, Mode, ParseOptions, ReversePath, Status,
-    write_reply,
-};
 
 /// A small xorshift generator for chunk sizes: deterministic per input.
 struct Chunks(u64);
@@ -488,7 +489,7 @@ pub fn server(data: &[u8]) {
         return;
     };
     let payload = data.get(2..).unwrap_or_default();
-    let mut c = server::Config::new("mx.example");
+    let mut c = server::ServerConfig::new("mx.example");
     c.bare_lf = if sel & 1 == 0 {
         server::BareLfPolicy::Reject
     } else {
@@ -502,10 +503,10 @@ pub fn server(data: &[u8]) {
     c.dsn = sel & 8 != 0;
     c.binarymime = sel & 8 != 0;
     if sel & 16 != 0 {
-        c.auth = embedded_smtp::AuthMechanisms::empty()
-            .with(embedded_smtp::AuthMechanism::Plain)
-            .with(embedded_smtp::AuthMechanism::Login)
-            .with(embedded_smtp::AuthMechanism::XOAuth2);
+        c.auth = embedded_smtp::syntax::AuthMechanisms::empty()
+            .with(embedded_smtp::syntax::AuthMechanism::Plain)
+            .with(embedded_smtp::syntax::AuthMechanism::Login)
+            .with(embedded_smtp::syntax::AuthMechanism::XOAuth2);
         c.auth_without_tls = true;
     }
     c.tls_available = sel & 32 != 0;
@@ -568,13 +569,13 @@ pub fn server(data: &[u8]) {
                     1 => srv.accept(out),
                     2 => srv.reject(out),
                     3 => srv.respond(
-                        embedded_smtp::ReplyCode::new(451).unwrap(),
+                        embedded_smtp::syntax::ReplyCode::new(451).unwrap(),
                         None,
                         "later",
                         out,
                     ),
                     _ => srv.respond(
-                        embedded_smtp::ReplyCode::new(250).unwrap(),
+                        embedded_smtp::syntax::ReplyCode::new(250).unwrap(),
                         None,
                         "fine",
                         out,
@@ -634,7 +635,7 @@ pub fn client_session(data: &[u8]) -> usize {
     let Some((&[a, b, c], server)) = data.split_first_chunk::<3>() else {
         return 0;
     };
-    let mut config = ClientConfig::new("c.example").unwrap();
+    let mut config = ClientConfig::new("c.example");
     config.tls = [
         TlsPolicy::Never,
         TlsPolicy::Opportunistic,
@@ -752,10 +753,13 @@ pub fn client_session(data: &[u8]) -> usize {
         for _ in 0..usize::from(!sending) {
             let before = input.len();
             let (used, ev) = match client.feed(&input) {
-                Ok((used, ev)) => {
+                Ok(Step {
+                    consumed: used,
+                    event: ev,
+                }) => {
                     assert!(used <= before);
                     let kind = match ev {
-                        Event::NeedMore => 0,
+                        Event::NeedInput => 0,
                         Event::SendBody(_) => 1,
                         Event::StartTls => 2,
                         Event::Delivered { .. } => 3,

@@ -143,7 +143,7 @@ pub struct Timeouts {
 
 impl Timeouts {
     /// The RFC 5321 §4.5.3.2 values.
-    pub const RFC5321: Timeouts = Timeouts {
+    pub const DEFAULT: Timeouts = Timeouts {
         greeting: Duration::from_secs(300),
         mail: Duration::from_secs(300),
         rcpt: Duration::from_secs(300),
@@ -156,7 +156,7 @@ impl Timeouts {
 
 impl Default for Timeouts {
     fn default() -> Self {
-        Self::RFC5321
+        Self::DEFAULT
     }
 }
 
@@ -196,21 +196,23 @@ pub const LMTP_MAX_RECIPIENTS: u16 = 256;
 /// Everything the client needs to know before the session starts.
 ///
 /// Build it with [`ClientConfig::new`] and adjust the public fields;
-/// [`Client::new`](super::Client::new) checks it.
+/// [`ClientConfig::validate`] (and [`Client::new`](super::Client::new))
+/// checks it.
 ///
 /// ```
 /// use embedded_smtp::client::{AuthConfig, ClientConfig, TlsPolicy};
-/// let mut config = ClientConfig::new("client.example").unwrap();
+/// let mut config = ClientConfig::new("client.example");
 /// config.tls = TlsPolicy::Opportunistic;
 /// config.auth = Some(AuthConfig::password("alice", "s3cret"));
-/// assert!(ClientConfig::new("bad name").is_err());
+/// assert!(config.validate().is_ok());
+/// assert!(ClientConfig::new("bad name").validate().is_err());
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct ClientConfig<'c> {
-    /// The name sent with EHLO/HELO/LHLO: a domain or an address literal,
-    /// always ASCII (RFC 6531 §3.7.1).
-    pub helo: Host<'c>,
+    /// The name sent with EHLO/HELO/LHLO: a domain or an address literal
+    /// (`[192.0.2.1]`), always ASCII (RFC 6531 §3.7.1).
+    pub helo: &'c str,
     /// When to use STARTTLS.
     pub tls: TlsPolicy,
     /// The transport is already TLS (port 465, RFC 8314): no STARTTLS,
@@ -260,9 +262,8 @@ impl<'c> ClientConfig<'c> {
     /// advertised, bare CR/LF in bodies refused, 998-octet body lines, 100
     /// recipients, 3 SASL rounds, 8 BDAT chunks in flight, default reply
     /// limits and RFC timeouts.
-    pub fn new(helo: &'c str) -> Result<Self, ConfigError> {
-        let helo = Host::parse(helo, false).map_err(|_| ConfigError::HeloName)?;
-        Ok(ClientConfig {
+    pub const fn new(helo: &'c str) -> Self {
+        ClientConfig {
             helo,
             tls: TlsPolicy::Required,
             implicit_tls: false,
@@ -277,19 +278,26 @@ impl<'c> ClientConfig<'c> {
             max_auth_rounds: 3,
             max_chunks_in_flight: 8,
             reply_limits: ReplyLimits::DEFAULT,
-            timeouts: Timeouts::RFC5321,
-        })
+            timeouts: Timeouts::DEFAULT,
+        }
     }
 
-    /// Checks the whole configuration.
-    pub(crate) fn check(&self) -> Result<(), ConfigError> {
-        if !self.helo.is_ascii() || self.helo.check().is_err() {
-            return Err(ConfigError::HeloName);
-        }
+    /// The EHLO name, parsed.
+    pub(crate) fn helo_host(&self) -> Result<Host<'c>, ConfigError> {
+        Host::parse(self.helo, false)
+            .ok()
+            .filter(|h| h.is_ascii() && h.check().is_ok())
+            .ok_or(ConfigError::HeloName)
+    }
+
+    /// Checks the whole configuration against the RFC floors and the
+    /// engine's limits, as [`Client::new`](super::Client::new) does.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        self.helo_host()?;
         if let Some(a) = &self.auth {
             a.check()?;
         }
-        if self.timeouts.data_final < Timeouts::RFC5321.data_final {
+        if self.timeouts.data_final < Timeouts::DEFAULT.data_final {
             return Err(ConfigError::Timeout);
         }
         let lmtp_cap = self.lmtp && self.max_recipients > LMTP_MAX_RECIPIENTS;

@@ -44,17 +44,32 @@ pub struct Failure<'a> {
     pub recipient: Option<usize>,
 }
 
+/// The result of one [`Client::feed`](super::Client::feed) call.
+///
+/// `consumed` bytes at the start of the input were used up; the rest must
+/// be presented again at the start of the next call. (The client writes
+/// only through [`Client::transmit`](super::Client::transmit) and the
+/// content calls, so unlike the server's `Step` there is no `written`.)
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Step<'a> {
+    /// Input bytes used up.
+    pub consumed: usize,
+    /// What happened.
+    pub event: Event<'a>,
+}
+
 /// What [`Client::feed`](super::Client::feed) found.
 ///
 /// Every reply the server sends produces exactly one event; a few events
 /// are derived (they come with 0 bytes consumed): call `feed` until it
-/// returns [`Event::NeedMore`].
+/// returns [`Event::NeedInput`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum Event<'a> {
     /// No complete reply in the input: keep the unconsumed bytes, read more
     /// and call again (or call [`Client::transmit`](super::Client::transmit)).
-    NeedMore,
+    NeedInput,
     /// The server's `220` greeting (RFC 5321 §3.1).
     Greeting(Reply<'a>),
     /// The greeting was `554`: the server refuses the session. QUIT is due;

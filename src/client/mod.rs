@@ -9,7 +9,7 @@
 //!   buffer (never a partial command);
 //! - [`Client::feed`] takes the server's bytes, says how many it consumed and
 //!   returns one [`Event`] per reply, borrowing the input; call it until it
-//!   returns [`Event::NeedMore`];
+//!   returns [`Event::NeedInput`];
 //! - decisions go back as calls: [`Client::send`] an [`Envelope`],
 //!   [`Client::body`] / [`Client::finish_body`] after [`Event::SendBody`],
 //!   [`Client::tls_established`] after [`Event::StartTls`], [`Client::quit`];
@@ -22,9 +22,9 @@
 //! `None`.
 //!
 //! ```
-//! use embedded_smtp::client::{Client, ClientConfig, Envelope, Event, Recipient, TlsPolicy};
+//! use embedded_smtp::client::{Client, ClientConfig, Envelope, Event, Recipient, Step, TlsPolicy};
 //!
-//! let mut config = ClientConfig::new("c.example").unwrap();
+//! let mut config = ClientConfig::new("c.example");
 //! config.tls = TlsPolicy::Never; // a LAN relay without TLS
 //! let mut client = Client::new(config).unwrap();
 //! let mut out = [0u8; 512];
@@ -48,10 +48,10 @@
 //!     server = rest;
 //!     let mut input: &[u8] = input;
 //!     loop {
-//!         let (used, event) = client.feed(input).unwrap();
+//!         let Step { consumed: used, event } = client.feed(input).unwrap();
 //!         input = &input[used..];
 //!         match event {
-//!             Event::NeedMore => break,
+//!             Event::NeedInput => break,
 //!             Event::SendBody(_) => {
 //!                 let p = client.body(b"Subject: hi\r\n\r\nhello", &mut out).unwrap();
 //!                 wire.extend_from_slice(&out[..p.written]);
@@ -99,5 +99,5 @@ pub use config::{
 };
 pub use envelope::{Envelope, EnvelopeError, Recipient};
 pub use error::{ClientError, ContentError, ProtocolError};
-pub use event::{Event, Failure, FailureKind, Stage};
+pub use event::{Event, Failure, FailureKind, Stage, Step};
 pub use session::Client;

@@ -13,7 +13,7 @@ use crate::wire::reply;
 use super::config::{ClientConfig, ConfigError};
 use super::envelope::Envelope;
 use super::error::{ClientError, ProtocolError};
-use super::event::{Event, Failure, FailureKind};
+use super::event::{Event, Failure, FailureKind, Step};
 use super::hello;
 use super::outcome::{Change, Outcome};
 use super::state::{HelloPhase, HelloVerb, Pending, Session, State, Transaction, Transfer, Turn};
@@ -37,7 +37,7 @@ impl<'c> Client<'c> {
     /// A client at the start of a connection, waiting for the greeting
     /// (or, with [`ClientConfig::implicit_tls`], already inside TLS).
     pub fn new(config: ClientConfig<'c>) -> Result<Self, ConfigError> {
-        config.check()?;
+        config.validate()?;
         Ok(Client {
             session: Session {
                 caps: Capabilities::new(),
@@ -239,12 +239,17 @@ impl<'c> Client<'c> {
     /// Takes the server's bytes: returns how many were consumed and what
     /// happened. Unconsumed bytes must be presented again (with more).
     /// Results are the same however the input is split. Call it until it
-    /// returns [`Event::NeedMore`].
+    /// returns [`Event::NeedInput`].
     ///
     /// An `Err` closes the session, except [`ClientError::TlsUnavailable`]
     /// and [`ClientError::AuthUnavailable`], which are reported with nothing
     /// consumed and leave QUIT due.
-    pub fn feed<'a>(&mut self, input: &'a [u8]) -> Result<(usize, Event<'a>), ClientError> {
+    pub fn feed<'a>(&mut self, input: &'a [u8]) -> Result<Step<'a>, ClientError> {
+        self.step(input)
+            .map(|(consumed, event)| Step { consumed, event })
+    }
+
+    fn step<'a>(&mut self, input: &'a [u8]) -> Result<(usize, Event<'a>), ClientError> {
         if let Some(p) = self.pending.take() {
             return match p {
                 Pending::Failed(stage, kind) => Ok((
@@ -261,7 +266,7 @@ impl<'c> Client<'c> {
             };
         }
         match self.state {
-            State::Closed if input.is_empty() => return Ok((0, Event::NeedMore)),
+            State::Closed if input.is_empty() => return Ok((0, Event::NeedInput)),
             State::Closed => return Err(ClientError::Closed),
             State::Handshake if !input.is_empty() => {
                 return Err(self.protocol(ProtocolError::AfterStartTls));
@@ -270,11 +275,11 @@ impl<'c> Client<'c> {
             _ => {}
         }
         if input.is_empty() {
-            return Ok((0, Event::NeedMore));
+            return Ok((0, Event::NeedInput));
         }
         let (reply, used) = match reply::frame(input, &self.config.reply_limits) {
             Ok(Status::Complete(r)) => r,
-            Ok(Status::Partial) => return Ok((0, Event::NeedMore)),
+            Ok(Status::Partial) => return Ok((0, Event::NeedInput)),
             Err(e) => return Err(self.protocol(ProtocolError::Reply(e))),
         };
         match self.on_reply(reply) {
@@ -298,7 +303,7 @@ impl<'c> Client<'c> {
                 Ok(Status::Complete(l)) => l,
                 Ok(Status::Partial) => {
                     self.state = State::Hello(phase);
-                    return Ok((pos, Event::NeedMore));
+                    return Ok((pos, Event::NeedInput));
                 }
                 Err(e) => return Err(self.protocol(ProtocolError::Reply(e))),
             };
@@ -387,11 +392,14 @@ impl<'c> Client<'c> {
                 verb,
                 turn: Turn::Due,
                 ..
-            }) => Some(match verb {
-                HelloVerb::Ehlo => Command::Ehlo(self.config.helo),
-                HelloVerb::Helo => Command::Helo(self.config.helo),
-                HelloVerb::Lhlo => Command::Lhlo(self.config.helo),
-            }),
+            }) => {
+                let helo = self.config.helo_host()?;
+                Some(match verb {
+                    HelloVerb::Ehlo => Command::Ehlo(helo),
+                    HelloVerb::Helo => Command::Helo(helo),
+                    HelloVerb::Lhlo => Command::Lhlo(helo),
+                })
+            }
             State::StartTls(Turn::Due) => Some(Command::StartTls),
             State::Rset(Turn::Due) => Some(Command::Rset),
             State::Quit(Turn::Due) => Some(Command::Quit),

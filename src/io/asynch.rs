@@ -16,7 +16,7 @@ use core::time::Duration;
 use embedded_io_async::{Error as _, ErrorKind, Read, Write};
 
 use crate::client::{Client, ClientConfig, Envelope, Event};
-use crate::server::{Config, Server};
+use crate::server::{Server, ServerConfig};
 
 use super::client::{Body, ClientPump, Delivery, Goal, OnEvent};
 use super::server::{Handler, ServerPump};
@@ -210,7 +210,7 @@ async fn write_all<T: Write>(io: &mut T, bytes: &[u8]) -> Result<(), Error> {
 pub async fn serve<T: Read + Write, H: Handler, M: Timer>(
     io: T,
     timer: &mut M,
-    config: Config<'_>,
+    config: ServerConfig<'_>,
     rx: &mut [u8],
     tx: &mut [u8],
     handler: &mut H,
@@ -230,7 +230,7 @@ pub async fn serve<T: Read + Write, H: Handler, M: Timer>(
 pub async fn serve_tls<T, U, E, H, M, Fut>(
     io: T,
     timer: &mut M,
-    config: Config<'_>,
+    config: ServerConfig<'_>,
     rx: &mut [u8],
     tx: &mut [u8],
     handler: &mut H,
@@ -269,10 +269,7 @@ async fn serve_until<T: Read + Write, H: Handler, M: Timer>(
                 pump.tx.clear();
             }
             Io::Read => {
-                let wait = pump
-                    .engine
-                    .deadline()
-                    .map_or(Duration::MAX, |d| Duration::from_secs(d.seconds().into()));
+                let wait = pump.engine.deadline().unwrap_or(Duration::MAX);
                 let space = pump.rx.space()?;
                 match timer.timeout(wait, io.read(space)).await {
                     Some(Ok(0)) => {

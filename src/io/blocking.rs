@@ -13,7 +13,7 @@
 //! use embedded_smtp::client::{ClientConfig, Envelope, Recipient, TlsPolicy};
 //! use embedded_smtp::io::blocking::{SmtpClient, serve};
 //! use embedded_smtp::io::Handler;
-//! use embedded_smtp::server::Config;
+//! use embedded_smtp::server::ServerConfig;
 //!
 //! // An in-memory duplex stands in for a TCP connection here.
 //! # use std::sync::mpsc;
@@ -36,10 +36,10 @@
 //! impl Handler for Accept {}
 //! let server = std::thread::spawn(move || {
 //!     let (mut rx, mut tx) = ([0u8; 2048], [0u8; 2048]);
-//!     serve(server_end, Config::new("mx.example"), &mut rx, &mut tx, &mut Accept).unwrap();
+//!     serve(server_end, ServerConfig::new("mx.example"), &mut rx, &mut tx, &mut Accept).unwrap();
 //! });
 //!
-//! let mut config = ClientConfig::new("client.example").unwrap();
+//! let mut config = ClientConfig::new("client.example");
 //! config.tls = TlsPolicy::Never;
 //! let (mut rx, mut tx) = ([0u8; 1024], [0u8; 1024]);
 //! let mut client = SmtpClient::connect(client_end, config, &mut rx, &mut tx).unwrap();
@@ -56,7 +56,7 @@
 use embedded_io::{Error as _, ErrorKind, Read, Write};
 
 use crate::client::{Client, ClientConfig, Envelope, Event};
-use crate::server::{Config, Server};
+use crate::server::{Server, ServerConfig};
 
 use super::client::{Body, ClientPump, Delivery, Goal, OnEvent};
 use super::server::{Handler, ServerPump};
@@ -217,7 +217,7 @@ fn write_all<T: Write>(io: &mut T, bytes: &[u8]) -> Result<(), Error> {
 /// STARTTLS (use [`serve_tls`]).
 pub fn serve<T: Read + Write, H: Handler>(
     io: T,
-    config: Config<'_>,
+    config: ServerConfig<'_>,
     rx: &mut [u8],
     tx: &mut [u8],
     handler: &mut H,
@@ -238,7 +238,7 @@ pub fn serve<T: Read + Write, H: Handler>(
 /// wrapped transport, reset as RFC 3207 §4.2 requires.
 pub fn serve_tls<T, U, E, H>(
     io: T,
-    config: Config<'_>,
+    config: ServerConfig<'_>,
     rx: &mut [u8],
     tx: &mut [u8],
     handler: &mut H,

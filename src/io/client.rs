@@ -2,7 +2,7 @@
 //! do between their I/O calls. It asks the engine for commands, hands it the
 //! server's bytes, streams the body and counts the outcome; it never parses.
 
-use crate::client::{Client, ClientError, Envelope, Event, FailureKind, Stage};
+use crate::client::{Client, ClientError, Envelope, Event, FailureKind, Stage, Step};
 use crate::syntax::ReplyCode;
 
 use super::{Error, Io, RxBuffer, TxBuffer};
@@ -222,13 +222,16 @@ impl<'b, 'c> ClientPump<'b, 'c> {
     fn feed(&mut self, delivery: &mut Delivery, on_event: &mut OnEvent<'_>) -> Result<bool, Error> {
         let mut progressed = false;
         loop {
-            let (used, event) = self.engine.feed(self.rx.data())?;
+            let Step {
+                consumed: used,
+                event,
+            } = self.engine.feed(self.rx.data())?;
             progressed |= used > 0;
             if used > 0 {
                 self.wrote_since_read = false;
             }
             match event {
-                Event::NeedMore => {
+                Event::NeedInput => {
                     self.rx.consume(used);
                     return Ok(progressed);
                 }

@@ -21,7 +21,7 @@ use embassy_net::{IpEndpoint, Stack};
 
 use super::Handler;
 use super::asynch::{Timer, serve};
-use crate::server::Config;
+use crate::server::ServerConfig;
 
 /// A [`Timer`] over `embassy_time::with_timeout`.
 #[derive(Clone, Copy, Debug, Default)]
@@ -100,7 +100,7 @@ pub async fn connect<'s>(
 pub async fn accept_loop<'c, H: Handler>(
     stack: Stack<'_>,
     port: u16,
-    make_config: impl Fn() -> Config<'c>,
+    make_config: impl Fn() -> ServerConfig<'c>,
     buffers: &mut [u8],
     handler: &mut H,
 ) -> ! {

@@ -75,7 +75,7 @@
 //!    the TLS handshake and returns the TLS stream (its error becomes
 //!    [`Error::Tls`]). The session resets (RFC 3207 §4.2), says EHLO again,
 //!    authenticates if configured, and returns ready for `send`.
-//! 3. Server: `serve_tls(io, …, upgrade)` with `Config::tls_available`
+//! 3. Server: `serve_tls(io, …, upgrade)` with `ServerConfig::tls_available`
 //!    (and `tls_required` to refuse mail before TLS); on `STARTTLS` it
 //!    writes the `220`, hands the transport to `upgrade` and goes on over
 //!    the TLS stream with a reset session. `serve` cannot upgrade: a client
@@ -108,7 +108,7 @@
 //! client.quit().await?;
 //!
 //! // Server (`acceptor`: a tokio_rustls::TlsAcceptor with your certificate).
-//! let mut config = embedded_smtp::server::Config::new("mx.example.net");
+//! let mut config = embedded_smtp::server::ServerConfig::new("mx.example.net");
 //! config.tls_available = true;
 //! let (mut rx, mut tx) = ([0u8; 2048], [0u8; 1024]);
 //! serve_tls(FromTokio::new(tcp), &mut timer, config, &mut rx, &mut tx, &mut handler,

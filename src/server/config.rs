@@ -1,6 +1,8 @@
 //! The server's configuration: what it advertises, its policies and its
 //! limits (RFC 5321 §4.5.3.1, §4.5.3.2; rules D1, D8, D11, D12, D13, D14).
 
+use core::time::Duration;
+
 use crate::syntax::domain::Host;
 use crate::syntax::{AuthMechanism, AuthMechanisms, Mode, check_text};
 use crate::wire::line::COMMAND_LINE_MIN;
@@ -106,21 +108,30 @@ impl Default for Limits {
 }
 
 /// How long the server waits for the client (RFC 5321 §4.5.3.2.7; rule D12).
+/// The engine has no clock: [`Server::deadline`](super::Server::deadline)
+/// reports the timeout of the current wait and the caller calls
+/// [`Server::timeout`](super::Server::timeout) when it has passed.
+///
+/// ```
+/// use core::time::Duration;
+/// use embedded_smtp::server::Timeouts;
+/// assert_eq!(Timeouts::DEFAULT.command, Duration::from_secs(300));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Timeouts {
-    /// Waiting for a command: at least 300 s (the RFC's 5 minutes).
-    pub command_secs: u32,
-    /// Waiting for message data (DATA or a BDAT chunk): at least 180 s
+    /// Waiting for a command: at least 5 minutes (§4.5.3.2.7).
+    pub command: Duration,
+    /// Waiting for message data (DATA or a BDAT chunk): at least 3 minutes
     /// (RFC 5321 §4.5.3.2.5 gives the client 3 minutes per data block).
-    pub data_secs: u32,
+    pub data: Duration,
 }
 
 impl Timeouts {
     /// 5 minutes each.
     pub const DEFAULT: Timeouts = Timeouts {
-        command_secs: 300,
-        data_secs: 300,
+        command: Duration::from_secs(300),
+        data: Duration::from_secs(300),
     };
 }
 
@@ -130,7 +141,7 @@ impl Default for Timeouts {
     }
 }
 
-/// Why [`Server::new`](super::Server::new) refused a [`Config`]. The caller is at fault.
+/// Why [`Server::new`](super::Server::new) refused a [`ServerConfig`]. The caller is at fault.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]
@@ -181,17 +192,17 @@ impl core::error::Error for ConfigError {}
 /// a `SIZE=` parameter is always understood.
 ///
 /// ```
-/// use embedded_smtp::server::{Config, Server};
-/// let mut config = Config::new("mx.example");
+/// use embedded_smtp::server::{ServerConfig, Server};
+/// let mut config = ServerConfig::new("mx.example");
 /// config.chunking = true;
 /// config.max_message_size = 1 << 20;
 /// let server = Server::new(config).unwrap();
 /// assert!(!server.is_closed());
-/// assert!(Server::new(Config::new("bad host")).is_err());
+/// assert!(Server::new(ServerConfig::new("bad host")).is_err());
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub struct Config<'c> {
+pub struct ServerConfig<'c> {
     /// The server's name in the greeting and the EHLO reply.
     pub hostname: &'c str,
     /// Text after `<hostname> ESMTP` in the greeting (may be empty).
@@ -249,13 +260,13 @@ pub struct Config<'c> {
     pub timeouts: Timeouts,
 }
 
-impl<'c> Config<'c> {
+impl<'c> ServerConfig<'c> {
     /// The defaults for `hostname`: ESMTP service with PIPELINING, 8BITMIME,
     /// CHUNKING and ENHANCEDSTATUSCODES, a 10240000-octet size limit, no TLS,
     /// no AUTH, VRFY and EXPN answered `252`, strict bare-LF rejection,
     /// strict pipelining, strict grammar, [`Limits::DEFAULT`], [`Timeouts::DEFAULT`].
     pub const fn new(hostname: &'c str) -> Self {
-        Config {
+        ServerConfig {
             hostname,
             greeting_text: "",
             service: Service::Ready,
@@ -284,8 +295,9 @@ impl<'c> Config<'c> {
         }
     }
 
-    /// Checks the configuration against the RFC floors (rule D11).
-    pub(crate) fn validate(&self) -> Result<(), ConfigError> {
+    /// Checks the configuration against the RFC floors (rule D11), as
+    /// [`Server::new`](super::Server::new) does.
+    pub fn validate(&self) -> Result<(), ConfigError> {
         if Host::parse(self.hostname, false).is_err() {
             return Err(ConfigError::Hostname);
         }
@@ -304,7 +316,9 @@ impl<'c> Config<'c> {
         {
             return Err(ConfigError::Budget);
         }
-        if self.timeouts.command_secs < 300 || self.timeouts.data_secs < 180 {
+        if self.timeouts.command < Duration::from_secs(300)
+            || self.timeouts.data < Duration::from_secs(180)
+        {
             return Err(ConfigError::Timeout);
         }
         if self.tls_required && !self.tls_available {

@@ -7,8 +7,8 @@ use crate::syntax::Invalid;
 /// no state changed.
 ///
 /// ```
-/// use embedded_smtp::server::{Config, Server, ServerError};
-/// let mut s = Server::new(Config::new("mx.example")).unwrap();
+/// use embedded_smtp::server::{ServerConfig, Server, ServerError};
+/// let mut s = Server::new(ServerConfig::new("mx.example")).unwrap();
 /// let mut out = [0u8; 64];
 /// assert_eq!(s.accept(&mut out), Err(ServerError::NoDecisionPending));
 /// ```

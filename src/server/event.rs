@@ -96,32 +96,6 @@ pub enum AbortReason {
     Reset,
 }
 
-/// How long the engine may wait for the client in its current state (rule D12).
-/// When it passes, call [`Server::timeout`](super::Server::timeout).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub enum Deadline {
-    /// Waiting for a command (RFC 5321 §4.5.3.2.7: 5 minutes).
-    Command {
-        /// Seconds.
-        seconds: u32,
-    },
-    /// Waiting for message data.
-    Data {
-        /// Seconds.
-        seconds: u32,
-    },
-}
-
-impl Deadline {
-    /// The wait in seconds.
-    pub const fn seconds(self) -> u32 {
-        match self {
-            Deadline::Command { seconds } | Deadline::Data { seconds } => seconds,
-        }
-    }
-}
-
 /// A decision the application owes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]

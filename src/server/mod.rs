@@ -4,7 +4,7 @@
 //!
 //! The engine never touches I/O or a clock. The caller:
 //!
-//! 1. creates a [`Server`] from a [`Config`] and sends what
+//! 1. creates a [`Server`] from a [`ServerConfig`] and sends what
 //!    [`Server::greet`] writes;
 //! 2. hands every received byte to [`Server::feed`] with an output buffer;
 //!    the [`Step`] says how many input bytes were consumed (keep the rest
@@ -29,12 +29,12 @@
 //! extensions gated on what was advertised (D14); other protocols are shut
 //! out (D15).
 //!
-//! `size_of::<Server>()` is 208 bytes on 64-bit targets (checked by a test).
+//! `size_of::<Server>()` is 232 bytes on 64-bit targets (checked by a test).
 //!
 //! ```
-//! use embedded_smtp::server::{Config, Event, Server};
+//! use embedded_smtp::server::{ServerConfig, Event, Server};
 //!
-//! let mut server = Server::new(Config::new("mx.example")).unwrap();
+//! let mut server = Server::new(ServerConfig::new("mx.example")).unwrap();
 //! let mut out = [0u8; 2048];
 //! let mut sent = Vec::new(); // what would go to the socket
 //! let n = server.greet(&mut out).unwrap();
@@ -101,9 +101,9 @@ mod state;
 mod view;
 
 pub use config::{
-    BareLfPolicy, BareLfReply, Config, ConfigError, Limits, PipeliningPolicy, Service, Timeouts,
-    VrfyPolicy,
+    BareLfPolicy, BareLfReply, ConfigError, Limits, PipeliningPolicy, ServerConfig, Service,
+    Timeouts, VrfyPolicy,
 };
 pub use error::ServerError;
-pub use event::{AbortReason, Deadline, DecisionKind, Event, Phase, Step};
+pub use event::{AbortReason, DecisionKind, Event, Phase, Step};
 pub use session::Server;

@@ -5,13 +5,15 @@
 //! `session`, and they do the budget accounting (rules D7, D13) and log
 //! every change of phase.
 
+use core::time::Duration;
+
 use crate::syntax::{Extension, ReplyClass, ReplyCode, WriteError, write_with};
 use crate::wire::line::LineFramer;
 
 use super::command;
-use super::config::{Config, ConfigError, PipeliningPolicy};
+use super::config::{ConfigError, PipeliningPolicy, ServerConfig};
 use super::error::ServerError;
-use super::event::{AbortReason, Deadline, Event, Phase, Step};
+use super::event::{AbortReason, Event, Phase, Step};
 use super::outcome::{Change, ChunkStart, Move, Outcome, Report};
 use super::replies as r;
 use super::say::{self, Say};
@@ -39,7 +41,7 @@ impl<'a> Cursor<'a, '_> {
 
 /// The sans-IO SMTP (or LMTP) server session engine.
 ///
-/// It holds a small fixed state (`size_of::<Server>()` is 208 bytes on
+/// It holds a small fixed state (`size_of::<Server>()` is 232 bytes on
 /// 64-bit targets, and never grows with the input); all bytes live in the
 /// caller's buffers. Create it with [`Server::new`], send the greeting with
 /// [`Server::greet`], then [`feed`](Server::feed) it what the client sends
@@ -54,7 +56,7 @@ impl<'a> Cursor<'a, '_> {
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Server<'c> {
-    pub(super) config: Config<'c>,
+    pub(super) config: ServerConfig<'c>,
     framer: LineFramer,
     pub(super) state: State,
     session: Session,
@@ -72,7 +74,7 @@ impl<'c> Server<'c> {
     pub const MIN_ROOM: usize = 512;
 
     /// A session for `config`, checked against the RFC floors (rule D11).
-    pub fn new(config: Config<'c>) -> Result<Self, ConfigError> {
+    pub fn new(config: ServerConfig<'c>) -> Result<Self, ConfigError> {
         config.validate()?;
         let mut s = Server {
             config,
@@ -425,17 +427,15 @@ impl<'c> Server<'c> {
 
     /// How long the engine may wait for the client now (rule D12): the
     /// command timeout while waiting for a command, the data timeout inside
-    /// DATA/BDAT; `None` when closed, before the greeting, during the TLS
-    /// handshake, or while a decision is pending (the application's time).
-    pub fn deadline(&self) -> Option<Deadline> {
+    /// DATA/BDAT ([`Server::phase`] says which); `None` when closed, before
+    /// the greeting, during the TLS handshake, or while a decision is
+    /// pending (the application's time). When it passes, call
+    /// [`Server::timeout`].
+    pub fn deadline(&self) -> Option<Duration> {
         let t = &self.config.timeouts;
         match self.state {
-            State::Command | State::Auth(_) => Some(Deadline::Command {
-                seconds: t.command_secs,
-            }),
-            State::Data(_) | State::Chunk(_) => Some(Deadline::Data {
-                seconds: t.data_secs,
-            }),
+            State::Command | State::Auth(_) => Some(t.command),
+            State::Data(_) | State::Chunk(_) => Some(t.data),
             _ => None,
         }
     }

@@ -5,13 +5,13 @@
 use crate::syntax::{AuthMechanism, Capabilities, Extension, ParseOptions, Verb};
 use crate::wire::line::AUTH_LINE_MAX;
 
-use super::config::Config;
+use super::config::ServerConfig;
 use super::state::{Hello, Session};
 
 /// A read-only view of a server session, handed to its phases.
 #[derive(Clone, Copy)]
 pub(super) struct View<'s, 'c> {
-    pub(super) config: &'s Config<'c>,
+    pub(super) config: &'s ServerConfig<'c>,
     pub(super) session: &'s Session,
 }
 

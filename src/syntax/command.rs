@@ -3,7 +3,7 @@
 //! one writer, shared by the server (which parses) and the client (which writes).
 //!
 //! ```
-//! use embedded_smtp::{Command, ParseOptions, ReversePath};
+//! use embedded_smtp::syntax::{Command, ParseOptions, ReversePath};
 //!
 //! let cmd = Command::parse(b"MAIL FROM:<alice@example.org> SIZE=1024", ParseOptions::STRICT).unwrap();
 //! let Command::Mail { from: ReversePath::Mailbox(m), params } = cmd else { panic!() };
@@ -294,7 +294,7 @@ impl CommandError {
     /// with its enhanced status code (RFC 3463) and a default text.
     ///
     /// ```
-    /// use embedded_smtp::{Command, ParseOptions};
+    /// use embedded_smtp::syntax::{Command, ParseOptions};
     /// let e = Command::parse(b"FOO", ParseOptions::STRICT).unwrap_err();
     /// let (code, esc, _) = e.reply();
     /// assert_eq!((code.get(), esc.to_string().as_str()), (500, "5.5.2"));
@@ -365,7 +365,7 @@ impl<'a> Command<'a> {
     /// Parses one command line, without its CRLF (the framer removed it).
     ///
     /// `opts.mode` selects the strict RFC grammar or the documented lenient
-    /// deviations (see [`Mode`](crate::Mode)); `opts.utf8` allows UTF-8 in
+    /// deviations (see [`Mode`](super::Mode)); `opts.utf8` allows UTF-8 in
     /// MAIL/RCPT paths and parameters (the server turns it on when it
     /// advertises SMTPUTF8 and checks the `SMTPUTF8` parameter itself).
     pub fn parse(line: &'a [u8], opts: ParseOptions) -> Result<Command<'a>, CommandError> {

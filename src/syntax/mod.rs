@@ -61,7 +61,7 @@ pub enum Mode {
 /// Options for parsing a command line.
 ///
 /// ```
-/// use embedded_smtp::{Mode, ParseOptions};
+/// use embedded_smtp::syntax::{Mode, ParseOptions};
 /// let opts = ParseOptions::default().lenient().utf8(true);
 /// assert_eq!(opts.mode, Mode::Lenient);
 /// assert!(opts.utf8);

@@ -10,7 +10,7 @@
 /// Why a writer refused. Nothing was written.
 ///
 /// ```
-/// use embedded_smtp::{Command, WriteError};
+/// use embedded_smtp::syntax::{Command, WriteError};
 /// let mut small = [0u8; 4];
 /// assert_eq!(Command::Quit.write(&mut small), Err(WriteError::BufferTooSmall { needed: 6 }));
 /// ```

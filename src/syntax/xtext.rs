@@ -163,7 +163,7 @@ impl<'a> XText<'a> {
     /// DEL, …) are refused; bytes from 0x80 up are allowed and written as `+XX`.
     ///
     /// ```
-    /// use embedded_smtp::{Invalid, syntax::xtext::XText};
+    /// use embedded_smtp::{syntax::xtext::XText, syntax::Invalid};
     /// assert_eq!(XText::from_plain(b"a\r\nb"), Err(Invalid::ControlByte));
     /// assert_eq!(XText::from_plain("ü".as_bytes()).unwrap().encoded_len(), 6);
     /// ```

@@ -7,10 +7,11 @@
 
 #![allow(dead_code)]
 
+use embedded_smtp::client::Step;
 use embedded_smtp::client::{ClientConfig, ClientError, Envelope, Recipient, TlsPolicy};
 use embedded_smtp::sasl::Decoded;
-use embedded_smtp::server::{Config as ServerConfig, Event as ServerEvent, Server};
-use embedded_smtp::{Client, ClientEvent};
+use embedded_smtp::server::{Event as ServerEvent, Server, ServerConfig};
+use embedded_smtp::{Client, client::Event as ClientEvent};
 
 /// What the server's application saw.
 #[derive(Debug, Default)]
@@ -128,7 +129,7 @@ impl<'c> Pair<'c> {
             let consumed = step.consumed;
             let need_input = step.event == ServerEvent::NeedInput;
             if temporary {
-                let code = embedded_smtp::ReplyCode::new(451).unwrap();
+                let code = embedded_smtp::syntax::ReplyCode::new(451).unwrap();
                 let n = self
                     .server
                     .respond(code, None, "try later", &mut self.out)
@@ -165,10 +166,13 @@ impl<'c> Pair<'c> {
         let mut visible = self.chunk.min(self.s2c.len());
         for _ in 0..100_000 {
             let (used, kind) = match self.client.feed(&self.s2c[..visible]) {
-                Ok((used, ev)) => {
+                Ok(Step {
+                    consumed: used,
+                    event: ev,
+                }) => {
                     self.client_events.push(format!("{ev:?}"));
                     let kind = match ev {
-                        ClientEvent::NeedMore => 0,
+                        ClientEvent::NeedInput => 0,
                         ClientEvent::SendBody(_) => 1,
                         ClientEvent::StartTls => 2,
                         ClientEvent::Delivered { .. } => 3,
@@ -267,7 +271,10 @@ impl<'c> Pair<'c> {
     /// Feeds the client one reply (lock-step BDAT) and records its event.
     fn feed_one(&mut self) -> Result<(), ()> {
         let (used, text) = match self.client.feed(&self.s2c) {
-            Ok((used, ev)) => (used, format!("{ev:?}")),
+            Ok(Step {
+                consumed: used,
+                event: ev,
+            }) => (used, format!("{ev:?}")),
             Err(e) => {
                 self.errors.push(e);
                 return Err(());
@@ -303,7 +310,7 @@ impl<'c> Pair<'c> {
 }
 
 pub fn client_config() -> ClientConfig<'static> {
-    let mut c = ClientConfig::new("c.example").unwrap();
+    let mut c = ClientConfig::new("c.example");
     c.tls = TlsPolicy::Never;
     c
 }

@@ -6,6 +6,7 @@
 
 #![allow(dead_code)]
 
+use embedded_smtp::client::Step;
 use embedded_smtp::client::{Client, ClientConfig, ClientError, Envelope, Event, Recipient};
 
 /// The scripted server's greeting.
@@ -223,9 +224,12 @@ impl<'s, 'a> Driver<'s, 'a> {
         self.inbuf.extend_from_slice(piece);
         for _ in 0..100_000 {
             let (used, text, action) = match self.client.feed(&self.inbuf) {
-                Ok((used, ev)) => {
+                Ok(Step {
+                    consumed: used,
+                    event: ev,
+                }) => {
                     let action = match ev {
-                        Event::NeedMore => 0,
+                        Event::NeedInput => 0,
                         Event::SendBody(_) => 1,
                         Event::StartTls => 2,
                         _ => 3,
@@ -352,7 +356,7 @@ pub fn tail(run: &Run) -> &[u8] {
 /// A configuration without TLS (a LAN relay), for tests that are not
 /// about TLS.
 pub fn plain_config() -> ClientConfig<'static> {
-    let mut c = ClientConfig::new("c.example").unwrap();
+    let mut c = ClientConfig::new("c.example");
     c.tls = embedded_smtp::client::TlsPolicy::Never;
     c
 }

@@ -13,9 +13,9 @@
 #![allow(dead_code)]
 
 use embedded_smtp::sasl::Credentials;
-use embedded_smtp::server::{AbortReason, Config, Event, Server};
+use embedded_smtp::server::{AbortReason, Event, Server, ServerConfig};
+use embedded_smtp::syntax::{EnhancedCode, ReplyCode, Status, Verb};
 use embedded_smtp::wire::reply::ReplyLimits;
-use embedded_smtp::{EnhancedCode, ReplyCode, Status, Verb};
 
 /// An owned copy of an [`Event`] (NeedInput and Flush are left out: they
 /// depend on the fragmentation by design; Data is coalesced).
@@ -181,7 +181,7 @@ pub enum Split {
 /// A script: configuration, segments, the policy, and whether the peer
 /// closes at the end (`end_of_input`).
 pub struct Script<'p> {
-    pub config: Config<'static>,
+    pub config: ServerConfig<'static>,
     pub segments: Vec<Seg>,
     pub policy: &'p dyn Fn(&Ev) -> Decision,
     pub eof: bool,
@@ -193,7 +193,7 @@ pub fn accept_all(_: &Ev) -> Decision {
 }
 
 impl<'p> Script<'p> {
-    pub fn new(config: Config<'static>, segments: Vec<Seg>) -> Self {
+    pub fn new(config: ServerConfig<'static>, segments: Vec<Seg>) -> Self {
         Script {
             config,
             segments,
@@ -382,12 +382,12 @@ fn push(events: &mut Vec<Ev>, ev: Ev) {
 }
 
 /// A default configuration for the tests.
-pub fn config() -> Config<'static> {
-    Config::new("mx.example")
+pub fn config() -> ServerConfig<'static> {
+    ServerConfig::new("mx.example")
 }
 
 /// Runs and checks a script with the default policy.
-pub fn check(config: Config<'static>, segments: Vec<Seg>) -> Outcome {
+pub fn check(config: ServerConfig<'static>, segments: Vec<Seg>) -> Outcome {
     Script::new(config, segments).check()
 }
 

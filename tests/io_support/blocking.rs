@@ -14,8 +14,8 @@ use embedded_smtp::client::{ClientConfig, Envelope, Event as ClientEvent, Recipi
 use embedded_smtp::io::blocking::{SmtpClient, serve, serve_tls};
 use embedded_smtp::io::{Decision, Delivery, Handler};
 use embedded_smtp::sasl::{Credentials, Decoded};
-use embedded_smtp::server::{Config, Service};
-use embedded_smtp::{
+use embedded_smtp::server::{ServerConfig, Service};
+use embedded_smtp::syntax::{
     AuthMechanisms, ForwardPath, Host, MailParameters, RcptParameters, ReplyCode, ReversePath, Verb,
 };
 
@@ -293,7 +293,7 @@ pub fn scenario<R: Send + 'static>(
                 refuse_rcpts: setup.refuse_rcpts,
                 ..Store::default()
             };
-            let mut config = Config::new("mx.example");
+            let mut config = ServerConfig::new("mx.example");
             config.chunking = setup.chunking;
             config.pipelining = setup.pipelining;
             config.lmtp = setup.lmtp;
@@ -321,7 +321,7 @@ pub fn scenario<R: Send + 'static>(
             };
             (r, store.seen)
         });
-        let mut config = ClientConfig::new("client.example").unwrap();
+        let mut config = ClientConfig::new("client.example");
         config.tls = if setup.tls {
             TlsPolicy::Required
         } else {

@@ -14,8 +14,10 @@ use embedded_smtp::client::{
 use embedded_smtp::io::asynch::{SmtpClient, Timer};
 use embedded_smtp::io::{Decision, Delivery, Handler};
 use embedded_smtp::sasl::{Credentials, Decoded};
-use embedded_smtp::server::Config;
-use embedded_smtp::{AuthMechanism, AuthMechanisms, ForwardPath, Host, RcptParameters, Verb};
+use embedded_smtp::server::ServerConfig;
+use embedded_smtp::syntax::{
+    AuthMechanism, AuthMechanisms, ForwardPath, Host, RcptParameters, Verb,
+};
 use tokio_rustls::rustls::pki_types::{CertificateDer, PrivatePkcs8KeyDer, ServerName};
 use tokio_rustls::rustls::{self, RootCertStore, crypto::ring};
 use tokio_rustls::{TlsAcceptor, TlsConnector};
@@ -151,7 +153,7 @@ where
     // The body has 8-bit text: it goes as BODY=8BITMIME (RFC 6152).
     let envelope = Envelope::new("alice@client.example", &rcpts)
         .unwrap()
-        .body(embedded_smtp::Body::EightBitMime);
+        .body(embedded_smtp::syntax::Body::EightBitMime);
     let mut codes = Vec::new();
     let d = client
         .send(&envelope, body, |e| {
@@ -173,15 +175,15 @@ pub fn check_delivery((d, codes): &(Delivery, Vec<(usize, u16)>)) {
 
 /// A server receive buffer of the size the engine needs for `config`
 /// (`Server::input_room`; with AUTH, lines of 12288 octets, RFC 4954 §4).
-pub fn server_rx(config: Config<'_>) -> Vec<u8> {
+pub fn server_rx(config: ServerConfig<'_>) -> Vec<u8> {
     let room = embedded_smtp::server::Server::new(config)
         .unwrap()
         .input_room();
     vec![0u8; room]
 }
 
-pub fn tls_server_config() -> Config<'static> {
-    let mut config = Config::new("mx.example");
+pub fn tls_server_config() -> ServerConfig<'static> {
+    let mut config = ServerConfig::new("mx.example");
     config.tls_available = true;
     config.tls_required = true;
     config.auth = AuthMechanisms::empty().with(AuthMechanism::Plain);
@@ -189,7 +191,7 @@ pub fn tls_server_config() -> Config<'static> {
 }
 
 pub fn client_config(auth: Option<AuthConfig<'static>>) -> ClientConfig<'static> {
-    let mut config = ClientConfig::new("client.example").unwrap();
+    let mut config = ClientConfig::new("client.example");
     config.tls = TlsPolicy::Required;
     config.auth = auth;
     config

@@ -178,7 +178,7 @@ impl From<io::Error> for MailError {
 /// The client configuration: EHLO name, STARTTLS required (the default),
 /// AUTH with the configured credentials; RFC 5321 timeouts for replies.
 fn client_config() -> Result<ClientConfig<'static>, MailError> {
-    let mut smtp = ClientConfig::new(config::EHLO_NAME).map_err(MailError::Config)?;
+    let mut smtp = ClientConfig::new(config::EHLO_NAME);
     smtp.auth = Some(AuthConfig::password(config::USERNAME, config::PASSWORD));
     Ok(smtp)
 }

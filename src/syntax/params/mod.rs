@@ -65,7 +65,7 @@ impl core::error::Error for ParamError {}
 /// `esmtp-param`); a server answers `555 5.5.4` for it.
 ///
 /// ```
-/// use embedded_smtp::{ParseOptions, syntax::params::{MailParameters, UnknownParam}};
+/// use embedded_smtp::{syntax::params::{MailParameters, UnknownParam}, syntax::ParseOptions};
 /// let p = MailParameters::parse(" FOO=bar", ParseOptions::STRICT).unwrap();
 /// assert_eq!(p.unknown, Some(UnknownParam { keyword: "FOO", value: Some("bar") }));
 /// ```
@@ -220,7 +220,7 @@ fn write_unknown(
 /// `NOTIFY` and `ORCPT` belong to RCPT and are unknown here.
 ///
 /// ```
-/// use embedded_smtp::{ParseOptions, syntax::params::{Body, MailParameters}};
+/// use embedded_smtp::{syntax::params::{Body, MailParameters}, syntax::ParseOptions};
 /// let s = " SIZE=1000 BODY=8BITMIME SMTPUTF8";
 /// let p = MailParameters::parse(s, ParseOptions::STRICT.utf8(true)).unwrap();
 /// assert_eq!(p.size, Some(1000));
@@ -271,7 +271,7 @@ impl<'a> MailParameters<'a> {
     /// passes is the first unknown parameter reported in `unknown`.
     ///
     /// ```
-    /// use embedded_smtp::{ParseOptions, syntax::params::{MailParameters, ParamError}};
+    /// use embedded_smtp::{syntax::params::{MailParameters, ParamError}, syntax::ParseOptions};
     /// let p = MailParameters::parse(" size=99999999999999999999999999999", ParseOptions::STRICT);
     /// assert_eq!(p.unwrap().size, Some(u64::MAX));
     /// let e = MailParameters::parse(" SIZE=1 SIZE=2", ParseOptions::STRICT);
@@ -380,7 +380,7 @@ impl<'a> MailParameters<'a> {
 /// `SIZE`, `BODY` and the other MAIL parameters are unknown here.
 ///
 /// ```
-/// use embedded_smtp::{ParseOptions, syntax::params::{Notify, RcptParameters}};
+/// use embedded_smtp::{syntax::params::{Notify, RcptParameters}, syntax::ParseOptions};
 /// let s = " NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;Bob@Example.COM";
 /// let p = RcptParameters::parse(s, ParseOptions::STRICT).unwrap();
 /// assert_eq!(p.notify, Some(Notify::SUCCESS | Notify::FAILURE));
@@ -404,7 +404,7 @@ impl<'a> RcptParameters<'a> {
     /// Parses the text after the forward-path (see [`MailParameters::parse`]).
     ///
     /// ```
-    /// use embedded_smtp::{ParseOptions, syntax::params::{ParamError, RcptParameters}};
+    /// use embedded_smtp::{syntax::params::{ParamError, RcptParameters}, syntax::ParseOptions};
     /// let e = RcptParameters::parse(" NOTIFY=NEVER,SUCCESS", ParseOptions::STRICT);
     /// assert_eq!(e, Err(ParamError::InvalidValue));
     /// ```

@@ -71,7 +71,7 @@ pub(super) fn size(v: Value<'_>) -> Result<u64, ParamError> {
 /// `BODY=` values (RFC 6152 §2, RFC 3030 §3).
 ///
 /// ```
-/// use embedded_smtp::{ParseOptions, syntax::params::{Body, MailParameters}};
+/// use embedded_smtp::{syntax::params::{Body, MailParameters}, syntax::ParseOptions};
 /// let p = MailParameters::parse(" body=binarymime", ParseOptions::STRICT).unwrap();
 /// assert_eq!(p.body, Some(Body::BinaryMime));
 /// ```
@@ -170,7 +170,7 @@ pub(super) fn write_envid(w: &mut Writer<'_>, x: &XText<'_>) -> Result<(), Inval
 /// `AUTH=` on MAIL (RFC 4954 §5: `"AUTH=" (mailbox / "<>")`, xtext-encoded).
 ///
 /// ```
-/// use embedded_smtp::{ParseOptions, syntax::params::{MailAuth, MailParameters}, syntax::xtext::XText};
+/// use embedded_smtp::{syntax::params::{MailAuth, MailParameters}, syntax::xtext::XText, syntax::ParseOptions};
 /// let p = MailParameters::parse(" AUTH=<>", ParseOptions::STRICT).unwrap();
 /// assert_eq!(p.auth, Some(MailAuth::Empty));
 /// let p = MailParameters::parse(" AUTH=e+3Dmc2@example.com", ParseOptions::STRICT).unwrap();
@@ -242,7 +242,7 @@ pub enum ByMode {
 /// `by-time = ["-" / "+"] 1*9digit`.
 ///
 /// ```
-/// use embedded_smtp::{ParseOptions, syntax::params::{By, ByMode, MailParameters}};
+/// use embedded_smtp::{syntax::params::{By, ByMode, MailParameters}, syntax::ParseOptions};
 /// let p = MailParameters::parse(" BY=-120;nt", ParseOptions::STRICT).unwrap();
 /// assert_eq!(p.by, Some(By { time: -120, mode: ByMode::Notify, trace: true }));
 /// ```
@@ -306,7 +306,7 @@ pub(super) fn by(v: Value<'_>) -> Result<By, ParamError> {
 /// RFC 3339 `date-time`.
 ///
 /// ```
-/// use embedded_smtp::{ParseOptions, syntax::params::{Hold, MailParameters}};
+/// use embedded_smtp::{syntax::params::{Hold, MailParameters}, syntax::ParseOptions};
 /// let p = MailParameters::parse(" HOLDUNTIL=2026-11-25T12:00:00+01:00", ParseOptions::STRICT);
 /// assert_eq!(p.unwrap().hold, Some(Hold::Until("2026-11-25T12:00:00+01:00")));
 /// ```
@@ -487,7 +487,7 @@ pub(super) fn notify(v: Value<'_>) -> Result<Notify, ParamError> {
 /// `ORCPT=` (RFC 3461 §4.2): `addr-type ";" xtext`, at most 500 characters.
 ///
 /// ```
-/// use embedded_smtp::{ParseOptions, syntax::params::RcptParameters, syntax::xtext::XText};
+/// use embedded_smtp::{syntax::params::RcptParameters, syntax::xtext::XText, syntax::ParseOptions};
 /// let p = RcptParameters::parse(" ORCPT=rfc822;x+20y@z", ParseOptions::STRICT).unwrap();
 /// let o = p.orcpt.unwrap();
 /// assert_eq!(o.addr_type, "rfc822");

@@ -25,8 +25,8 @@ use defmt::{info, warn};
 use embassy_executor::Spawner;
 use embedded_smtp::io::embassy::accept_loop;
 use embedded_smtp::io::{Decision, Handler, SERVER_MIN_BUFFER};
-use embedded_smtp::server::{AbortReason, Config};
-use embedded_smtp::{EnhancedCode, ForwardPath, Host, RcptParameters, ReplyCode, Verb};
+use embedded_smtp::server::{AbortReason, ServerConfig};
+use embedded_smtp::syntax::{EnhancedCode, ForwardPath, Host, RcptParameters, ReplyCode, Verb};
 use static_cell::ConstStaticCell;
 use {defmt_rtt as _, panic_probe as _};
 
@@ -121,8 +121,8 @@ impl Handler for Counter {
 /// The session configuration: the defaults (ESMTP, PIPELINING, 8BITMIME,
 /// CHUNKING, ENHANCEDSTATUSCODES, no AUTH, no STARTTLS, the RFC 5321
 /// timeouts) with our name and size limit.
-fn session_config() -> Config<'static> {
-    let mut config = Config::new(HOSTNAME);
+fn session_config() -> ServerConfig<'static> {
+    let mut config = ServerConfig::new(HOSTNAME);
     config.max_message_size = MAX_MESSAGE;
     config
 }
