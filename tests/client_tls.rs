@@ -6,7 +6,8 @@
 mod script;
 
 use embedded_smtp::client::{
-    AuthConfig, ClientConfig, ClientError, Envelope, ProtocolError, Recipient, TlsPolicy,
+    AuthConfig, AuthUnavailable, ClientConfig, ClientError, Envelope, ProtocolError, Recipient,
+    TlsPolicy,
 };
 use embedded_smtp::syntax::ReplyCode;
 use embedded_smtp::syntax::ReplyError;
@@ -55,7 +56,12 @@ fn tls09_pre_tls_capabilities_are_forgotten() {
     )
     .message(env(), b"x");
     let run = check(&s);
-    assert_eq!(run.errors, [ClientError::AuthUnavailable]);
+    assert_eq!(
+        run.errors,
+        [ClientError::AuthUnavailable(
+            AuthUnavailable::NoCommonMechanism
+        )]
+    );
     assert!(!run.wire.concat().windows(4).any(|w| w == b"AUTH"));
 
     // Post-TLS LOGIN only: LOGIN is used although PLAIN was offered before.
@@ -191,7 +197,10 @@ fn tls11_starttls_refused() {
     );
     c.auth = Some(AuthConfig::password("u", "p"));
     let run = check(&Script::new(c, steps[..3].to_vec()).message(env(), b"x"));
-    assert_eq!(run.errors, [ClientError::AuthUnavailable]);
+    assert_eq!(
+        run.errors,
+        [ClientError::AuthUnavailable(AuthUnavailable::NotEncrypted)]
+    );
     assert_eq!(tail(&run), b"QUIT\r\n");
 }
 
@@ -383,7 +392,10 @@ fn aut10_bad_challenges_are_cancelled_and_rounds_bounded() {
             (b"QUIT\r\n", b"221 bye\r\n"),
         ],
     ));
-    assert_eq!(run.errors, [ClientError::AuthUnavailable]);
+    assert_eq!(
+        run.errors,
+        [ClientError::AuthUnavailable(AuthUnavailable::NotEncrypted)]
+    );
 }
 
 #[test]
@@ -420,4 +432,50 @@ fn auth_failure_leaves_the_session_usable() {
     );
     assert!(run.has_event("AuthFailed"));
     assert!(run.errors.is_empty());
+}
+
+/// Credentials that cannot be used end the session before MAIL with a
+/// reason, never a protocol error: a server that offers only NTLM and
+/// GSSAPI (Exchange on premises) has no mechanism in common with a
+/// password; one that offers no AUTH, or answered only HELO, offers none.
+#[test]
+fn auth_unavailable_says_why_before_mail() {
+    let mut c = plain_config();
+    c.auth = Some(AuthConfig::password("u", "p"));
+    c.allow_plaintext_auth = true;
+    let cases: [(&[&[u8]], AuthUnavailable); 3] = [
+        (
+            &[b"250-s.example\r\n250-AUTH NTLM GSSAPI\r\n250 PIPELINING\r\n"],
+            AuthUnavailable::NoCommonMechanism,
+        ),
+        (
+            &[b"250-s.example\r\n250 PIPELINING\r\n"],
+            AuthUnavailable::NotOffered,
+        ),
+        (
+            &[b"500 unrecognized\r\n", b"250 s.example\r\n"],
+            AuthUnavailable::NotOffered,
+        ),
+    ];
+    for (hello, why) in cases {
+        let mut steps = vec![(&b""[..], GREETING), (b"EHLO c.example\r\n", hello[0])];
+        if let Some(helo) = hello.get(1) {
+            steps.push((b"HELO c.example\r\n", helo));
+        }
+        steps.push((b"QUIT\r\n", b"221 bye\r\n"));
+        let run = check(&Script::new(c, steps).message(env(), b"x"));
+        assert_eq!(run.errors, [ClientError::AuthUnavailable(why)], "{why:?}");
+        let wire = run.wire.concat();
+        assert!(!wire.windows(4).any(|w| w == b"AUTH" || w == b"MAIL"));
+        assert!(
+            ClientError::AuthUnavailable(why)
+                .to_string()
+                .contains(&why.to_string())
+        );
+    }
+    assert!(
+        ClientError::AuthUnavailable(AuthUnavailable::NoCommonMechanism)
+            .to_string()
+            .contains("no AUTH mechanism in common")
+    );
 }

@@ -7,7 +7,7 @@ use crate::sasl;
 use crate::syntax::{AuthMechanism, Reply, Writer};
 
 use super::config::{AuthConfig, ClientConfig, ConfigError};
-use super::error::{ClientError, ProtocolError};
+use super::error::{AuthUnavailable, ClientError, ProtocolError};
 use super::event::Event;
 use super::outcome::{Change, Outcome};
 use super::state::{AuthPhase, AuthStep, Mech, Session, State, Turn};
@@ -39,17 +39,21 @@ pub(super) fn start(config: &ClientConfig<'_>, session: &Session) -> Result<Stat
             .contains(AuthMechanism::Login)
             .then_some(Mech::Login),
     };
-    let secure = session.tls || config.allow_plaintext_auth;
-    match mech {
-        Some(mech) if secure && session.extended => Ok(State::Auth(AuthPhase {
-            mech,
-            step: AuthStep::Start,
-            round: 0,
-            turn: Turn::Due,
-            ir: false,
-        })),
-        _ => Err(ClientError::AuthUnavailable),
-    }
+    let why = match mech {
+        _ if !session.extended || !session.caps.auth_line() => AuthUnavailable::NotOffered,
+        None => AuthUnavailable::NoCommonMechanism,
+        Some(_) if !(session.tls || config.allow_plaintext_auth) => AuthUnavailable::NotEncrypted,
+        Some(mech) => {
+            return Ok(State::Auth(AuthPhase {
+                mech,
+                step: AuthStep::Start,
+                round: 0,
+                turn: Turn::Due,
+                ir: false,
+            }));
+        }
+    };
+    Err(ClientError::AuthUnavailable(why))
 }
 
 impl AuthPhase {

@@ -51,6 +51,49 @@ pub enum ContentError {
     EightBit,
 }
 
+/// Why configured credentials cannot be used (RFC 4954 §3, §4). The
+/// server is not at fault; the session ends before MAIL.
+///
+/// ```
+/// use embedded_smtp::client::AuthUnavailable;
+/// let e = AuthUnavailable::NoCommonMechanism;
+/// assert!(e.to_string().contains("no AUTH mechanism in common"));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
+pub enum AuthUnavailable {
+    /// The server offers no AUTH: no AUTH line in its EHLO reply, or it
+    /// only answered HELO.
+    NotOffered,
+    /// The server offers AUTH, but no mechanism the client speaks for these
+    /// credentials (PLAIN or LOGIN for a password, XOAUTH2 for a token):
+    /// for example only NTLM and GSSAPI, as Exchange does on premises, or
+    /// only CRAM-MD5 or SCRAM. (The mechanisms it named are those in
+    /// [`Capabilities::auth`](crate::syntax::ehlo::Capabilities::auth) that
+    /// this crate knows.)
+    NoCommonMechanism,
+    /// The connection is not TLS and
+    /// [`ClientConfig::allow_plaintext_auth`](super::ClientConfig::allow_plaintext_auth)
+    /// is off: credentials are never sent in the clear.
+    NotEncrypted,
+}
+
+impl core::fmt::Display for AuthUnavailable {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            AuthUnavailable::NotOffered => "the server offers no AUTH",
+            AuthUnavailable::NoCommonMechanism => {
+                "no AUTH mechanism in common (the client speaks PLAIN and LOGIN for a \
+                 password, XOAUTH2 for a token)"
+            }
+            AuthUnavailable::NotEncrypted => "the connection is not TLS and plaintext AUTH is off",
+        })
+    }
+}
+
+impl core::error::Error for AuthUnavailable {}
+
 /// What went wrong in a call to the [`Client`](super::Client).
 ///
 /// ```
@@ -80,10 +123,9 @@ pub enum ClientError {
     /// available (not advertised, HELO only, or STARTTLS refused): nothing
     /// was authenticated or sent; QUIT is due (TLS-10, TLS-11).
     TlsUnavailable,
-    /// Credentials are configured but cannot be used: AUTH or a known
-    /// mechanism is not offered, or the connection is not TLS and
-    /// plaintext AUTH is not allowed. QUIT is due.
-    AuthUnavailable,
+    /// Credentials are configured but cannot be used (the reason says
+    /// why): nothing was authenticated or sent; QUIT is due.
+    AuthUnavailable(AuthUnavailable),
     /// The call does not fit the session state (e.g. `send` before the
     /// session is ready, `body` outside the content phase, another
     /// envelope passed to `transmit` mid-transaction).
@@ -106,7 +148,7 @@ impl core::fmt::Display for ClientError {
                 write!(f, "output buffer too small: {needed} bytes needed")
             }
             ClientError::TlsUnavailable => f.write_str("TLS required but not available"),
-            ClientError::AuthUnavailable => f.write_str("credentials cannot be used"),
+            ClientError::AuthUnavailable(why) => write!(f, "credentials cannot be used: {why}"),
             ClientError::State => f.write_str("call not allowed in this session state"),
             ClientError::Closed => f.write_str("session closed"),
         }

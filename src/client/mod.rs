@@ -98,6 +98,6 @@ pub use config::{
     AuthConfig, ChunkingPolicy, ClientConfig, ConfigError, LMTP_MAX_RECIPIENTS, Timeouts, TlsPolicy,
 };
 pub use envelope::{Envelope, EnvelopeError, Recipient};
-pub use error::{ClientError, ContentError, ProtocolError};
+pub use error::{AuthUnavailable, ClientError, ContentError, ProtocolError};
 pub use event::{Event, Failure, FailureKind, Stage, Step};
 pub use session::Client;

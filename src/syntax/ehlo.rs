@@ -264,6 +264,8 @@ fn decimal(s: &[u8], max_digits: usize) -> Option<u64> {
 pub struct Capabilities {
     extensions: u16,
     auth: AuthMechanisms,
+    /// An AUTH line was read, whatever it named.
+    auth_line: bool,
     /// 0: no fixed limit.
     size: u64,
     /// 0: not stated.
@@ -278,6 +280,7 @@ impl Capabilities {
         Capabilities {
             extensions: 0,
             auth: AuthMechanisms::empty(),
+            auth_line: false,
             size: 0,
             rcpt_max: 0,
             mail_max: 0,
@@ -299,7 +302,7 @@ impl Capabilities {
         self.extensions &= !ext.bit();
         match ext {
             Extension::Size => self.size = 0,
-            Extension::Auth => self.auth = AuthMechanisms::empty(),
+            Extension::Auth => (self.auth, self.auth_line) = (AuthMechanisms::empty(), false),
             Extension::Limits => (self.rcpt_max, self.mail_max) = (0, 0),
             _ => {}
         }
@@ -329,9 +332,25 @@ impl Capabilities {
         self.auth
     }
 
+    /// Whether the reply had an AUTH line at all (RFC 4954 §3), whatever
+    /// mechanisms it named: `AUTH NTLM GSSAPI` offers AUTH, but no mechanism
+    /// this crate knows, so [`Capabilities::has`]`(Extension::Auth)` stays
+    /// false while this is true.
+    ///
+    /// ```
+    /// use embedded_smtp::syntax::ehlo::{Capabilities, Extension};
+    /// let mut caps = Capabilities::new();
+    /// caps.add_line(b"AUTH NTLM GSSAPI");
+    /// assert!(caps.auth_line() && !caps.has(Extension::Auth) && caps.auth().is_empty());
+    /// ```
+    pub const fn auth_line(&self) -> bool {
+        self.auth_line
+    }
+
     /// Sets the SASL mechanisms; a non-empty set also advertises AUTH.
     pub fn set_auth(&mut self, mechanisms: AuthMechanisms) {
         self.auth = mechanisms;
+        self.auth_line = !mechanisms.is_empty();
         if !mechanisms.is_empty() {
             self.insert(Extension::Auth);
         }
@@ -421,6 +440,7 @@ impl Capabilities {
 
     /// `AUTH mech...`: advertised once a known mechanism is listed.
     fn add_auth(&mut self, mechs: &[u8]) {
+        self.auth_line = true;
         for m in params(mechs).filter_map(AuthMechanism::from_name) {
             self.set_auth(self.auth.with(m));
         }
