@@ -2,11 +2,11 @@
 //! EXT-03, EXT-04, EXT-08 and AUT-09. Writers are in `params_write.rs`,
 //! round trips in `params_props.rs`.
 
+use embedded_smtp::syntax::params::xtext::XText;
 use embedded_smtp::syntax::params::{
     Body, By, ByMode, Hold, MailAuth, MailParameters, Notify, ParamError, RcptParameters, Ret,
     UnknownParam,
 };
-use embedded_smtp::syntax::xtext::XText;
 use embedded_smtp::syntax::{ParseOptions, WriteError};
 
 const STRICT: ParseOptions = ParseOptions::STRICT;

@@ -1,11 +1,11 @@
 //! Property tests: write→parse is the identity for generated MAIL/RCPT
 //! parameters and xtext values, and parsing arbitrary text never panics.
 
+use embedded_smtp::syntax::params::xtext::XText;
 use embedded_smtp::syntax::params::{
     Body, By, ByMode, Hold, MailAuth, MailParameters, Notify, Orcpt, ParamError, RcptParameters,
     Ret, UnknownParam,
 };
-use embedded_smtp::syntax::xtext::XText;
 use embedded_smtp::syntax::{ParseOptions, WriteError};
 use proptest::prelude::*;
 

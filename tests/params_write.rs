@@ -1,11 +1,11 @@
 //! xtext (RFC 3461 §4, smtp-rules.md EXT-10) and the parameter writers
 //! (rule D5: values outside their grammar are refused, nothing is written).
 
+use embedded_smtp::syntax::params::xtext::XText;
 use embedded_smtp::syntax::params::{
     Body, By, ByMode, Hold, MailAuth, MailParameters, Notify, Orcpt, ParamError, RcptParameters,
     Ret, UnknownParam,
 };
-use embedded_smtp::syntax::xtext::XText;
 use embedded_smtp::syntax::{Invalid, ParseOptions, WriteError};
 
 const STRICT: ParseOptions = ParseOptions::STRICT;

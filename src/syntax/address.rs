@@ -14,7 +14,8 @@ use nom::combinator::{all_consuming, cut, recognize};
 use nom::multi::many0_count;
 use nom::sequence::preceded;
 
-use super::domain::{Host, PResult, domain, failure, host, run, run_whole};
+use super::domain::{Host, domain, host};
+use super::grammar::{PResult, failure, run, run_whole};
 use super::writer::{Invalid, WriteError, Writer, check_text, write_with};
 
 mod fast;
@@ -26,44 +27,7 @@ pub const MAX_LOCAL_PART_LEN: usize = 64;
 /// Longest path, angle brackets included (RFC 5321 §4.5.3.1.3).
 pub const MAX_PATH_LEN: usize = 256;
 
-/// Why an address, path, domain or literal was refused.
-///
-/// ```
-/// use embedded_smtp::syntax::address::{AddressError, Mailbox};
-/// assert_eq!(Mailbox::parse("ü@x.example", false), Err(AddressError::NonAscii));
-/// assert_eq!(Mailbox::parse("a@b_c.example", false), Err(AddressError::Syntax));
-/// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-#[non_exhaustive]
-pub enum AddressError {
-    /// Outside the RFC 5321 grammar (a server answers 501, 5.1.3 / 5.1.7).
-    Syntax,
-    /// The local part is longer than 64 octets.
-    LocalPartTooLong,
-    /// The domain (or address literal) is longer than 255 octets, or a label
-    /// longer than 63.
-    DomainTooLong,
-    /// The path is longer than 256 octets, angle brackets included.
-    PathTooLong,
-    /// A non-ASCII character while SMTPUTF8 is not in use (a server answers
-    /// 553 5.6.7, RFC 6531 §3.5).
-    NonAscii,
-}
-
-impl fmt::Display for AddressError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            AddressError::Syntax => "address syntax error",
-            AddressError::LocalPartTooLong => "local part longer than 64 octets",
-            AddressError::DomainTooLong => "domain longer than 255 octets",
-            AddressError::PathTooLong => "path longer than 256 octets",
-            AddressError::NonAscii => "non-ASCII address without SMTPUTF8",
-        })
-    }
-}
-
-impl core::error::Error for AddressError {}
+pub use super::grammar::AddressError;
 
 // ---- local part -------------------------------------------------------------
 
@@ -540,7 +504,7 @@ impl fmt::Display for ForwardPath<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::syntax::domain::FmtSink;
+    use crate::syntax::writer::FmtSink;
 
     /// Values are only built by the parser, but the writers re-check them
     /// (rule D5): a local part that bypassed the parser is refused.

@@ -12,12 +12,11 @@ use nom::Parser;
 use nom::bytes::complete::{take_while_m_n, take_while1};
 use nom::character::complete::char;
 use nom::combinator::{all_consuming, cut, verify};
-use nom::error::{ErrorKind, ParseError};
 use nom::multi::many0_count;
 use nom::sequence::preceded;
 
-use super::address::AddressError;
-use super::writer::{Invalid, WriteError, Writer, check_text, write_with};
+use super::grammar::{AddressError, PResult, failure, run_whole};
+use super::writer::{FmtSink, Invalid, WriteError, Writer, check_text, write_with};
 
 mod fast;
 
@@ -293,85 +292,6 @@ struct LenCounter(usize);
 impl fmt::Write for LenCounter {
     fn write_str(&mut self, s: &str) -> fmt::Result {
         self.0 = self.0.saturating_add(s.len());
-        Ok(())
-    }
-}
-
-// ---- nom plumbing shared with `address` ------------------------------------
-
-/// The parser error: what went wrong and how much input was left there.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct PErr {
-    kind: AddressError,
-    rest: usize,
-}
-
-impl ParseError<&str> for PErr {
-    fn from_error_kind(input: &str, _: ErrorKind) -> Self {
-        PErr {
-            kind: AddressError::Syntax,
-            rest: input.len(),
-        }
-    }
-
-    fn append(_: &str, _: ErrorKind, other: Self) -> Self {
-        other
-    }
-}
-
-pub(crate) type PResult<'a, O> = nom::IResult<&'a str, O, PErr>;
-
-/// An unrecoverable error at `at`.
-pub(crate) fn failure<O>(at: &str, kind: AddressError) -> PResult<'_, O> {
-    Err(nom::Err::Failure(PErr {
-        kind,
-        rest: at.len(),
-    }))
-}
-
-/// Turns a parser result into the public one. Without SMTPUTF8, a syntax
-/// error at or after a non-ASCII character is reported as [`AddressError::NonAscii`].
-pub(crate) fn run<'a, O>(
-    s: &'a str,
-    utf8: bool,
-    r: PResult<'a, O>,
-) -> Result<(O, &'a str), AddressError> {
-    match r {
-        Ok((rest, o)) => Ok((o, rest)),
-        Err(nom::Err::Error(e) | nom::Err::Failure(e)) => {
-            let upto = s
-                .len()
-                .saturating_sub(e.rest)
-                .saturating_add(1)
-                .min(s.len());
-            let seen = s.as_bytes().get(..upto).unwrap_or_default();
-            if e.kind == AddressError::Syntax && !utf8 && !seen.is_ascii() {
-                Err(AddressError::NonAscii)
-            } else {
-                Err(e.kind)
-            }
-        }
-        Err(nom::Err::Incomplete(_)) => Err(AddressError::Syntax),
-    }
-}
-
-pub(crate) fn run_whole<'a, O>(
-    s: &'a str,
-    utf8: bool,
-    p: impl FnMut(&'a str) -> PResult<'a, O>,
-) -> Result<O, AddressError> {
-    if !utf8 && !s.is_ascii() {
-        return Err(AddressError::NonAscii);
-    }
-    run(s, utf8, all_consuming(p).parse(s)).map(|(o, _)| o)
-}
-
-/// Lets `core::fmt` output go into a [`Writer`].
-pub(crate) struct FmtSink<'w, 'b>(pub(crate) &'w mut Writer<'b>);
-
-impl fmt::Write for FmtSink<'_, '_> {
-    fn write_str(&mut self, s: &str) -> fmt::Result {
-        self.0.put_str(s);
         Ok(())
     }
 }

@@ -17,11 +17,12 @@
 
 use core::fmt;
 
+use nom::Parser;
 use nom::bytes::complete::{tag, tag_no_case, take_while, take_while_m_n};
 use nom::combinator::{eof, recognize, rest};
 use nom::sequence::preceded;
-use nom::{IResult, Parser};
 
+use super::grammar::ByteResult;
 use super::reply::{MAX_REPLY_LINE, Reply, ReplyCode};
 use super::{Invalid, WriteError, Writer, check_text, write_with};
 
@@ -197,10 +198,8 @@ impl Iterator for AuthMechanismsIter {
     }
 }
 
-type NomResult<'a, T> = IResult<&'a [u8], T, nom::error::Error<&'a [u8]>>;
-
 /// `ehlo-keyword = (ALPHA / DIGIT) *(ALPHA / DIGIT / "-")`.
-fn keyword(i: &[u8]) -> NomResult<'_, &[u8]> {
+fn keyword(i: &[u8]) -> ByteResult<'_, &[u8]> {
     recognize((
         take_while_m_n(1, 1, |b: u8| b.is_ascii_alphanumeric()),
         take_while(|b: u8| b.is_ascii_alphanumeric() || b == b'-'),
@@ -210,7 +209,7 @@ fn keyword(i: &[u8]) -> NomResult<'_, &[u8]> {
 
 /// `ehlo-line = ehlo-keyword *( SP ehlo-param )`: the keyword and the
 /// parameter text (possibly empty).
-fn ehlo_line(i: &[u8]) -> NomResult<'_, (&[u8], &[u8])> {
+fn ehlo_line(i: &[u8]) -> ByteResult<'_, (&[u8], &[u8])> {
     let (i, kw) = keyword(i)?;
     let (i, params) = nom::branch::alt((eof, preceded(tag(&b" "[..]), rest))).parse(i)?;
     Ok((i, (kw, params)))

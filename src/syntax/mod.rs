@@ -10,15 +10,16 @@ pub mod address;
 pub mod command;
 pub mod domain;
 pub mod ehlo;
+mod grammar;
 pub mod params;
 pub mod reply;
 mod writer;
-pub mod xtext;
 
 pub use address::{AddressError, ForwardPath, LocalPart, Mailbox, ReversePath};
 pub use command::{Command, CommandError, CommandErrorKind, InitialResponse, Verb};
 pub use domain::{AddressLiteral, Domain, Host};
 pub use ehlo::{AuthMechanism, AuthMechanisms, Capabilities, Extension};
+pub use params::xtext::XText;
 pub use params::{
     Body, By, ByMode, Hold, MailAuth, MailParameters, Notify, Orcpt, ParamError, RcptParameters,
     Ret, UnknownParam,
@@ -27,7 +28,6 @@ pub use reply::{EnhancedCode, Reply, ReplyClass, ReplyCode, ReplyError, ReplyLin
 #[allow(unused_imports)]
 pub(crate) use writer::{DIGEST_START, Writer, check_text, digest_with, write_with};
 pub use writer::{Invalid, WriteError};
-pub use xtext::XText;
 
 /// Whether the hand-written fast paths for the common shapes of paths,
 /// hosts and parameters run before the nom grammar (feature `fast-parse`).

@@ -207,6 +207,16 @@ pub(crate) fn check_text(bytes: &[u8]) -> Result<(), Invalid> {
     }
 }
 
+/// Lets `core::fmt` output go into a [`Writer`].
+pub(crate) struct FmtSink<'w, 'b>(pub(crate) &'w mut Writer<'b>);
+
+impl core::fmt::Write for FmtSink<'_, '_> {
+    fn write_str(&mut self, s: &str) -> core::fmt::Result {
+        self.0.put_str(s);
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

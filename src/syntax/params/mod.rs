@@ -21,6 +21,7 @@ use nom::sequence::preceded;
 
 mod fast;
 mod value;
+pub mod xtext;
 
 use fast::one_pass;
 
@@ -28,8 +29,8 @@ pub(crate) use value::eq_upper;
 use value::*;
 pub use value::{Body, By, ByMode, ENVID_MAX, Hold, MailAuth, Notify, ORCPT_MAX, Orcpt, Ret};
 
-use super::xtext::XText;
 use super::{Invalid, ParseOptions, WriteError, Writer, check_text, write_with};
+use xtext::XText;
 
 /// Why a parameter list was refused (a server answers `501 5.5.4`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -10,7 +10,7 @@ use nom::combinator::{all_consuming, map, opt, rest, value, verify};
 use nom::sequence::preceded;
 
 use super::ParamError;
-use crate::syntax::xtext::XText;
+use super::xtext::XText;
 use crate::syntax::{Invalid, Writer, check_text};
 
 pub(super) type Value<'a> = Option<&'a str>;
@@ -170,7 +170,7 @@ pub(super) fn write_envid(w: &mut Writer<'_>, x: &XText<'_>) -> Result<(), Inval
 /// `AUTH=` on MAIL (RFC 4954 §5: `"AUTH=" (mailbox / "<>")`, xtext-encoded).
 ///
 /// ```
-/// use embedded_smtp::{syntax::params::{MailAuth, MailParameters}, syntax::xtext::XText, syntax::ParseOptions};
+/// use embedded_smtp::{syntax::params::{MailAuth, MailParameters}, syntax::params::xtext::XText, syntax::ParseOptions};
 /// let p = MailParameters::parse(" AUTH=<>", ParseOptions::STRICT).unwrap();
 /// assert_eq!(p.auth, Some(MailAuth::Empty));
 /// let p = MailParameters::parse(" AUTH=e+3Dmc2@example.com", ParseOptions::STRICT).unwrap();
@@ -487,7 +487,7 @@ pub(super) fn notify(v: Value<'_>) -> Result<Notify, ParamError> {
 /// `ORCPT=` (RFC 3461 §4.2): `addr-type ";" xtext`, at most 500 characters.
 ///
 /// ```
-/// use embedded_smtp::{syntax::params::RcptParameters, syntax::xtext::XText, syntax::ParseOptions};
+/// use embedded_smtp::{syntax::params::RcptParameters, syntax::params::xtext::XText, syntax::ParseOptions};
 /// let p = RcptParameters::parse(" ORCPT=rfc822;x+20y@z", ParseOptions::STRICT).unwrap();
 /// let o = p.orcpt.unwrap();
 /// assert_eq!(o.addr_type, "rfc822");

@@ -3,14 +3,13 @@
 
 use core::fmt;
 
+use nom::Parser;
 use nom::branch::alt;
 use nom::bytes::complete::{tag, take_while_m_n};
 use nom::combinator::{eof, value};
-use nom::{IResult, Parser};
 
 use crate::syntax::Writer;
-
-pub(super) type NomResult<'a, T> = IResult<&'a [u8], T, nom::error::Error<&'a [u8]>>;
+use crate::syntax::grammar::ByteResult;
 
 /// One digit in `lo..=hi`, as its value.
 pub(super) fn digit<'a>(
@@ -23,21 +22,21 @@ pub(super) fn digit<'a>(
 
 /// `1*3DIGIT` as its value.
 #[cfg(test)]
-pub(super) fn number_1_3(i: &[u8]) -> NomResult<'_, u16> {
+pub(super) fn number_1_3(i: &[u8]) -> ByteResult<'_, u16> {
     take_while_m_n(1, 3, |b: u8| b.is_ascii_digit())
         .map(|d: &[u8]| d.iter().fold(0u16, |n, b| n * 10 + u16::from(b - b'0')))
         .parse(i)
 }
 
 /// `Reply-code = %x32-35 %x30-35 %x30-39`.
-pub(super) fn reply_code(i: &[u8]) -> NomResult<'_, ReplyCode> {
+pub(super) fn reply_code(i: &[u8]) -> ByteResult<'_, ReplyCode> {
     (digit(b'2', b'5'), digit(b'0', b'5'), digit(b'0', b'9'))
         .map(|(a, b, c)| ReplyCode(a * 100 + b * 10 + c))
         .parse(i)
 }
 
 /// What follows the code: SP (last line), `-` (more follow) or nothing (last).
-pub(super) fn separator(i: &[u8]) -> NomResult<'_, bool> {
+pub(super) fn separator(i: &[u8]) -> ByteResult<'_, bool> {
     alt((
         value(true, tag(&b" "[..])),
         value(false, tag(&b"-"[..])),
@@ -49,7 +48,7 @@ pub(super) fn separator(i: &[u8]) -> NomResult<'_, bool> {
 /// `status-code = class "." subject "." detail`, then SP or the end: the
 /// grammar [`fast_status_code`] implements, kept as its test oracle.
 #[cfg(test)]
-pub(super) fn status_code(i: &[u8]) -> NomResult<'_, EnhancedCode> {
+pub(super) fn status_code(i: &[u8]) -> ByteResult<'_, EnhancedCode> {
     let class = take_while_m_n(1, 1, |b: u8| matches!(b, b'2' | b'4' | b'5'));
     let (i, (class, _, subject, _, detail)) = (
         class,

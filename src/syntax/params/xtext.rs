@@ -21,8 +21,8 @@ use nom::{
     sequence::preceded,
 };
 
-use super::params::ParamError;
-use super::{Invalid, WriteError, Writer, write_with};
+use super::ParamError;
+use crate::syntax::{Invalid, WriteError, Writer, write_with};
 
 /// An xtext value (RFC 3461 §4): either the encoded form read off the wire,
 /// or plain bytes given by a client, which are encoded when written.
@@ -32,7 +32,7 @@ use super::{Invalid, WriteError, Writer, write_with};
 /// 0x7F): both constructors refuse one (rule D5).
 ///
 /// ```
-/// use embedded_smtp::syntax::xtext::XText;
+/// use embedded_smtp::syntax::params::xtext::XText;
 /// let wire = XText::from_encoded("e+3Dmc2@example.com").unwrap();
 /// let plain = XText::from_plain(b"e=mc2@example.com").unwrap();
 /// assert_eq!(wire, plain);
@@ -143,7 +143,7 @@ impl<'a> XText<'a> {
     /// control byte (`x+0Ay`), as Exim's CVE-2020-28021 teaches.
     ///
     /// ```
-    /// use embedded_smtp::{syntax::params::ParamError, syntax::xtext::XText};
+    /// use embedded_smtp::{syntax::params::ParamError, syntax::params::xtext::XText};
     /// assert!(XText::from_encoded("a+2Bb").is_ok());
     /// assert_eq!(XText::from_encoded("x+0Ay"), Err(ParamError::InvalidValue));
     /// assert_eq!(XText::from_encoded("a+2bb"), Err(ParamError::InvalidValue));
@@ -163,7 +163,7 @@ impl<'a> XText<'a> {
     /// DEL, …) are refused; bytes from 0x80 up are allowed and written as `+XX`.
     ///
     /// ```
-    /// use embedded_smtp::{syntax::xtext::XText, syntax::Invalid};
+    /// use embedded_smtp::{syntax::params::xtext::XText, syntax::Invalid};
     /// assert_eq!(XText::from_plain(b"a\r\nb"), Err(Invalid::ControlByte));
     /// assert_eq!(XText::from_plain("ü".as_bytes()).unwrap().encoded_len(), 6);
     /// ```
@@ -241,7 +241,7 @@ impl<'a> XText<'a> {
     /// Writes the encoded form.
     ///
     /// ```
-    /// use embedded_smtp::syntax::xtext::XText;
+    /// use embedded_smtp::syntax::params::xtext::XText;
     /// let mut buf = [0u8; 16];
     /// let n = XText::from_plain(b"x=1").unwrap().write(&mut buf).unwrap();
     /// assert_eq!(&buf[..n], b"x+3D1");
@@ -292,7 +292,7 @@ impl Eq for XText<'_> {}
 /// Iterator over the decoded bytes of an [`XText`] (see [`XText::decode`]).
 ///
 /// ```
-/// use embedded_smtp::syntax::xtext::XText;
+/// use embedded_smtp::syntax::params::xtext::XText;
 /// let v = XText::from_encoded("a+2Bb").unwrap();
 /// let mut it = v.decode();
 /// assert_eq!((it.next(), it.next(), it.next(), it.next()), (Some(b'a'), Some(b'+'), Some(b'b'), None));
