@@ -8,6 +8,8 @@
 //!   (plain, STARTTLS + AUTH), `msmtp` (plain, STARTTLS, AUTH PLAIN and
 //!   LOGIN) and Postfix `smtp-source` (10 parallel sessions, 50 messages).
 //!
+//! Exim, both ways, is in tests/interop_exim.rs.
+//!
 //! What arrives must be byte-identical to what was sent, after exactly the
 //! lines the receiving side adds (our sink: `Return-Path:`; smtp-sink: its
 //! `X-*` records and `Received:` header, LF line ends, a final empty line).
