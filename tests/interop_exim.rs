@@ -30,6 +30,8 @@
 
 mod support;
 
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpStream;
 use std::path::Path;
 
 use support::exim::Exim;
@@ -157,9 +159,53 @@ fn relayed_by_exim(file: &[u8]) -> (String, String, Vec<u8>) {
     (return_path, received, rest.to_vec())
 }
 
-/// The refusal the ACL sends for refused@example.net (a code of the class
-/// Exim's deny uses, 5xx, so Exim sends it as it is).
-const REFUSAL: &str = "553 5.7.1 refused@example.net: no mail for this address";
+/// The refusal the ACL sends for refused@example.net, as configured: a
+/// code of the class Exim's deny uses (5xx), so Exim sends it as it is,
+/// and a second line (`\n`), for which Exim repeats the code and the
+/// enhanced code. A multi-line reply in the middle of pipelined RCPTs.
+const REFUSAL: &str =
+    "553 5.7.1 refused@example.net: no mail for this address\\nask postmaster@example.net";
+/// [`REFUSAL`] as Exim sends it (the test reads it off the wire too).
+const REFUSAL_WIRE: [&str; 2] = [
+    "553-5.7.1 refused@example.net: no mail for this address",
+    "553 5.7.1 ask postmaster@example.net",
+];
+
+/// The reply lines to `RCPT TO:<rcpt>` from the server at `addr`, read
+/// off the wire by hand (EHLO, MAIL, RCPT, QUIT, one at a time).
+fn rcpt_reply(addr: &str, rcpt: &str) -> Vec<String> {
+    let stream = TcpStream::connect(addr).expect("connect");
+    stream
+        .set_read_timeout(Some(support::LIMIT))
+        .expect("read timeout");
+    let mut writer = stream.try_clone().expect("clone the stream");
+    let mut reader = BufReader::new(stream);
+    let mut reply = |command: Option<&str>| {
+        if let Some(c) = command {
+            writer.write_all(c.as_bytes()).expect("write a command");
+        }
+        let mut lines = Vec::new();
+        loop {
+            let mut line = String::new();
+            reader.read_line(&mut line).expect("read a reply line");
+            let line = line
+                .strip_suffix("\r\n")
+                .unwrap_or_else(|| panic!("a reply line: {line:?}"))
+                .to_string();
+            let last = line.as_bytes().get(3) == Some(&b' ');
+            lines.push(line);
+            if last {
+                return lines;
+            }
+        }
+    };
+    reply(None);
+    reply(Some("EHLO client.example\r\n"));
+    reply(Some("MAIL FROM:<raw@example.org>\r\n"));
+    let lines = reply(Some(&format!("RCPT TO:<{rcpt}>\r\n")));
+    reply(Some("QUIT\r\n"));
+    lines
+}
 
 /// The router and transport that deliver every address into the
 /// instance's Maildir, as the Exim user, with CRLF line ends (what the
@@ -352,7 +398,7 @@ rcpt:
         lines[..3],
         [
             accepted(bob),
-            format!("rejected refused@example.net: {REFUSAL}"),
+            format!("rejected refused@example.net: {}", REFUSAL_WIRE.join(" / ")),
             accepted(carol)
         ],
         "{out}"
@@ -361,12 +407,16 @@ rcpt:
         lines.len() == 4 && lines[3].ends_with(&format!(" / 250 OK id={id}")),
         "{out}"
     );
+    // Exim's reject log has the refusal's first line.
     let rejected = format!(
-        "H=(client.example) [127.0.0.1] F=<acl@example.org> rejected RCPT <refused@example.net>: {REFUSAL}"
+        "H=(client.example) [127.0.0.1] F=<acl@example.org> rejected RCPT <refused@example.net>: {}",
+        REFUSAL_WIRE[0].replacen('-', " ", 1)
     );
     let rejectlog = exim.rejectlog();
     assert_eq!(rejectlog.lines().count(), 1, "{rejectlog}");
     assert!(rejectlog.trim_end().ends_with(&rejected), "{rejectlog}");
+    // And Exim sent what `send` reported.
+    assert_eq!(rcpt_reply(&server, "refused@example.net"), REFUSAL_WIRE);
     let log = exim.completed("acl@example.org");
     assert!(
         line_starting(&log, "<= ").ends_with(&format!(" for {bob} {carol}")),
