@@ -8,9 +8,10 @@
 //! - Exim as a client (a local submission delivered at once by a
 //!   `manualroute` router and the `smtp` transport) → our server (the
 //!   `sink` example): BDAT and DATA, PIPELINING, several recipients in one
-//!   transaction, an 8-bit message, STARTTLS with the certificate verified,
-//!   AUTH PLAIN and LOGIN, and the two refusals (an unknown certificate, a
-//!   wrong password).
+//!   transaction, a recipient refused with 452 in a pipelined group (sink
+//!   `--max-recipients`), an 8-bit message, STARTTLS with the certificate
+//!   verified, AUTH PLAIN and LOGIN, and the two refusals (an unknown
+//!   certificate, a wrong password).
 //!
 //! What arrives must be byte-identical to what was sent, after exactly the
 //! header lines the receivers add, each parsed off by name: Exim's Maildir
@@ -838,6 +839,110 @@ fn exim_to_sink_bdat_data_pipelining_several_recipients() {
     assert_eq!(log.matches("tls=no auth=- messages=1 ").count(), 4, "{log}");
     let log = stop(bare);
     assert_eq!(log.matches("tls=no auth=- messages=1 ").count(), 1, "{log}");
+    assert_eq!(exim.stop(), Vec::<u32>::new(), "left running");
+    assert_eq!(exim.panics(), Vec::<String>::new());
+}
+
+#[test]
+fn exim_to_sink_recipient_refused_in_a_pipelined_group() {
+    const TEST: &str = "exim_to_sink_recipient_refused_in_a_pipelined_group";
+    if !peers::exim(TEST) {
+        return;
+    }
+    let mut exim = Exim::new("interop-exim-client-452");
+    let dir = TempDir::new("interop-exim-sink-452");
+    // Two recipients per transaction: sink's handler refuses the third
+    // with 452 (RFC 5321 §4.5.3.1.10: too many recipients).
+    let (sink, addr) = Proc::example_server(
+        "sink",
+        &[
+            "--listen",
+            "127.0.0.1:0",
+            "--maildir",
+            &dir.path("mail"),
+            "--max-recipients",
+            "2",
+        ],
+    );
+    let port = addr.rsplit_once(':').expect("host:port").1;
+    let bdat = to_sink(&exim, "bdat.conf", port, "  hosts_try_chunking = *\n", "");
+    let data = to_sink(&exim, "data.conf", port, "  hosts_try_chunking =\n", "");
+    let body = message();
+    let (bob, carol) = ("bob@example.net", "carol@example.net");
+    let log_of = |from: &str| -> Vec<String> {
+        let id = exim.message_id(from);
+        exim.mainlog()
+            .lines()
+            .filter_map(|l| l.split_once(&format!(" {id} ")).map(|(_, r)| r.to_string()))
+            .collect()
+    };
+
+    // BDAT: a small message goes in one flight (MAIL, the RCPTs, BDAT
+    // LAST, QUIT); the two accepted recipients get it, the third is
+    // deferred with sink's 452 and stays queued.
+    let dave = "dave@example.net";
+    let (code, out, err) = exim.submit(&bdat, "bdat@example.org", &[bob, carol, dave], &body);
+    assert_eq!(code, 0, "{out}\n{err}");
+    let log = log_of("bdat@example.org");
+    let delivered = deliveries(&log);
+    let addresses: Vec<&str> = delivered.iter().map(|(a, _)| a.as_str()).collect();
+    assert_eq!(addresses, [bob, carol], "{log:#?}");
+    for (_, f) in &delivered {
+        assert!(has(f, "K") && has(f, "L"), "{log:#?}");
+    }
+    let deferred = line_starting(&log, &format!("== {dave} "));
+    assert!(
+        deferred.contains(&format!(
+            ": SMTP error from remote mail server after RCPT TO:<{dave}>: 452 "
+        )),
+        "{log:#?}"
+    );
+    assert!(!log.iter().any(|l| l == "Completed"), "{log:#?}");
+
+    // DATA: after the 452, Exim sends the third recipient a transaction
+    // of its own on the same connection (logged with `*` after the port).
+    let erin = "erin@example.net";
+    let (code, out, err) = exim.submit(&data, "data@example.org", &[bob, carol, erin], &body);
+    assert_eq!(code, 0, "{out}\n{err}");
+    let log = exim.completed("data@example.org");
+    let delivered: Vec<(String, &str)> = log
+        .iter()
+        .filter(|l| l.starts_with("=> ") || l.starts_with("-> "))
+        .map(|l| {
+            (
+                l[..3].to_string() + l.split(' ').nth(1).unwrap_or(""),
+                l.as_str(),
+            )
+        })
+        .collect();
+    let order: Vec<&str> = delivered.iter().map(|(a, _)| a.as_str()).collect();
+    assert_eq!(
+        order,
+        [
+            format!("=> {bob}"),
+            format!("-> {carol}"),
+            format!("=> {erin}")
+        ],
+        "{log:#?}"
+    );
+    assert!(
+        delivered[2].1.contains(&format!(" [127.0.0.1]:{port}* ")),
+        "the same connection: {log:#?}"
+    );
+    for (_, l) in &delivered {
+        assert!(!fields(l).contains(&"K"), "{log:#?}");
+    }
+
+    // Three messages stored: one from the BDAT run, two from the DATA run.
+    let sent: Vec<(&str, &[u8])> = vec![
+        ("bdat@example.org", &body),
+        ("data@example.org", &body),
+        ("data@example.org", &body),
+    ];
+    check_relayed(&dir.path("mail/new"), &sent);
+    let log = stop(sink);
+    assert_eq!(log.matches("tls=no auth=- messages=1 ").count(), 1, "{log}");
+    assert_eq!(log.matches("tls=no auth=- messages=2 ").count(), 1, "{log}");
     assert_eq!(exim.stop(), Vec::<u32>::new(), "left running");
     assert_eq!(exim.panics(), Vec::<String>::new());
 }
