@@ -5,8 +5,10 @@
 //! - real clients → our server (the `sink` example, `--maildir`): `swaks`
 //!   (plain, pipelined, STARTTLS, AUTH PLAIN and LOGIN), Python `smtplib`
 //!   (SMTPUTF8, STARTTLS, login; and LMTP against `sink --lmtp`), `curl`
-//!   (plain, STARTTLS + AUTH) and Postfix `smtp-source` (10 parallel
-//!   sessions, 50 messages).
+//!   (plain, STARTTLS + AUTH), `msmtp` (plain, STARTTLS, AUTH PLAIN and
+//!   LOGIN) and Postfix `smtp-source` (10 parallel sessions, 50 messages).
+//!
+//! Exim, both ways, is in tests/interop_exim.rs.
 //!
 //! What arrives must be byte-identical to what was sent, after exactly the
 //! lines the receiving side adds (our sink: `Return-Path:`; smtp-sink: its
@@ -25,7 +27,7 @@ mod support;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
-use support::peers::{self, CURL, PYTHON, SMTP_SINK, SMTP_SOURCE, SWAKS};
+use support::peers::{self, CURL, MSMTP, PYTHON, SMTP_SINK, SMTP_SOURCE, SWAKS};
 use support::{Proc, TempDir, assert_same_messages, dot_stuff, stop, stored};
 
 /// A message with what framing must keep intact: a leading dot, a lone
@@ -594,4 +596,121 @@ fn python_smtplib_lmtp_to_sink() {
     // The sink counts a delivery per accepted recipient.
     let log = stop(sink);
     assert!(log.contains("messages=2 "), "{log}");
+}
+
+/// The msmtp configuration: one account per case, all to the sink at
+/// `port` with `client.example` as the EHLO domain; no header of msmtp's
+/// own (by default it adds Date: and Message-ID: to a message without
+/// them), so that the message arrives as it was given.
+const MSMTPRC: &str = "defaults
+host 127.0.0.1
+port PORT
+domain client.example
+timeout 30
+set_from_header off
+set_date_header off
+set_msgid_header off
+tls_trust_file CERT
+
+account plain
+tls off
+
+account tls
+tls on
+tls_starttls on
+
+account plainauth : tls
+auth plain
+user alice
+password secret
+
+account loginauth : plainauth
+auth login
+";
+
+#[test]
+fn msmtp_to_sink_plain_starttls_auth_plain_and_login() {
+    const TEST: &str = "msmtp_to_sink_plain_starttls_auth_plain_and_login";
+    if !peers::msmtp(TEST) {
+        return;
+    }
+    let dir = TempDir::new("interop-msmtp");
+    let (sink, addr, new, cert) = tls_sink(&dir);
+    let port = addr.rsplit_once(':').expect("host:port").1;
+    // msmtp refuses a configuration file others can read.
+    let rc = dir.file(
+        "msmtprc",
+        MSMTPRC
+            .replace("PORT", port)
+            .replace("CERT", &cert)
+            .as_bytes(),
+    );
+    std::fs::set_permissions(&rc, std::fs::Permissions::from_mode(0o600)).expect("chmod 0600");
+    let body = tricky_body();
+    // (account, sender, recipients: none means -t, from the To: header)
+    let runs: [(&str, &str, &[&str]); 4] = [
+        ("plain", "plain@example.org", &[]),
+        (
+            "tls",
+            "tls@example.org",
+            &["bob@example.net", "carol@example.net"],
+        ),
+        ("plainauth", "plainauth@example.org", &["bob@example.net"]),
+        ("loginauth", "loginauth@example.org", &["bob@example.net"]),
+    ];
+    for (account, from, to) in &runs {
+        // --debug: msmtp prints the dialogue; it shows the AUTH mechanism.
+        let mut args = vec!["-C", &rc, "--debug", "-a", account, "-f", from];
+        if to.is_empty() {
+            args.push("-t");
+        } else {
+            args.push("--");
+            args.extend(*to);
+        }
+        let (code, out, err) = support::run_input(MSMTP, &args, &body);
+        assert_eq!(code, 0, "{account}: {out}\n{err}");
+        let rcpt: Vec<&str> = out
+            .lines()
+            .filter_map(|l| l.strip_prefix("--> RCPT TO:"))
+            .collect();
+        let expected: Vec<String> = if to.is_empty() {
+            vec!["<bob@example.net>".into()]
+        } else {
+            to.iter().map(|t| format!("<{t}>")).collect()
+        };
+        assert_eq!(rcpt, expected, "{account}: {out}");
+        assert_eq!(
+            out.contains("--> STARTTLS"),
+            *account != "plain",
+            "{account}: {out}"
+        );
+        let auth: Vec<&str> = out
+            .lines()
+            .filter_map(|l| l.strip_prefix("--> AUTH "))
+            .map(|l| l.split(' ').next().unwrap_or(l))
+            .collect();
+        let expected: &[&str] = match *account {
+            "plainauth" => &["PLAIN"],
+            "loginauth" => &["LOGIN"],
+            _ => &[],
+        };
+        assert_eq!(auth, expected, "{account}: {out}");
+    }
+    let expected = runs
+        .iter()
+        .map(|(_, from, _)| stored(from, &body))
+        .collect();
+    assert_same_messages(support::files(Path::new(&new)), expected);
+    let log = stop(sink);
+    assert_eq!(log.matches("tls=no auth=- messages=1 ").count(), 1, "{log}");
+    assert_eq!(
+        log.matches("tls=yes auth=- messages=1 ").count(),
+        1,
+        "{log}"
+    );
+    assert_eq!(
+        log.matches("tls=yes auth=alice messages=1 ").count(),
+        2,
+        "{log}"
+    );
 }

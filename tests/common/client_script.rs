@@ -8,6 +8,7 @@
 
 use embedded_smtp::client::Step;
 use embedded_smtp::client::{Client, ClientConfig, ClientError, Envelope, Event, Recipient};
+use embedded_smtp::syntax::{Capabilities, Reply};
 
 /// The scripted server's greeting.
 pub const GREETING: &[u8] = b"220 s.example ESMTP\r\n";
@@ -92,12 +93,73 @@ impl<'a> Script<'a> {
     }
 }
 
+/// A reply as an event handed it to the caller.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Seen {
+    pub code: u16,
+    /// The enhanced status code, as `x.y.z`.
+    pub enhanced: Option<String>,
+    /// The whole reply as received (for an EHLO reply: its last line).
+    pub raw: Vec<u8>,
+    /// The text of each line, as `Reply::lines` gives it.
+    pub lines: Vec<Vec<u8>>,
+}
+
+impl Seen {
+    fn of(reply: &Reply<'_>) -> Self {
+        Seen {
+            code: reply.code().get(),
+            enhanced: reply.enhanced().map(|e| e.to_string()),
+            raw: reply.raw().to_vec(),
+            lines: reply.lines().map(<[u8]>::to_vec).collect(),
+        }
+    }
+}
+
+/// The reply an event carries, if any.
+fn seen(ev: &Event<'_>) -> Option<Seen> {
+    let reply = match ev {
+        Event::Hello(line) => {
+            return Some(Seen {
+                code: line.code.get(),
+                enhanced: None,
+                raw: line.text.to_vec(),
+                lines: vec![line.text.to_vec()],
+            });
+        }
+        Event::Greeting(r)
+        | Event::Refused(r)
+        | Event::TlsRefused(r)
+        | Event::AuthChallenge(r)
+        | Event::Authenticated(r)
+        | Event::AuthFailed(r)
+        | Event::MailFrom(r)
+        | Event::ChunkAccepted(r)
+        | Event::Reset(r)
+        | Event::Reply(r)
+        | Event::Closing(r)
+        | Event::Closed(r)
+        | Event::Recipient { reply: r, .. }
+        | Event::Delivered { reply: r, .. }
+        | Event::SendBody(Some(r)) => r,
+        Event::Failed(f) => f.reply.as_ref()?,
+        _ => return None,
+    };
+    Some(Seen::of(reply))
+}
+
 /// Everything observable of one run.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Run {
     /// Client bytes per step (plus what was written after the last step).
     pub wire: Vec<Vec<u8>>,
     pub events: Vec<String>,
+    /// The reply each event carried (`None` for events without one), in
+    /// step with `events`.
+    pub replies: Vec<Option<Seen>>,
+    /// The client's capabilities and whether it was in TLS, after each
+    /// EHLO/LHLO reply.
+    pub hellos: Vec<(Capabilities, bool)>,
     pub errors: Vec<ClientError>,
     pub closed: bool,
 }
@@ -113,6 +175,16 @@ impl Run {
     pub fn has_event(&self, prefix: &str) -> bool {
         self.events.iter().any(|e| e.starts_with(prefix))
     }
+
+    /// The events whose Debug text starts with `prefix`, with their replies.
+    pub fn with_reply(&self, prefix: &str) -> Vec<(&str, Option<&Seen>)> {
+        self.events
+            .iter()
+            .zip(&self.replies)
+            .filter(|(e, _)| e.starts_with(prefix))
+            .map(|(e, r)| (e.as_str(), r.as_ref()))
+            .collect()
+    }
 }
 
 struct Driver<'s, 'a> {
@@ -123,6 +195,8 @@ struct Driver<'s, 'a> {
     body_out: Vec<u8>,
     wire: Vec<u8>,
     events: Vec<String>,
+    replies: Vec<Option<Seen>>,
+    hellos: Vec<(Capabilities, bool)>,
     errors: Vec<ClientError>,
     next_message: usize,
     /// The message being sent: envelope index, body left, finished.
@@ -223,7 +297,7 @@ impl<'s, 'a> Driver<'s, 'a> {
         }
         self.inbuf.extend_from_slice(piece);
         for _ in 0..100_000 {
-            let (used, text, action) = match self.client.feed(&self.inbuf) {
+            let (used, text, action, reply) = match self.client.feed(&self.inbuf) {
                 Ok(Step {
                     consumed: used,
                     event: ev,
@@ -232,9 +306,10 @@ impl<'s, 'a> Driver<'s, 'a> {
                         Event::NeedInput => 0,
                         Event::SendBody(_) => 1,
                         Event::StartTls => 2,
+                        Event::Hello(_) => 4,
                         _ => 3,
                     };
-                    (used, format!("{ev:?}"), action)
+                    (used, format!("{ev:?}"), action, seen(&ev))
                 }
                 Err(e) => {
                     self.errors.push(e);
@@ -251,9 +326,13 @@ impl<'s, 'a> Driver<'s, 'a> {
                 return;
             }
             self.events.push(text.clone());
+            self.replies.push(reply);
             match action {
                 1 => self.body_on = true,
                 2 => self.tls_pending = true,
+                4 => self
+                    .hellos
+                    .push((*self.client.capabilities(), self.client.is_tls())),
                 _ => {}
             }
             if let Some(hook) = self.script.hook {
@@ -276,6 +355,8 @@ pub fn run(script: &Script<'_>, split: Split) -> Run {
         body_out: vec![0; script.body_out],
         wire: Vec::new(),
         events: Vec::new(),
+        replies: Vec::new(),
+        hellos: Vec::new(),
         errors: Vec::new(),
         next_message: 0,
         current: None,
@@ -315,6 +396,8 @@ pub fn run(script: &Script<'_>, split: Split) -> Run {
     Run {
         wire,
         events: d.events,
+        replies: d.replies,
+        hellos: d.hellos,
         errors: d.errors,
         closed: d.client.is_closed(),
     }

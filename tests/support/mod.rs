@@ -1,16 +1,17 @@
 //! Running programs from a test, bounded: the example binaries (built once
 //! by `cargo build --examples`, as tests/examples.rs does), and the mail
-//! software of the interop tests (see `peers`).
+//! software of the interop tests (see `peers`; a private Exim: `exim`).
 //!
 //! Every spawned process is killed and reaped when its guard drops (a
 //! failed assertion included), every wait is bounded by [`LIMIT`], and
 //! every temporary directory is removed when its guard drops.
 #![allow(dead_code)]
 
+pub mod exim;
 pub mod peers;
 
 use std::ffi::OsStr;
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -100,6 +101,16 @@ impl Proc {
     /// Spawns `program` with `args`, stdin closed, stdout read by lines and
     /// stderr collected.
     pub fn spawn<S: AsRef<OsStr>>(program: impl AsRef<OsStr>, args: &[S]) -> Proc {
+        Proc::spawn_with_input(program, args, None)
+    }
+
+    /// As [`Proc::spawn`], with `input` written to its stdin (by a thread,
+    /// then closed) instead of a closed stdin when it is `Some`.
+    pub fn spawn_with_input<S: AsRef<OsStr>>(
+        program: impl AsRef<OsStr>,
+        args: &[S],
+        input: Option<Vec<u8>>,
+    ) -> Proc {
         let program = program.as_ref();
         let name = Path::new(program)
             .file_name()
@@ -108,11 +119,22 @@ impl Proc {
             .into_owned();
         let mut child = Command::new(program)
             .args(args)
-            .stdin(Stdio::null())
+            .stdin(if input.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
             .unwrap_or_else(|e| panic!("spawn {name}: {e}"));
+        if let (Some(input), Some(mut stdin)) = (input, child.stdin.take()) {
+            // A program that exits without reading it all gets EPIPE here,
+            // which the exit status then explains.
+            thread::spawn(move || {
+                let _ = stdin.write_all(&input);
+            });
+        }
         let (tx, rx) = mpsc::channel();
         let out = child.stdout.take().expect("stdout");
         thread::spawn(move || {
@@ -176,6 +198,26 @@ impl Proc {
         self.stderr.lock().unwrap().clone()
     }
 
+    /// Its process id.
+    pub fn id(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Waits up to `limit` for its exit; its status, or `None` if it is
+    /// still running.
+    pub fn wait_exit(&mut self, limit: Duration) -> Option<ExitStatus> {
+        let start = Instant::now();
+        loop {
+            if let Some(s) = self.child.try_wait().expect("try_wait") {
+                return Some(s);
+            }
+            if start.elapsed() >= limit {
+                return None;
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     pub fn signal(&self, sig: &str) {
         let status = Command::new("kill")
             .arg(format!("-{sig}"))
@@ -216,6 +258,16 @@ impl Proc {
 /// signal), stdout, stderr.
 pub fn run<S: AsRef<OsStr>>(program: impl AsRef<OsStr>, args: &[S]) -> (i32, String, String) {
     let (status, out, err) = Proc::spawn(program, args).finish();
+    (status.code().unwrap_or(-1), out, err)
+}
+
+/// As [`run`], with `input` on the program's stdin.
+pub fn run_input<S: AsRef<OsStr>>(
+    program: impl AsRef<OsStr>,
+    args: &[S],
+    input: &[u8],
+) -> (i32, String, String) {
+    let (status, out, err) = Proc::spawn_with_input(program, args, Some(input.to_vec())).finish();
     (status.code().unwrap_or(-1), out, err)
 }
 

@@ -1,6 +1,7 @@
 //! The mail software the interop tests talk to (Debian packages: `postfix`
-//! for `smtp-sink`/`smtp-source`, `swaks`, `curl`, `python3-aiosmtpd`;
-//! `.ci/peers` installs them).
+//! for `smtp-sink`/`smtp-source`, `swaks`, `curl`, `python3-aiosmtpd`,
+//! `msmtp`, and `exim4-daemon-light`'s binary unpacked under
+//! `/opt/embedded-smtp/exim4`; `.ci/peers` installs them).
 //!
 //! A missing peer skips its test with a line saying why, unless
 //! `EMBEDDED_SMTP_REQUIRE_PEERS=1`: then it fails the test (CI sets it, so
@@ -12,6 +13,15 @@ pub const SMTP_SINK: &str = "/usr/sbin/smtp-sink";
 pub const SMTP_SOURCE: &str = "/usr/sbin/smtp-source";
 pub const SWAKS: &str = "/usr/bin/swaks";
 pub const CURL: &str = "/usr/bin/curl";
+/// msmtp (Debian's, built with GnuTLS and GNU SASL).
+pub const MSMTP: &str = "/usr/bin/msmtp";
+/// Exim 4 from Debian's `exim4-daemon-light`, unpacked by `.ci/peers`
+/// (Debian's exim4 packages conflict with postfix); always run with a
+/// private configuration (`-C`), see `support::exim`.
+pub const EXIM: &str = "/opt/embedded-smtp/exim4/usr/sbin/exim4";
+/// The user the Exim binary was built to run as (its compiled-in
+/// `exim_user`; exim4-base's postinst would create it, `.ci/peers` does).
+pub const EXIM_USER: &str = "Debian-exim";
 /// Debian's Python, the one `python3-aiosmtpd` installs into (not a
 /// `python3` that comes first on PATH, such as a pyenv build).
 pub const PYTHON: &str = "/usr/bin/python3";
@@ -77,6 +87,53 @@ pub fn swaks(test: &str, features: &[&str]) -> bool {
                 &format!("{feature} support"),
             )
         })
+}
+
+/// Whether Exim is there with what the Exim tests use: GnuTLS (STARTTLS
+/// both ways), I18N (SMTPUTF8), the plaintext authenticator (AUTH PLAIN
+/// and LOGIN both ways), as `exim -bV` lists them; its user; and root, as
+/// which the tests run it (a caller other than root loses Exim's root
+/// privilege with `-C`, and then cannot start a daemon or switch to the
+/// Exim user).
+pub fn exim(test: &str) -> bool {
+    if !programs(test, &[EXIM]) {
+        return false;
+    }
+    // An empty configuration: -bV then only reports the build.
+    let bv = ["-C", "/dev/null", "-bV"];
+    let capable = capability(test, EXIM, &bv, "GnuTLS", "TLS through GnuTLS")
+        && capability(test, EXIM, &bv, " I18N", "internationalisation (SMTPUTF8)")
+        && capability(test, EXIM, &bv, "Authenticators:", "authenticators")
+        && capability(test, EXIM, &bv, " plaintext", "the plaintext authenticator")
+        && capability(test, EXIM, &bv, "appendfile/maildir", "Maildir delivery");
+    if !capable {
+        return false;
+    }
+    if super::run("id", &["-u", EXIM_USER]).0 != 0 {
+        return missing(
+            test,
+            &format!("no user {EXIM_USER} (Exim's compiled-in user)"),
+        );
+    }
+    if !is_root() {
+        return missing(
+            test,
+            "the Exim tests run Exim as root (with -C, Exim keeps its privilege only for root)",
+        );
+    }
+    true
+}
+
+/// Whether msmtp is there, built with GnuTLS (`--version`).
+pub fn msmtp(test: &str) -> bool {
+    programs(test, &[MSMTP])
+        && capability(
+            test,
+            MSMTP,
+            &["--version"],
+            "TLS/SSL library: GnuTLS",
+            "TLS through GnuTLS",
+        )
 }
 
 /// Whether Debian's Python can import `module`.
