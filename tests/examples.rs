@@ -8,10 +8,8 @@
 //! features (so nothing is rebuilt when `cargo test` already built them).
 //! Every spawned process is killed when its guard drops (a failed assertion
 //! included), and every wait is bounded (the harness, shared with
-//! tests/interop.rs, is tests/support).
+//! tests/interop/peers.rs, is tests/support).
 #![cfg(all(feature = "blocking", feature = "async"))]
-
-mod support;
 
 use std::io::{BufRead, BufReader, ErrorKind, Write};
 use std::net::{TcpListener, TcpStream};
@@ -20,7 +18,7 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use support::{LIMIT, Proc, TempDir, certificate, stored};
+use crate::support::{LIMIT, Proc, TempDir, certificate, stored};
 
 /// Runs `send` to completion.
 fn send(args: &[&str]) -> (i32, String, String) {
@@ -32,7 +30,7 @@ fn send(args: &[&str]) -> (i32, String, String) {
 fn files(dir: &str, sub: &str) -> Vec<Vec<u8>> {
     let path = Path::new(dir).join(sub);
     assert!(path.is_dir(), "no directory {}", path.display());
-    support::files(&path)
+    crate::support::files(&path)
 }
 
 /// A body with what framing must keep intact: leading dots, a lone dot

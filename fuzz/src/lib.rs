@@ -1,7 +1,7 @@
 //! The checks behind every fuzz target. Each function takes the fuzzer's bytes
 //! and panics when an invariant breaks. The root crate's `cargo test` replays
 //! the checked-in seed corpus through these same functions
-//! (`tests/fuzz_corpus.rs` includes this file), so a seed that once found a
+//! (`tests/fuzz.rs` includes this file), so a seed that once found a
 //! bug stays a regression test.
 //!
 //! Conventions: the first byte of the input selects options (policy, mode,

@@ -93,7 +93,7 @@ pub async fn connect<'s>(
 /// `buffers` is cut in four equal parts: the socket's receive and transmit
 /// buffers and the driver's (see [`SERVER_MIN_BUFFER`](super::SERVER_MIN_BUFFER)):
 /// 8 KiB gives 2 KiB each, which serves the default limits
-/// (`tests/io_embassy.rs` runs it so). The driver's receive part must hold
+/// (`tests/io/embassy.rs` runs it so). The driver's receive part must hold
 /// the configuration's [`Server::input_room`](crate::server::Server::input_room)
 /// (more with AUTH or larger limits); otherwise every connection is closed
 /// before the greeting, with a warning in the log.

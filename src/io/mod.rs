@@ -18,7 +18,7 @@
 //! # Buffers
 //!
 //! The caller provides a receive and a transmit buffer; the drivers never
-//! allocate. Verified minimums (tests `io_blocking*`, `io_tokio*`,
+//! allocate. Verified minimums (tests `io::blocking*`, `io::tokio*`,
 //! `io_embassy`):
 //!
 //! - **Client: 1 KiB each** ([`CLIENT_MIN_BUFFER`]). A reply line is at most
@@ -55,7 +55,7 @@
 //! pending replies whenever their input runs dry (§3.2), so the wait always
 //! ends. What remains asked of the transport is to absorb one transmit
 //! buffer each way, which any TCP socket does (embassy-net sockets of
-//! 1 KiB on both sides included: `tests/io_embassy.rs` sends a
+//! 1 KiB on both sides included: `tests/io/embassy.rs` sends a
 //! 100-recipient envelope and a 230 KB BDAT body that way). Over a pipe smaller than that, turn
 //! PIPELINING off (the client then goes in lock-step).
 //!
@@ -83,7 +83,7 @@
 //!    there.
 //!
 //! On a host with tokio and rustls (`tokio-rustls`, ring provider), as in
-//! `tests/io_tokio.rs`:
+//! `tests/io/tokio.rs`:
 //!
 //! ```text
 //! use embedded_io_adapters::tokio_1::FromTokio;

@@ -7,8 +7,17 @@
 //! every temporary directory is removed when its guard drops.
 #![allow(dead_code)]
 
+pub mod client_pair;
+pub mod client_script;
 pub mod exim;
+#[cfg(any(feature = "blocking", feature = "async"))]
+pub mod handler;
+#[cfg(feature = "blocking")]
+pub mod io_blocking;
+#[cfg(feature = "async")]
+pub mod io_tokio;
 pub mod peers;
+pub mod server_harness;
 
 use std::ffi::OsStr;
 use std::io::{BufRead, BufReader, Read, Write};

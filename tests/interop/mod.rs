@@ -1,0 +1,4 @@
+//! Real mail software over 127.0.0.1.
+
+mod exim;
+mod peers;

@@ -1,0 +1,8 @@
+//! The drivers (`src/io`).
+
+mod blocking;
+mod blocking_edges;
+#[cfg(feature = "embassy")]
+mod embassy;
+mod tokio;
+mod tokio_transport;

@@ -1,0 +1,9 @@
+//! The server engine, sans-IO (`src/server`).
+
+mod data;
+mod ext;
+mod fuzz_props;
+mod model;
+mod pipelining;
+mod rfc;
+mod session;

@@ -1,0 +1,5 @@
+//! Framing over caller buffers (`src/wire`).
+
+mod bdat;
+mod dot;
+mod line;
