@@ -18,9 +18,9 @@ use embedded_io_async::{Error as _, ErrorKind, Read, Write};
 use crate::client::{Client, ClientConfig, Envelope, Event};
 use crate::server::{Server, ServerConfig};
 
-use super::client::{Body, ClientPump, Delivery, Goal, OnEvent};
+use super::client::{BodySource, ClientPump, Delivery, Goal, OnEvent};
 use super::server::{Handler, ServerPump};
-use super::{Error, Io};
+use super::{Error, Need};
 
 /// Bounds a future by a deadline: `None` when the time ran out first.
 #[allow(async_fn_in_trait)]
@@ -112,7 +112,7 @@ impl<'b, 'c, T: Read + Write, M: Timer> SmtpClient<'b, 'c, T, M> {
     }
 
     /// Sends one message (see the blocking [`send`](super::blocking::SmtpClient::send)).
-    pub async fn send<B: Body>(
+    pub async fn send<B: BodySource>(
         &mut self,
         envelope: &Envelope<'_>,
         mut body: B,
@@ -159,17 +159,17 @@ impl<'b, 'c, T: Read + Write, M: Timer> SmtpClient<'b, 'c, T, M> {
         &mut self,
         goal: Goal,
         envelope: Option<&Envelope<'_>>,
-        body: &mut dyn Body,
+        body: &mut dyn BodySource,
         delivery: &mut Delivery,
         on_event: &mut OnEvent<'_>,
     ) -> Result<(), Error> {
         loop {
             match self.pump.step(goal, envelope, body, delivery, on_event)? {
-                Io::Write => {
+                Need::Write => {
                     write_all(&mut self.io, self.pump.tx.pending()).await?;
                     self.pump.tx.clear();
                 }
-                Io::Read => {
+                Need::Read => {
                     let wait = self.pump.engine.deadline().unwrap_or(Duration::MAX);
                     let space = self.pump.rx.space()?;
                     match self.timer.timeout(wait, self.io.read(space)).await {
@@ -193,7 +193,7 @@ impl<'b, 'c, T: Read + Write, M: Timer> SmtpClient<'b, 'c, T, M> {
                         Some(Err(e)) => return Err(Error::Io(e.kind())),
                     }
                 }
-                Io::StartTls | Io::Done => return Ok(()),
+                Need::StartTls | Need::Done => return Ok(()),
             }
         }
     }
@@ -220,7 +220,7 @@ pub async fn serve<T: Read + Write, H: Handler, M: Timer>(
     pump.greet()?;
     let mut io = io;
     match serve_until(&mut io, timer, &mut pump, handler).await? {
-        Io::StartTls => Err(Error::Tls),
+        Need::StartTls => Err(Error::Tls),
         _ => Ok(io),
     }
 }
@@ -247,7 +247,7 @@ where
     let mut pump = ServerPump::new(engine, rx, tx);
     pump.greet()?;
     let mut io = io;
-    if serve_until(&mut io, timer, &mut pump, handler).await? != Io::StartTls {
+    if serve_until(&mut io, timer, &mut pump, handler).await? != Need::StartTls {
         return Ok(());
     }
     let mut io = upgrade(io).await.map_err(|_| Error::Tls)?;
@@ -261,20 +261,20 @@ async fn serve_until<T: Read + Write, H: Handler, M: Timer>(
     timer: &mut M,
     pump: &mut ServerPump<'_, '_>,
     handler: &mut H,
-) -> Result<Io, Error> {
+) -> Result<Need, Error> {
     loop {
         match pump.step(handler)? {
-            Io::Write => {
+            Need::Write => {
                 write_all(io, pump.tx.pending()).await?;
                 pump.tx.clear();
             }
-            Io::Read => {
+            Need::Read => {
                 let wait = pump.engine.deadline().unwrap_or(Duration::MAX);
                 let space = pump.rx.space()?;
                 match timer.timeout(wait, io.read(space)).await {
                     Some(Ok(0)) => {
                         pump.eof(handler);
-                        return Ok(Io::Done);
+                        return Ok(Need::Done);
                     }
                     Some(Ok(n)) => pump.rx.received(n),
                     Some(Err(e)) if e.kind() != ErrorKind::TimedOut => {
@@ -290,7 +290,7 @@ async fn serve_until<T: Read + Write, H: Handler, M: Timer>(
                     }
                 }
             }
-            done @ (Io::StartTls | Io::Done) => return Ok(done),
+            done @ (Need::StartTls | Need::Done) => return Ok(done),
         }
     }
 }

@@ -58,9 +58,9 @@ use embedded_io::{Error as _, ErrorKind, Read, Write};
 use crate::client::{Client, ClientConfig, Envelope, Event};
 use crate::server::{Server, ServerConfig};
 
-use super::client::{Body, ClientPump, Delivery, Goal, OnEvent};
+use super::client::{BodySource, ClientPump, Delivery, Goal, OnEvent};
 use super::server::{Handler, ServerPump};
-use super::{Error, Io};
+use super::{Error, Need};
 
 /// A client session over a blocking transport `T`.
 pub struct SmtpClient<'b, 'c, T> {
@@ -130,7 +130,7 @@ impl<'b, 'c, T: Read + Write> SmtpClient<'b, 'c, T> {
     /// written), then the body read from `body` in chunks. `on_event` sees
     /// every reply of the transaction (per-recipient results included). The
     /// message counts as delivered only after the final `2yz`.
-    pub fn send<B: Body>(
+    pub fn send<B: BodySource>(
         &mut self,
         envelope: &Envelope<'_>,
         mut body: B,
@@ -175,17 +175,17 @@ impl<'b, 'c, T: Read + Write> SmtpClient<'b, 'c, T> {
         &mut self,
         goal: Goal,
         envelope: Option<&Envelope<'_>>,
-        body: &mut dyn Body,
+        body: &mut dyn BodySource,
         delivery: &mut Delivery,
         on_event: &mut OnEvent<'_>,
     ) -> Result<(), Error> {
         loop {
             match self.pump.step(goal, envelope, body, delivery, on_event)? {
-                Io::Write => {
+                Need::Write => {
                     write_all(&mut self.io, self.pump.tx.pending())?;
                     self.pump.tx.clear();
                 }
-                Io::Read => match self.io.read(self.pump.rx.space()?) {
+                Need::Read => match self.io.read(self.pump.rx.space()?) {
                     Ok(0) => {
                         self.pump.eof(delivery, on_event);
                         return if goal == Goal::Quit {
@@ -201,7 +201,7 @@ impl<'b, 'c, T: Read + Write> SmtpClient<'b, 'c, T> {
                     }
                     Err(e) => return Err(Error::Io(e.kind())),
                 },
-                Io::StartTls | Io::Done => return Ok(()),
+                Need::StartTls | Need::Done => return Ok(()),
             }
         }
     }
@@ -227,7 +227,7 @@ pub fn serve<T: Read + Write, H: Handler>(
     pump.greet()?;
     let mut io = io;
     match serve_until(&mut io, &mut pump, handler)? {
-        Io::StartTls => Err(Error::Tls),
+        Need::StartTls => Err(Error::Tls),
         _ => Ok(io),
     }
 }
@@ -253,7 +253,7 @@ where
     let mut pump = ServerPump::new(engine, rx, tx);
     pump.greet()?;
     let mut io = io;
-    if serve_until(&mut io, &mut pump, handler)? != Io::StartTls {
+    if serve_until(&mut io, &mut pump, handler)? != Need::StartTls {
         return Ok(());
     }
     let mut io = upgrade(io).map_err(|_| Error::Tls)?;
@@ -266,17 +266,17 @@ fn serve_until<T: Read + Write, H: Handler>(
     io: &mut T,
     pump: &mut ServerPump<'_, '_>,
     handler: &mut H,
-) -> Result<Io, Error> {
+) -> Result<Need, Error> {
     loop {
         match pump.step(handler)? {
-            Io::Write => {
+            Need::Write => {
                 write_all(io, pump.tx.pending())?;
                 pump.tx.clear();
             }
-            Io::Read => match io.read(pump.rx.space()?) {
+            Need::Read => match io.read(pump.rx.space()?) {
                 Ok(0) => {
                     pump.eof(handler);
-                    return Ok(Io::Done);
+                    return Ok(Need::Done);
                 }
                 Ok(n) => pump.rx.received(n),
                 Err(e) if e.kind() == ErrorKind::TimedOut => {
@@ -287,7 +287,7 @@ fn serve_until<T: Read + Write, H: Handler>(
                 }
                 Err(e) => return Err(Error::Io(e.kind())),
             },
-            done @ (Io::StartTls | Io::Done) => return Ok(done),
+            done @ (Need::StartTls | Need::Done) => return Ok(done),
         }
     }
 }

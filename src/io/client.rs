@@ -5,12 +5,12 @@
 use crate::client::{Client, ClientError, Envelope, Event, FailureKind, Stage, Step};
 use crate::syntax::ReplyCode;
 
-use super::{Error, Io, RxBuffer, TxBuffer};
+use super::{Error, Need, RxBuffer, TxBuffer};
 
 /// A message body the driver reads in chunks, as `embedded_io::BufRead`
 /// does: `fill` shows the next bytes (empty at the end), `consume` says how
 /// many were sent. `&[u8]` is a body.
-pub trait Body {
+pub trait BodySource {
     /// The next bytes of the body; an empty slice at the end.
     fn fill(&mut self) -> Result<&[u8], Error>;
     /// `n` bytes of what `fill` returned were taken.
@@ -24,7 +24,7 @@ pub trait Body {
     }
 }
 
-impl Body for &[u8] {
+impl BodySource for &[u8] {
     fn fill(&mut self) -> Result<&[u8], Error> {
         Ok(self)
     }
@@ -161,16 +161,16 @@ impl<'b, 'c> ClientPump<'b, 'c> {
         &mut self,
         goal: Goal,
         envelope: Option<&Envelope<'_>>,
-        body: &mut dyn Body,
+        body: &mut dyn BodySource,
         delivery: &mut Delivery,
         on_event: &mut OnEvent<'_>,
-    ) -> Result<Io, Error> {
+    ) -> Result<Need, Error> {
         loop {
             // Replies first: a server may answer while we still have output
             // pending (PIP-08), and every event is handled before more is sent.
             let mut progressed = self.feed(delivery, on_event)?;
             if self.engine.awaits_tls() {
-                return Ok(Io::StartTls);
+                return Ok(Need::StartTls);
             }
             if self.engine.wants_content() {
                 progressed |= self.stream(body)?;
@@ -197,23 +197,23 @@ impl<'b, 'c> ClientPump<'b, 'c> {
             progressed |= n > 0;
             if self.reached(goal) {
                 return Ok(if self.tx.is_empty() {
-                    Io::Done
+                    Need::Done
                 } else {
-                    Io::Write
+                    Need::Write
                 });
             }
             if self.engine.is_closed() {
                 return if self.tx.is_empty() {
                     Err(Error::Closed)
                 } else {
-                    Ok(Io::Write)
+                    Ok(Need::Write)
                 };
             }
             if !self.tx.is_empty() {
-                return Ok(Io::Write);
+                return Ok(Need::Write);
             }
             if !progressed {
-                return Ok(Io::Read);
+                return Ok(Need::Read);
             }
         }
     }
@@ -267,7 +267,7 @@ impl<'b, 'c> ClientPump<'b, 'c> {
     /// content; true if anything moved. The engine says when to stop: the
     /// content is complete, the transaction failed, or replies to earlier
     /// BDAT chunks must come first (a piece with nothing consumed).
-    fn stream(&mut self, body: &mut dyn Body) -> Result<bool, Error> {
+    fn stream(&mut self, body: &mut dyn BodySource) -> Result<bool, Error> {
         let mut progressed = false;
         while self.engine.wants_content() {
             let last = body.fill_ends_body();

@@ -167,7 +167,7 @@ pub mod blocking;
 #[cfg(feature = "embassy")]
 pub mod embassy;
 
-pub use client::{Body, Delivery};
+pub use client::{BodySource, Delivery};
 pub use server::{Decision, Handler};
 
 pub use embedded_io::ErrorKind;
@@ -245,7 +245,7 @@ impl From<ServerError> for Error {
 
 /// What a pump needs next from its driver.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Io {
+pub(crate) enum Need {
     /// Write `pending()` to the transport, then call `written()`.
     Write,
     /// Read into `read_space()`, then call `received(n)` (0 = end of input).

@@ -9,7 +9,7 @@ use crate::syntax::{
     EnhancedCode, ForwardPath, Host, MailParameters, RcptParameters, ReplyCode, ReversePath, Verb,
 };
 
-use super::{Error, Io, RxBuffer, TxBuffer};
+use super::{Error, Need, RxBuffer, TxBuffer};
 
 /// An answer to one decision of the server engine.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -123,20 +123,20 @@ impl<'b, 'c> ServerPump<'b, 'c> {
     }
 
     /// Runs the engine over the received bytes until I/O is needed.
-    pub(crate) fn step<H: Handler>(&mut self, handler: &mut H) -> Result<Io, Error> {
+    pub(crate) fn step<H: Handler>(&mut self, handler: &mut H) -> Result<Need, Error> {
         loop {
             if self.engine.is_closed() {
                 return Ok(if self.tx.is_empty() {
-                    Io::Done
+                    Need::Done
                 } else {
-                    Io::Write
+                    Need::Write
                 });
             }
             if self.tls_pending {
                 return Ok(if self.tx.is_empty() {
-                    Io::StartTls
+                    Need::StartTls
                 } else {
-                    Io::Write
+                    Need::Write
                 });
             }
             // The engine needs `output_room` free bytes to take a unit of
@@ -144,7 +144,7 @@ impl<'b, 'c> ServerPump<'b, 'c> {
             // still pending from earlier calls must go out first, or a
             // transmit buffer of exactly that size is "too small".
             if !self.tx.is_empty() && self.tx.free().len() < self.engine.output_room() {
-                return Ok(Io::Write);
+                return Ok(Need::Write);
             }
             let ServerPump {
                 engine,
@@ -191,8 +191,8 @@ impl<'b, 'c> ServerPump<'b, 'c> {
                 tx.push(n);
             }
             let next = match step.event {
-                Event::NeedInput if tx.is_empty() => Some(Io::Read),
-                Event::NeedInput | Event::Flush if !tx.is_empty() => Some(Io::Write),
+                Event::NeedInput if tx.is_empty() => Some(Need::Read),
+                Event::NeedInput | Event::Flush if !tx.is_empty() => Some(Need::Write),
                 Event::Flush => {
                     // Nothing pending and still no room: the buffer is too small.
                     let needed = engine.output_room();
@@ -203,9 +203,9 @@ impl<'b, 'c> ServerPump<'b, 'c> {
                 Event::StartTls => {
                     *tls_pending = true;
                     Some(if tx.is_empty() {
-                        Io::StartTls
+                        Need::StartTls
                     } else {
-                        Io::Write
+                        Need::Write
                     })
                 }
                 _ => None,

@@ -346,11 +346,13 @@ impl<'a> ReversePath<'a> {
     /// Parses a reverse-path at the start of `s` and returns it with the rest
     /// (after the closing `>`).
     pub fn parse_prefix(s: &'a str, utf8: bool) -> Result<(Self, &'a str), AddressError> {
-        // `<>` is never a fast path; anything else is what `path` gives.
+        // The fast path once, then the grammar alone (it would try the fast
+        // path again). `<>` is never a fast path; anything else is what
+        // `path` gives.
         if let Some((rest, m)) = fast_path(s) {
             return Ok((ReversePath::Mailbox(m), rest));
         }
-        run(s, utf8, reverse_path(s, utf8))
+        run(s, utf8, reverse_path_by(s, |i| grammar_path(i, utf8)))
     }
 
     /// The mailbox, unless this is the null path.
@@ -383,10 +385,18 @@ impl<'a> ReversePath<'a> {
 }
 
 fn reverse_path(i: &str, utf8: bool) -> PResult<'_, ReversePath<'_>> {
+    reverse_path_by(i, |i| path(i, utf8))
+}
+
+/// `Reverse-path = Path / "<>"`, with `path` reading a `Path`.
+fn reverse_path_by<'a>(
+    i: &'a str,
+    path: impl FnOnce(&'a str) -> PResult<'a, Mailbox<'a>>,
+) -> PResult<'a, ReversePath<'a>> {
     if let Some(rest) = i.strip_prefix("<>") {
         return Ok((rest, ReversePath::Null));
     }
-    path(i, utf8).map(|(r, m)| (r, ReversePath::Mailbox(m)))
+    path(i).map(|(r, m)| (r, ReversePath::Mailbox(m)))
 }
 
 fn write_path(m: &Mailbox<'_>, w: &mut Writer<'_>) -> Result<(), Invalid> {
@@ -437,11 +447,11 @@ impl<'a> ForwardPath<'a> {
     /// (after the closing `>`).
     pub fn parse_prefix(s: &'a str, utf8: bool) -> Result<(Self, &'a str), AddressError> {
         // Neither `<Postmaster>` nor `<>` is ever a fast path (no `@`), so
-        // this is what `forward_path` gives.
+        // this is what `forward_path` gives; on a miss, the grammar alone.
         if let Some((rest, m)) = fast_path(s) {
             return Ok((ForwardPath::Mailbox(m), rest));
         }
-        run(s, utf8, forward_path(s, utf8))
+        run(s, utf8, forward_path_by(s, |i| grammar_path(i, utf8)))
     }
 
     /// The mailbox, unless this is the bare `<Postmaster>`.
@@ -480,6 +490,14 @@ impl<'a> ForwardPath<'a> {
 }
 
 fn forward_path(i: &str, utf8: bool) -> PResult<'_, ForwardPath<'_>> {
+    forward_path_by(i, |i| path(i, utf8))
+}
+
+/// `Forward-path`, with `path` reading a `Path`.
+fn forward_path_by<'a>(
+    i: &'a str,
+    path: impl FnOnce(&'a str) -> PResult<'a, Mailbox<'a>>,
+) -> PResult<'a, ForwardPath<'a>> {
     let bare = i
         .get(..12)
         .is_some_and(|p| p.eq_ignore_ascii_case("<postmaster>"));
@@ -489,7 +507,7 @@ fn forward_path(i: &str, utf8: bool) -> PResult<'_, ForwardPath<'_>> {
     if i.starts_with("<>") {
         return failure(i, AddressError::Syntax);
     }
-    path(i, utf8).map(|(r, m)| (r, ForwardPath::Mailbox(m)))
+    path(i).map(|(r, m)| (r, ForwardPath::Mailbox(m)))
 }
 
 impl fmt::Display for ForwardPath<'_> {

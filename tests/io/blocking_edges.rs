@@ -67,7 +67,7 @@ struct Failing<'a> {
     good: &'a [u8],
 }
 
-impl embedded_smtp::io::Body for Failing<'_> {
+impl embedded_smtp::io::BodySource for Failing<'_> {
     fn fill(&mut self) -> Result<&[u8], Error> {
         if self.good.is_empty() {
             Err(Error::Body)

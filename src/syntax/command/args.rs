@@ -9,7 +9,7 @@ use nom::{
     sequence::preceded,
 };
 
-use super::super::address::{AddressError, ForwardPath, Mailbox, ReversePath, fast_path};
+use super::super::address::{AddressError, ForwardPath, Mailbox, ReversePath};
 use super::super::domain::{Host, fast_host};
 use super::super::params::{MailParameters, RcptParameters, eq_upper};
 use super::super::{Invalid, ParseOptions, check_text};
@@ -49,10 +49,7 @@ pub(super) fn parse_arguments<'a>(
             let after = path_start(rest, Keyword::From, lenient).map_err(e)?;
             let address = |a| e(CommandErrorKind::Address(a));
             let (from, params) = if after.starts_with('<') {
-                match fast_path(after) {
-                    Some((rest, m)) => (ReversePath::Mailbox(m), rest),
-                    None => ReversePath::parse_prefix(after, opts.utf8).map_err(address)?,
-                }
+                ReversePath::parse_prefix(after, opts.utf8).map_err(address)?
             } else if lenient {
                 let (m, rest) = Mailbox::parse_prefix(after, opts.utf8).map_err(address)?;
                 (ReversePath::Mailbox(m), rest)
@@ -73,10 +70,7 @@ pub(super) fn parse_arguments<'a>(
             let after = path_start(rest, Keyword::To, lenient).map_err(e)?;
             let address = |a| e(CommandErrorKind::Address(a));
             let (to, params) = if after.starts_with('<') {
-                match fast_path(after) {
-                    Some((rest, m)) => (ForwardPath::Mailbox(m), rest),
-                    None => ForwardPath::parse_prefix(after, opts.utf8).map_err(address)?,
-                }
+                ForwardPath::parse_prefix(after, opts.utf8).map_err(address)?
             } else if lenient {
                 let (m, rest) = Mailbox::parse_prefix(after, opts.utf8).map_err(address)?;
                 (ForwardPath::Mailbox(m), rest)
