@@ -25,7 +25,7 @@ BY_FILE="${BY_FILE:-}"
 TARGET_DIR="${CARGO_TARGET_DIR:-$FW/target}"
 
 # The binaries ("label ELF-name engine-type code-target"); targets in bytes.
-BINS="client|embedded-smtp-firmware|embedded_smtp::client::Client|12288
+BINS="client|embedded-smtp-firmware|embedded_smtp::client::session::Client|12288
 server|server|embedded_smtp::server::session::Server|20480"
 STATE_TARGET=512
 

@@ -67,12 +67,12 @@ impl<'c> Client<'c> {
     /// Whether a transaction may start ([`Client::send`]) or the session
     /// may end ([`Client::quit`]).
     pub fn is_ready(&self) -> bool {
-        self.state == State::Ready && self.pending.is_none()
+        matches!(self.state, State::Ready) && self.pending.is_none()
     }
 
     /// Whether the session is over; drop the connection.
     pub fn is_closed(&self) -> bool {
-        self.state == State::Closed
+        matches!(self.state, State::Closed)
     }
 
     /// Whether the transport is TLS (implicit, or after STARTTLS).
@@ -113,7 +113,7 @@ impl<'c> Client<'c> {
     /// Whether the server accepted STARTTLS: the transport must be wrapped
     /// in TLS now, then [`Client::tls_established`] called.
     pub fn awaits_tls(&self) -> bool {
-        self.state == State::Handshake
+        matches!(self.state, State::Handshake)
     }
 
     /// Whether a reply is awaited: a command was written and its reply has
@@ -212,7 +212,7 @@ impl<'c> Client<'c> {
     /// forgotten (RFC 3207 §4.2; TLS-09). Discard any bytes read before the
     /// handshake.
     pub fn tls_established(&mut self) -> Result<(), ClientError> {
-        if self.state != State::Handshake {
+        if !matches!(self.state, State::Handshake) {
             return Err(self.state_error());
         }
         self.session = Session {
@@ -227,7 +227,7 @@ impl<'c> Client<'c> {
     }
 
     pub(super) fn state_error(&self) -> ClientError {
-        if self.state == State::Closed {
+        if matches!(self.state, State::Closed) {
             ClientError::Closed
         } else {
             ClientError::State
@@ -323,7 +323,7 @@ impl<'c> Client<'c> {
     /// Dispatches one complete reply to the phase that awaits it.
     fn on_reply<'a>(&mut self, reply: Reply<'a>) -> Result<Outcome<'a>, ProtocolError> {
         let code = reply.code();
-        if code.get() == 421 && self.state != State::Quit(Turn::Sent) {
+        if code.get() == 421 && !matches!(self.state, State::Quit(Turn::Sent)) {
             // The server is closing (RFC 5321 §3.8): transient, like 451.
             let event = match self.abandon() {
                 Some(f) => Event::Failed(Failure {
@@ -501,11 +501,10 @@ impl<'c> Client<'c> {
         })
     }
 
-    /// Enters `next`, logging a change of phase.
+    /// Enters `next`, logging the transition (at trace level; a firmware
+    /// that filters trace out carries no code for it).
     fn set_state(&mut self, next: State) {
-        if core::mem::discriminant(&self.state) != core::mem::discriminant(&next) {
-            trace!("client: {} -> {}", self.state.name(), next.name());
-        }
+        trace!("client: {} -> {}", self.state.name(), next.name());
         self.state = next;
     }
 }

@@ -16,7 +16,7 @@ use crate::syntax::{AuthMechanism, InitialResponse};
 use crate::wire::line::{AUTH_LINE_MAX, LineEvent, LineFramer};
 
 use super::event::Event;
-use super::outcome::{Change, Move, Outcome};
+use super::outcome::{Change, Outcome};
 use super::replies::{self as r, Canned};
 use super::say::Say;
 use super::state::{AuthStage, Hello, Pending};
@@ -37,9 +37,7 @@ fn ascii(line: &[u8]) -> &str {
 
 /// A failed exchange: the reply, one more failure, back to commands.
 fn failed<'a>(consumed: usize, reply: Canned) -> Outcome<'a> {
-    Move::quiet(consumed, Change::AuthFailed)
-        .say(Say::Canned(reply))
-        .into()
+    Outcome::go(consumed, Change::AuthFailed).say(Say::Canned(reply))
 }
 
 /// Asks for the password, keeping the first `held` input bytes (the line
@@ -51,17 +49,14 @@ fn ask_password<'a>(held: usize, user_at: usize, user_len: usize) -> Outcome<'a>
         user_at: n(user_at),
         user_len: n(user_len),
     };
-    Move::quiet(0, Change::Auth(stage))
+    Outcome::go(0, Change::Auth(stage))
         .say(Say::Challenge(LOGIN_PASSWORD_CHALLENGE))
         .report(Event::Flush)
-        .into()
 }
 
 /// The credentials are complete: the application decides.
 fn decide(consumed: usize, credentials: Credentials<'_>) -> Outcome<'_> {
-    Move::quiet(consumed, Change::Ask(Pending::Auth))
-        .report(Event::Auth(credentials))
-        .into()
+    Outcome::go(consumed, Change::Ask(Pending::Auth)).report(Event::Auth(credentials))
 }
 
 /// `AUTH mechanism [initial-response]`, a line of `len` octets.
@@ -109,10 +104,9 @@ pub(super) fn command<'a>(
         }
     };
     match (mech, ir) {
-        (AuthMechanism::Login, None) => Move::quiet(len, Change::Auth(AuthStage::LoginUser))
+        (AuthMechanism::Login, None) => Outcome::go(len, Change::Auth(AuthStage::LoginUser))
             .say(Say::Challenge(LOGIN_USERNAME_CHALLENGE))
-            .report(Event::Flush)
-            .into(),
+            .report(Event::Flush),
         (AuthMechanism::Login, Some(user)) => {
             // Keep the AUTH line; the user name is its last word, a slice of
             // `line`: its offset in it.
@@ -124,10 +118,9 @@ pub(super) fn command<'a>(
             };
             ask_password(len, user_at, user.len())
         }
-        (_, None) => Move::quiet(len, Change::Auth(AuthStage::Response(mech)))
+        (_, None) => Outcome::go(len, Change::Auth(AuthStage::Response(mech)))
             .say(Say::Challenge(""))
-            .report(Event::Flush)
-            .into(),
+            .report(Event::Flush),
         (_, Some(response)) => decide(len, credentials(mech, response)),
     }
 }
@@ -164,7 +157,7 @@ impl AuthStage {
         }
         let end = skip + n;
         let line = match ev {
-            None => return Move::quiet(end, Change::Command).into(),
+            None => return Outcome::go(end, Change::Command),
             Some(LineEvent::TooLong) => return failed(end, r::AUTH_TOO_LONG),
             Some(LineEvent::BareLineEnding) => {
                 return Outcome::bare_line(v.config.bare_lf_reply, end);

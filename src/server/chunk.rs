@@ -5,7 +5,7 @@
 use crate::wire::bdat::{BdatReader, ChunkEvent};
 
 use super::event::{AbortReason, Event};
-use super::outcome::{Change, ChunkStart, Move, Outcome};
+use super::outcome::{Change, ChunkStart, Outcome};
 use super::replies as r;
 use super::say::Say;
 use super::state::{ChunkPhase, Chunked, Hello, Transaction};
@@ -41,7 +41,7 @@ pub(super) fn command<'a>(v: View<'_, '_>, len: usize, size: u64, last: bool) ->
         size,
         fail,
     };
-    let mut m = Move::quiet(len, Change::Chunk(phase, start));
+    let mut m = Outcome::go(len, Change::Chunk(phase, start));
     if size == 0 && !last {
         // A null chunk moves nothing: junk, bounded by the budgets (D13).
         m = m.junk();
@@ -53,7 +53,6 @@ pub(super) fn command<'a>(v: View<'_, '_>, len: usize, size: u64, last: bool) ->
         ChunkStart::Open => m.report(Event::DataStart),
         _ => m,
     }
-    .into()
 }
 
 impl ChunkPhase {
@@ -62,20 +61,14 @@ impl ChunkPhase {
         let (n, ev) = self.rx.feed(input);
         match ev {
             None => Outcome::NeedInput,
-            Some(ChunkEvent::Data(_)) if self.fail.is_some() => Move::quiet(n, Change::Stay).into(),
-            Some(ChunkEvent::Data(bytes)) => Move::quiet(n, Change::Received(bytes.len() as u64))
-                .report(Event::Data(bytes))
-                .into(),
+            Some(ChunkEvent::Data(_)) if self.fail.is_some() => Outcome::go(n, Change::Stay),
+            Some(ChunkEvent::Data(bytes)) => {
+                Outcome::go(n, Change::Received(bytes.len() as u64)).report(Event::Data(bytes))
+            }
             Some(ChunkEvent::End { last }) => match self.fail {
-                Some(f) => Move::quiet(n, Change::ChunkFailed { last })
-                    .say(Say::Canned(f))
-                    .into(),
-                None if last => Move::quiet(n, Change::MessageComplete)
-                    .report(Event::MessageEnd)
-                    .into(),
-                None => Move::quiet(n, Change::Command)
-                    .say(Say::ChunkOk(self.size))
-                    .into(),
+                Some(f) => Outcome::go(n, Change::ChunkFailed { last }).say(Say::Canned(f)),
+                None if last => Outcome::go(n, Change::MessageComplete).report(Event::MessageEnd),
+                None => Outcome::go(n, Change::Command).say(Say::ChunkOk(self.size)),
             },
         }
     }

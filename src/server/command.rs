@@ -14,7 +14,7 @@ use super::auth;
 use super::chunk;
 use super::config::{PipeliningPolicy, Service, VrfyPolicy};
 use super::event::{AbortReason, Event};
-use super::outcome::{Change, Move, Outcome};
+use super::outcome::{Change, Outcome};
 use super::replies::{self as r, Canned};
 use super::say::Say;
 use super::state::{Hello, Pending, Transaction};
@@ -25,7 +25,7 @@ pub(super) fn step<'a>(framer: &mut LineFramer, v: View<'_, '_>, input: &'a [u8]
     let (n, ev) = framer.next_line(input, v.frame_limit());
     match ev {
         None if n == 0 => Outcome::NeedInput,
-        None => Move::quiet(n, Change::Stay).into(),
+        None => Outcome::go(n, Change::Stay),
         Some(LineEvent::TooLong) => {
             // RFC 4954 §4: an over-long AUTH line gets 500 5.5.6.
             let head = input.get(..5).unwrap_or_default();
@@ -126,10 +126,9 @@ fn dispatch<'a>(v: View<'_, '_>, line: &'a [u8], len: usize, rest: &'a [u8]) -> 
         Command::Data => data(v, len),
         Command::Bdat { size, last } => chunk::command(v, len, size, last),
         Command::Rset => drop_open_message(v).unwrap_or_else(|| {
-            Move::quiet(len, Change::Reset)
+            Outcome::go(len, Change::Reset)
                 .say(Say::Canned(r::OK))
                 .junk()
-                .into()
         }),
         Command::Noop(_) => simple(len, r::OK),
         Command::Help(_) => simple(len, r::HELP),
@@ -154,9 +153,7 @@ const fn close<'a>(consumed: usize, reply: Canned) -> Outcome<'a> {
 /// runs next.
 fn drop_open_message<'a>(v: View<'_, '_>) -> Option<Outcome<'a>> {
     v.session.tx.chunks_open().then(|| {
-        Move::quiet(0, Change::DropMessage)
-            .report(Event::MessageAborted(AbortReason::Reset))
-            .into()
+        Outcome::go(0, Change::DropMessage).report(Event::MessageAborted(AbortReason::Reset))
     })
 }
 
@@ -176,11 +173,10 @@ fn command_error<'a>(v: View<'_, '_>, len: usize, e: CommandError) -> Outcome<'a
 
 /// NOOP, HELP: a junk command that ends a group.
 fn simple<'a>(len: usize, c: Canned) -> Outcome<'a> {
-    Move::quiet(len, Change::Stay)
+    Outcome::go(len, Change::Stay)
         .say(Say::Canned(c))
         .junk()
         .ends_group()
-        .into()
 }
 
 fn hello<'a>(v: View<'_, '_>, len: usize, verb: Verb, domain: Host<'a>) -> Outcome<'a> {
@@ -197,10 +193,9 @@ fn hello<'a>(v: View<'_, '_>, len: usize, verb: Verb, domain: Host<'a>) -> Outco
     } else {
         (Hello::Ehlo, Say::Ehlo)
     };
-    Move::quiet(len, Change::Hello(hello))
+    Outcome::go(len, Change::Hello(hello))
         .say(say)
         .report(Event::Hello { verb, domain })
-        .into()
 }
 
 /// D14: a parameter of an extension that was not advertised gets 555.
@@ -231,7 +226,7 @@ fn mail<'a>(
     if v.session.hello == Hello::None {
         return Outcome::refuse(len, r::SEND_HELLO_FIRST);
     }
-    if v.session.tx != Transaction::Idle {
+    if !matches!(v.session.tx, Transaction::Idle) {
         return Outcome::refuse(len, r::NESTED_MAIL);
     }
     if mail_params_refused(v, &params) {
@@ -248,9 +243,7 @@ fn mail<'a>(
         binary: params.body == Some(Body::BinaryMime),
         smtputf8: params.smtputf8,
     };
-    Move::quiet(len, Change::Ask(pending))
-        .report(Event::Mail { from, params })
-        .into()
+    Outcome::go(len, Change::Ask(pending)).report(Event::Mail { from, params })
 }
 
 fn rcpt<'a>(
@@ -280,9 +273,7 @@ fn rcpt<'a>(
     if mail.recipients.accepted() >= v.config.limits.max_recipients {
         return Outcome::refuse(len, r::TOO_MANY_RCPTS);
     }
-    Move::quiet(len, Change::Ask(Pending::Rcpt))
-        .report(Event::Rcpt { to, params })
-        .into()
+    Outcome::go(len, Change::Ask(Pending::Rcpt)).report(Event::Rcpt { to, params })
 }
 
 /// `DATA`: `354`, then the content (RFC 5321 §4.1.1.4).
@@ -301,10 +292,9 @@ fn data<'a>(v: View<'_, '_>, len: usize) -> Outcome<'a> {
     if mail.recipients.accepted() == 0 {
         return Outcome::refuse(len, v.session.tx.no_recipients());
     }
-    Move::quiet(len, Change::Data)
+    Outcome::go(len, Change::Data)
         .say(Say::Canned(r::START_DATA))
         .report(Event::DataStart)
-        .into()
 }
 
 fn verify<'a>(len: usize, verb: Verb, policy: VrfyPolicy, argument: &'a str) -> Outcome<'a> {
@@ -315,10 +305,9 @@ fn verify<'a>(len: usize, verb: Verb, policy: VrfyPolicy, argument: &'a str) -> 
             reply: r::NOT_IMPLEMENTED,
             ends_group: true,
         },
-        VrfyPolicy::Ask => Move::quiet(len, Change::Ask(Pending::Verify))
+        VrfyPolicy::Ask => Outcome::go(len, Change::Ask(Pending::Verify))
             .junk()
-            .report(Event::Verify { verb, argument })
-            .into(),
+            .report(Event::Verify { verb, argument }),
     }
 }
 
@@ -335,8 +324,7 @@ fn starttls<'a>(v: View<'_, '_>, len: usize) -> Outcome<'a> {
     if let Some(o) = drop_open_message(v) {
         return o;
     }
-    Move::quiet(len, Change::StartTls)
+    Outcome::go(len, Change::StartTls)
         .say(Say::Canned(r::TLS_GO))
         .report(Event::StartTls)
-        .into()
 }

@@ -8,7 +8,7 @@ use crate::wire::unstuff::{DataEvent, DotUnstuffer};
 
 use super::config::BareLfReply;
 use super::event::{AbortReason, Event};
-use super::outcome::{Change, Move, Outcome};
+use super::outcome::{Change, Outcome};
 use super::replies as r;
 use super::say::Say;
 use super::state::{DataPhase, LmtpReplies, Refusal};
@@ -34,9 +34,9 @@ impl DataPhase {
         let reported = matches!(self.refused, Refusal::Reported(_));
         match ev {
             None if n == 0 => Outcome::NeedInput,
-            None => Move::quiet(n, Change::Stay).into(),
+            None => Outcome::go(n, Change::Stay),
             Some(DataEvent::Data(_) | DataEvent::BareLineEnding) if reported => {
-                Move::quiet(n, Change::Stay).into()
+                Outcome::go(n, Change::Stay)
             }
             Some(DataEvent::Data(bytes)) => {
                 let len = bytes.len() as u64;
@@ -48,26 +48,20 @@ impl DataPhase {
                     if allowed > 0 {
                         self.refused = Refusal::TooBigDue;
                         let head = bytes.get(..allowed as usize).unwrap_or_default();
-                        return Move::quiet(n, Change::Stay)
-                            .report(Event::Data(head))
-                            .into();
+                        return Outcome::go(n, Change::Stay).report(Event::Data(head));
                     }
                     self.refused = Refusal::Reported(AbortReason::TooBig);
                     return aborted(n, AbortReason::TooBig);
                 }
                 self.received = self.received.saturating_add(len);
-                Move::quiet(n, Change::Stay)
-                    .report(Event::Data(bytes))
-                    .into()
+                Outcome::go(n, Change::Stay).report(Event::Data(bytes))
             }
             Some(DataEvent::BareLineEnding) => {
                 self.refused = Refusal::Reported(AbortReason::BareLineEnding);
                 aborted(n, AbortReason::BareLineEnding)
             }
             Some(DataEvent::End) => match self.refused {
-                Refusal::No => Move::quiet(n, Change::MessageComplete)
-                    .report(Event::MessageEnd)
-                    .into(),
+                Refusal::No => Outcome::go(n, Change::MessageComplete).report(Event::MessageEnd),
                 Refusal::Reported(AbortReason::BareLineEnding)
                     if v.config.bare_lf_reply == BareLfReply::Disconnect521 =>
                 {
@@ -77,30 +71,28 @@ impl DataPhase {
                     }
                 }
                 Refusal::Reported(AbortReason::BareLineEnding) => {
-                    Move::quiet(n, Change::MessageFailed(r::BARE_LF)).into()
+                    Outcome::go(n, Change::MessageFailed(r::BARE_LF))
                 }
-                _ => Move::quiet(n, Change::MessageFailed(r::SIZE_EXCEEDED)).into(),
+                _ => Outcome::go(n, Change::MessageFailed(r::SIZE_EXCEEDED)),
             },
         }
     }
 }
 
 fn aborted<'a>(consumed: usize, reason: AbortReason) -> Outcome<'a> {
-    Move::quiet(consumed, Change::Stay)
-        .report(Event::MessageAborted(reason))
-        .into()
+    Outcome::go(consumed, Change::Stay).report(Event::MessageAborted(reason))
 }
 
 impl LmtpReplies {
     /// The next decision, or the next copy of the failure reply.
     pub(super) fn step<'a>(&self) -> Outcome<'a> {
         match *self {
-            LmtpReplies::Decisions { .. } => Move::quiet(0, Change::NextDecision)
-                .report(Event::MessageEnd)
-                .into(),
-            LmtpReplies::Failures { reply, .. } => Move::quiet(0, Change::NextFailure)
-                .say(Say::Canned(reply))
-                .into(),
+            LmtpReplies::Decisions { .. } => {
+                Outcome::go(0, Change::NextDecision).report(Event::MessageEnd)
+            }
+            LmtpReplies::Failures { reply, .. } => {
+                Outcome::go(0, Change::NextFailure).say(Say::Canned(reply))
+            }
         }
     }
 }

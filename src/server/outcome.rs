@@ -60,42 +60,59 @@ pub(super) struct Move<'a> {
     pub(super) report: Report<'a>,
 }
 
-impl<'a> Move<'a> {
-    /// A move with no reply, no junk and nothing to report.
-    pub(super) const fn quiet(consumed: usize, change: Change) -> Self {
-        Move {
+impl<'a> Outcome<'a> {
+    /// A unit that moves the session on with `change`: no reply, no junk,
+    /// nothing to report (the builders below add them).
+    pub(super) const fn go(consumed: usize, change: Change) -> Self {
+        Outcome::Go(Move {
             consumed,
             say: Say::Nothing,
             junk: false,
             change,
             report: Report::Continue,
+        })
+    }
+
+    /// The `Move` the builders below fill in. They are called on
+    /// [`Outcome::go`] only; on any other outcome they change nothing (a
+    /// `Refuse` never gains a change).
+    fn moving(&mut self) -> Option<&mut Move<'a>> {
+        match self {
+            Outcome::Go(m) => Some(m),
+            _ => None,
         }
     }
 
     /// With a reply.
-    pub(super) const fn say(self, say: Say) -> Self {
-        Move { say, ..self }
+    pub(super) fn say(mut self, say: Say) -> Self {
+        if let Some(m) = self.moving() {
+            m.say = say;
+        }
+        self
     }
 
     /// Counted as a junk command.
-    pub(super) const fn junk(self) -> Self {
-        Move { junk: true, ..self }
+    pub(super) fn junk(mut self) -> Self {
+        if let Some(m) = self.moving() {
+            m.junk = true;
+        }
+        self
     }
 
     /// Reporting `event`.
-    pub(super) const fn report(self, event: Event<'a>) -> Self {
-        Move {
-            report: Report::Event(event),
-            ..self
+    pub(super) fn report(mut self, event: Event<'a>) -> Self {
+        if let Some(m) = self.moving() {
+            m.report = Report::Event(event);
         }
+        self
     }
 
     /// Ending a pipelining group.
-    pub(super) const fn ends_group(self) -> Self {
-        Move {
-            report: Report::GroupEnd,
-            ..self
+    pub(super) fn ends_group(mut self) -> Self {
+        if let Some(m) = self.moving() {
+            m.report = Report::GroupEnd;
         }
+        self
     }
 }
 
@@ -121,12 +138,6 @@ impl Outcome<'_> {
             consumed,
             reply: Say::Canned(reply),
         }
-    }
-}
-
-impl<'a> From<Move<'a>> for Outcome<'a> {
-    fn from(m: Move<'a>) -> Self {
-        Outcome::Go(m)
     }
 }
 

@@ -247,9 +247,13 @@ impl<'c> Server<'c> {
 
     /// Makes one change (see [`Change`]); true when it counts as an error.
     fn change(&mut self, change: Change) -> bool {
-        let lmtp = self.config.lmtp;
         let s = &mut self.session;
-        let recipients = |tx: &Transaction| if lmtp { tx.accepted().max(1) } else { 1 };
+        // LMTP answers the end of the message once per accepted recipient.
+        let recipients = if self.config.lmtp {
+            s.tx.accepted().max(1)
+        } else {
+            1
+        };
         match change {
             Change::Stay => {}
             Change::Greeted | Change::Command => self.set_state(State::Command),
@@ -288,11 +292,11 @@ impl<'c> Server<'c> {
                 return true;
             }
             Change::MessageComplete => {
-                let remaining = recipients(&s.tx);
+                let remaining = recipients;
                 self.set_state(State::Decision(Pending::MessageEnd { remaining }));
             }
             Change::MessageFailed(reply) => {
-                let remaining = recipients(&s.tx);
+                let remaining = recipients;
                 s.tx = Transaction::Idle;
                 self.set_state(State::Lmtp(LmtpReplies::Failures { remaining, reply }));
             }
@@ -399,12 +403,10 @@ impl<'c> Server<'c> {
         Ok(false)
     }
 
-    /// Enters `next`, logging a change of phase.
+    /// Enters `next`, logging the transition (at trace level; a firmware
+    /// that filters trace out carries no code for it).
     fn set_state(&mut self, next: State) {
-        let (from, to) = (self.state.phase(), next.phase());
-        if from != to {
-            trace!("server: {:?} -> {:?}", from, to);
-        }
+        trace!("server: {:?} -> {:?}", self.state.phase(), next.phase());
         self.state = next;
     }
 
@@ -417,7 +419,7 @@ impl<'c> Server<'c> {
 
     /// Whether the session is closed.
     pub fn is_closed(&self) -> bool {
-        self.state == State::Closed
+        matches!(self.state, State::Closed)
     }
 
     /// The observable state.
@@ -444,7 +446,7 @@ impl<'c> Server<'c> {
     /// exceeded` and closes (rule D12). Send it, then close the connection;
     /// an open message is discarded.
     pub fn timeout(&mut self, out: &mut [u8]) -> Result<usize, ServerError> {
-        if self.state == State::Closed {
+        if matches!(self.state, State::Closed) {
             return Err(ServerError::Closed);
         }
         let c = r::TIMEOUT;
@@ -480,7 +482,7 @@ impl<'c> Server<'c> {
     /// the client must say EHLO again, the transaction and the AUTH state
     /// are gone, and STARTTLS is no longer offered.
     pub fn tls_established(&mut self) -> Result<(), ServerError> {
-        if self.state != State::TlsHandshake {
+        if !matches!(self.state, State::TlsHandshake) {
             return Err(ServerError::WrongState);
         }
         self.session = Session {
@@ -528,7 +530,7 @@ impl<'c> Server<'c> {
 /// policy, else `554 5.5.0` and close.
 fn early_talker<'a>(v: View<'_, '_>) -> Outcome<'a> {
     if v.config.pipelining_violations == PipeliningPolicy::Lenient {
-        return Move::quiet(0, Change::Greeted).say(Say::Greeting).into();
+        return Outcome::go(0, Change::Greeted).say(Say::Greeting);
     }
     Outcome::Close {
         consumed: 0,
