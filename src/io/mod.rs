@@ -51,7 +51,9 @@
 //! writing for ever once the client's commands and the server's replies
 //! each fill the transport. The client pump therefore keeps at most one
 //! transmit buffer of commands awaiting replies (it reads a reply before
-//! writing more), and at most 8 `BDAT` chunks awaiting theirs; servers send
+//! writing more), and the client engine at most
+//! [`ClientConfig::max_chunks_in_flight`](crate::client::ClientConfig::max_chunks_in_flight)
+//! (8) `BDAT` chunks awaiting theirs, whoever drives it; servers send
 //! pending replies whenever their input runs dry (§3.2), so the wait always
 //! ends. What remains asked of the transport is to absorb one transmit
 //! buffer each way, which any TCP socket does (embassy-net sockets of

@@ -106,7 +106,8 @@ pub(super) fn fast_status_code(s: &[u8]) -> Option<(EnhancedCode, &[u8])> {
 /// The head of a reply line, `Reply-code [ ( "-" / SP ) ]` (RFC 5321 §4.2),
 /// as [`reply_code`] then [`separator`] read it: the code, whether this is
 /// the last line, and the text. Hand-written for the hot path of
-/// `Reply::parse`; `tests::line_head_fast_path_matches_grammar` checks it.
+/// reply framing (`wire::reply`); `tests::line_head_fast_path_matches_grammar`
+/// checks it.
 #[inline]
 pub(super) fn fast_line_head(line: &[u8]) -> Option<(ReplyCode, bool, &[u8])> {
     let [a, b, c, rest @ ..] = line else {
