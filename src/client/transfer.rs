@@ -60,17 +60,17 @@ impl Client<'_> {
         Ok(())
     }
 
-    /// Streams content after [`Event::SendBody`]: returns how much of `chunk`
+    /// Streams content after [`Event::SendBody`](super::Event::SendBody): returns how much of `chunk`
     /// was taken and how much of `out` to send. Hand the rest of `chunk`
     /// in again.
     ///
     /// DATA: dot-stuffed and checked (rule D4: bare CR/LF per
-    /// [`ClientConfig::stuff_policy`], line length), resumable into an `out`
+    /// [`ClientConfig::stuff_policy`](super::ClientConfig::stuff_policy), line length), resumable into an `out`
     /// of any size. BDAT: each call sends one `BDAT n` chunk of the bytes
     /// that fit (RFC 3030), never stuffed; a call with nothing consumed
     /// means replies to earlier chunks are awaited (one without PIPELINING,
-    /// [`ClientConfig::max_chunks_in_flight`] with it): call
-    /// [`Client::feed`]. After a chunk was refused ([`Event::Failed`]) the
+    /// [`ClientConfig::max_chunks_in_flight`](super::ClientConfig::max_chunks_in_flight) with it): call
+    /// [`Client::feed`]. After a chunk was refused ([`Event::Failed`](super::Event::Failed)) the
     /// rest is discarded (BDT-09).
     ///
     /// An 8-bit octet needs `BODY=8BITMIME`, BINARYMIME or SMTPUTF8 in the
@@ -118,8 +118,8 @@ impl Client<'_> {
     /// Ends the content: the final CRLF if missing and `.` (DATA), or
     /// `BDAT 0 LAST`. Call again with room until `done` (DATA's end mark is
     /// resumable; BDAT without PIPELINING waits for the previous chunk's
-    /// reply). Then the final reply comes as [`Event::Delivered`] or
-    /// [`Event::Failed`].
+    /// reply). Then the final reply comes as [`Event::Delivered`](super::Event::Delivered) or
+    /// [`Event::Failed`](super::Event::Failed).
     pub fn finish_body(&mut self, out: &mut [u8]) -> Result<Finish, ClientError> {
         match &mut self.state {
             State::Content(c) => match c.finish(&self.config, &self.tx, out) {

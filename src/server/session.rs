@@ -107,7 +107,7 @@ impl<'c> Server<'c> {
     }
 
     /// Writes the greeting: `220 <hostname> ESMTP <text>` (`LMTP` under
-    /// LMTP), or `554 <hostname> <text>` with [`Service::NoService`].
+    /// LMTP), or `554 <hostname> <text>` with [`Service::NoService`](super::Service::NoService).
     pub fn greet(&mut self, out: &mut [u8]) -> Result<usize, ServerError> {
         match self.state {
             State::Fresh => {}

@@ -42,11 +42,11 @@ pub enum ReplyError {
     CodeMismatch,
     /// A bare CR or bare LF (rule D1: only CRLF ends a line).
     BareLineEnding,
-    /// A line longer than [`ReplyLimits::max_line`].
+    /// A line longer than [`ReplyLimits::max_line`](crate::wire::reply::ReplyLimits::max_line).
     LineTooLong,
-    /// More lines than [`ReplyLimits::max_lines`].
+    /// More lines than [`ReplyLimits::max_lines`](crate::wire::reply::ReplyLimits::max_lines).
     TooManyLines,
-    /// More bytes than [`ReplyLimits::max_total`].
+    /// More bytes than [`ReplyLimits::max_total`](crate::wire::reply::ReplyLimits::max_total).
     TooLong,
 }
 
