@@ -31,6 +31,7 @@ mod examples;
 mod fuzz;
 mod interop;
 mod io;
+mod rules;
 mod server;
 mod syntax;
 mod wire;

@@ -20,8 +20,8 @@
 //! 6. watches [`Server::deadline`] and calls [`Server::timeout`] when it
 //!    passes, and calls [`Server::end_of_input`] when the peer closes.
 //!
-//! Rules from the project's rule book that the engine enforces: CRLF is the
-//! only line end and `\r\n.\r\n` the only end of data (D1, D2; SMTP
+//! Rules from the rule book (`docs/rules.md`) that the engine enforces: CRLF
+//! is the only line end and `\r\n.\r\n` the only end of data (D1, D2; SMTP
 //! smuggling); over-long lines fail closed (D3); STARTTLS is a hard boundary
 //! (D6); an explicit state machine where an error never changes the state
 //! (D7); strict PIPELINING synchronization (D8); BDAT chunks always consumed

@@ -5,8 +5,8 @@
 //! whatever they contain: no dot-stuffing, no end-of-data scanning, no line
 //! ends (RFC 3030 §2, §3). `CRLF.CRLF`, `QUIT` or NUL inside a chunk are
 //! content. The last chunk may have size 0 (`BDAT 0 LAST`). Rule D9 of the
-//! project's rule book: consume exactly N octets, even after a failure, so
-//! the session stays in step.
+//! rule book (`docs/rules.md`): consume exactly N octets, even after a
+//! failure, so the session stays in step.
 //!
 //! [`BdatReader`] is the counter on the receiving side; parsing the `BDAT`
 //! command line is the job of the syntax layer. [`BdatWriter`] writes a

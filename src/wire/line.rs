@@ -8,7 +8,7 @@
 //! including CRLF), §4.5.3.1.5 the reply line floor (512) and RFC 4954 §4
 //! the AUTH line floor (12288). Rules D1 (CRLF is the only terminator,
 //! policy `Reject`/`Normalize`) and D3 (an over-long line is reported once
-//! and its tail is never parsed) of the project's rule book apply.
+//! and its tail is never parsed) of the rule book (`docs/rules.md`) apply.
 //!
 //! [`LineFramer`] is sans-IO: the caller keeps its receive buffer and calls
 //! [`LineFramer::next_line`] on the unconsumed bytes; the framer says how

@@ -6,10 +6,10 @@
 //! content does not end in CRLF the client MUST add one (and MUST NOT add an
 //! extra one when it does). §2.3.8: a client MUST NOT transmit a bare CR or
 //! bare LF. §4.5.3.1.6: a text line is at most 1000 octets including the CRLF,
-//! not counting the period added for transparency. Rule D4 of the project's
-//! rule book: the body is made canonical first (by [`StuffPolicy`]), then
-//! every line start is stuffed, including the first line and lines after
-//! empty lines (the lettre bug CVE-2021-38189), then framed.
+//! not counting the period added for transparency. Rule D4 of the rule book
+//! (`docs/rules.md`): the body is made canonical first (by [`StuffPolicy`]),
+//! then every line start is stuffed, including the first line and lines
+//! after empty lines (the lettre bug CVE-2021-38189), then framed.
 //!
 //! [`DotStuffer`] is resumable into an output buffer of any size, even one
 //! byte: the few bytes it has decided but could not write yet (`..`, a CRLF)

@@ -5,8 +5,8 @@
 //! the one that ended the DATA command itself; `<LF>.<LF>` MUST NOT be
 //! treated as equivalent. §4.5.2: before storing a line that starts with a
 //! period, the receiver removes that period. §2.3.8: bare CR and bare LF are
-//! not line ends. Rules D1 and D2 of the project's rule book apply: the end
-//! mark is recognised byte by byte on the raw stream, across any split of the
+//! not line ends. Rules D1 and D2 of the rule book (`docs/rules.md`) apply:
+//! the end mark is recognised byte by byte on the raw stream, across any split of the
 //! input, and nothing is rewritten before it is recognised (the "Clean"
 //! failure that turned `\r.\r` into an end mark in one gateway). This is what
 //! defeats SMTP smuggling (CVE-2023-51764/51765/51766).

@@ -1,4 +1,4 @@
-//! Client rows of smtp-rules.md about the content: DOT-01..07 through the
+//! Client rows of docs/rules.md about the content: DOT-01..07 through the
 //! engine, BDT-09 and BDAT, LMTP final replies, several transactions. Every
 //! script runs whole, byte by byte and split at every point.
 

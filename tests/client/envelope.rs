@@ -1,4 +1,4 @@
-//! Client rows of smtp-rules.md about the envelope and the command flow:
+//! Client rows of docs/rules.md about the envelope and the command flow:
 //! PIP-06..08, EXT-06/07/10, INJ-01..07, whole-command `transmit`. Every
 //! script runs whole, byte by byte and split at every point.
 

@@ -1,4 +1,4 @@
-//! Client rows of smtp-rules.md about replies and resources: RPL-01..10,
+//! Client rows of docs/rules.md about replies and resources: RPL-01..10,
 //! RES-08, RES-09. Every script runs whole, byte by byte and split at every
 //! point.
 

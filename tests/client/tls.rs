@@ -1,4 +1,4 @@
-//! Client rows of smtp-rules.md about STARTTLS and AUTH: TLS-09..12, rule
+//! Client rows of docs/rules.md about STARTTLS and AUTH: TLS-09..12, rule
 //! D6, implicit TLS, AUT-01, AUT-10. Every script runs whole, byte by byte
 //! and split at every point.
 

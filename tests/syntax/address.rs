@@ -1,6 +1,6 @@
 //! Table tests for `syntax::address` and `syntax::domain`, from the RFC 5321
-//! §4.1.2/§4.1.3/§4.5.3.1 and RFC 6531 §3.3 ABNF and the smtp-rules.md rows
-//! CMD-12, CMD-13, CMD-15, INJ-01..03, EXT-04. Domains and literals: address_domain.rs.
+//! §4.1.2/§4.1.3/§4.5.3.1 and RFC 6531 §3.3 ABNF and the docs/rules.md rows
+//! CMD-12, CMD-13, CMD-15, INJ-01..03, EXT-04. Domains and literals: domain.rs.
 
 use core::net::Ipv6Addr;
 

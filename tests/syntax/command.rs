@@ -1,5 +1,5 @@
 //! Command grammar (RFC 5321 §4.1.1, RFC 3030, RFC 3207, RFC 4954, RFC 2033)
-//! and the smtp-rules.md rows the command parser decides: CMD-05, -08, -11,
+//! and the docs/rules.md rows the command parser decides: CMD-05, -08, -11,
 //! -12, -13, -18, TLS-03, EXT-03/04, AUT-01, AUT-09, D7 argument rules, D15;
 //! INJ rows for the writer.
 

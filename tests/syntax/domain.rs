@@ -1,6 +1,6 @@
 //! Table tests for `syntax::domain` (domains, address literals, hosts) from
 //! the RFC 5321 §4.1.2/§4.1.3/§4.5.3.1.2 and RFC 6531 §3.3 ABNF, and the
-//! domain rows of smtp-rules.md CMD-13 and CMD-15.
+//! domain rows of docs/rules.md CMD-13 and CMD-15.
 
 use core::net::{Ipv4Addr, Ipv6Addr};
 

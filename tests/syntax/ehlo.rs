@@ -1,5 +1,5 @@
 //! EHLO capabilities (RFC 5321 §4.1.1.1, App. D.1; RFC 1870, 4954, 9422;
-//! smtp-rules.md RPL-10, RES-08, CNF-01).
+//! docs/rules.md RPL-10, RES-08, CNF-01).
 
 use embedded_smtp::syntax::ehlo::{AuthMechanism, AuthMechanisms, Capabilities, Extension};
 use embedded_smtp::syntax::{Invalid, Status, WriteError};

@@ -1,4 +1,4 @@
-//! MAIL/RCPT parameter parsing: RFC tables and smtp-rules.md rows EXT-01,
+//! MAIL/RCPT parameter parsing: RFC tables and docs/rules.md rows EXT-01,
 //! EXT-03, EXT-04, EXT-08 and AUT-09. Writers are in `params_write.rs`,
 //! round trips in `params_props.rs`.
 

@@ -1,4 +1,4 @@
-//! xtext (RFC 3461 §4, smtp-rules.md EXT-10) and the parameter writers
+//! xtext (RFC 3461 §4, docs/rules.md EXT-10) and the parameter writers
 //! (rule D5: values outside their grammar are refused, nothing is written).
 
 use embedded_smtp::syntax::params::xtext::XText;

@@ -1,5 +1,5 @@
 //! Reply parsing (RFC 5321 §4.2, §4.2.1, §4.5.3.1.5; RFC 3463;
-//! smtp-rules.md RPL-01, RPL-02, RPL-04, RPL-07, D1, D10).
+//! docs/rules.md RPL-01, RPL-02, RPL-04, RPL-07, D1, D10).
 
 use embedded_smtp::syntax::Status;
 use embedded_smtp::syntax::reply::{

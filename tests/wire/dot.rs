@@ -838,4 +838,38 @@ proptest! {
         prop_assert_eq!(got.content.escape_ascii().to_string(), content.escape_ascii().to_string());
         prop_assert_eq!(got.leftover.len(), input.len() - used);
     }
+
+    /// Rule D16: content the server took under Normalize, relayed through
+    /// the client's stuffer, reaches a strict receiver as one canonical
+    /// message, under every stuffing policy that accepts it; the default
+    /// policy refuses exactly the content that is not canonical, and never
+    /// writes a bare CR or LF.
+    #[test]
+    fn d16_content_taken_under_normalize_is_relayed_canonically(
+        body in any_body(),
+        in_cuts in prop::collection::vec(0usize..4000, 0..4),
+        out_cuts in prop::collection::vec(0usize..4000, 0..4),
+        room in prop_oneof![1usize..=16, 60usize..300],
+    ) {
+        let input = cat(&[&body, b"\r\n.\r\n"]);
+        let taken = rx(N, &cut(&input, &in_cuts));
+        prop_assert_eq!(taken.marks.len(), 1);
+        let content = taken.content;
+        for policy in [SR, SN, SS] {
+            let relayed = tx(policy, None, &cut(&content, &out_cuts), room);
+            let expected = match policy {
+                SR if canonicalise(&content, SN) != content => {
+                    prop_assert!(relayed.is_err(), "{:?} relayed", content.escape_ascii().to_string());
+                    continue;
+                }
+                SR => with_final_crlf(&content),
+                _ => with_final_crlf(&canonicalise(&content, policy)),
+            };
+            let wire = relayed.unwrap();
+            assert_clean_wire(&wire);
+            let got = rx(R, &[&wire]);
+            prop_assert_eq!(&got.content, &expected);
+            prop_assert_eq!(&got.marks, &vec![Mark::End(expected.len())]);
+        }
+    }
 }

@@ -1,5 +1,5 @@
 //! Replies: reply codes, enhanced status codes, and whole (multi-line) replies
-//! (RFC 5321 §4.2, §4.2.1; RFC 3463; rules D1 and D10 of `smtp-rules.md`).
+//! (RFC 5321 §4.2, §4.2.1; RFC 3463; rules D1 and D10 of `docs/rules.md`).
 //!
 //! ```text
 //! Reply-line = *( Reply-code "-" [ textstring ] CRLF )
