@@ -40,7 +40,7 @@ pub(super) fn start(config: &ClientConfig<'_>, session: &Session) -> Result<Stat
             .then_some(Mech::Login),
     };
     let why = match mech {
-        _ if !session.extended || !session.caps.auth_line() => AuthUnavailable::NotOffered,
+        _ if !session.extended || !session.auth_line => AuthUnavailable::NotOffered,
         None => AuthUnavailable::NoCommonMechanism,
         Some(_) if !(session.tls || config.allow_plaintext_auth) => AuthUnavailable::NotEncrypted,
         Some(mech) => {

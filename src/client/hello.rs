@@ -49,6 +49,7 @@ pub(super) fn on_hello<'a>(
         2 => Change::Greeted {
             extended: verb != HelloVerb::Helo,
             caps: phase.caps,
+            auth_line: phase.auth_line,
         },
         3 => return Err(ProtocolError::Unexpected(code)),
         _ if code.get() == 421 => Change::Close,

@@ -40,6 +40,8 @@ pub(super) enum Change {
         extended: bool,
         /// What the reply listed.
         caps: Capabilities,
+        /// It had an AUTH line, whatever mechanisms it named.
+        auth_line: bool,
     },
     /// No (more) TLS: AUTH if credentials are configured, else ready.
     StartAuth,

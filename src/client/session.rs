@@ -42,6 +42,7 @@ impl<'c> Client<'c> {
             session: Session {
                 caps: Capabilities::new(),
                 extended: false,
+                auth_line: false,
                 tls: config.implicit_tls,
                 authenticated: false,
             },
@@ -218,6 +219,7 @@ impl<'c> Client<'c> {
         self.session = Session {
             caps: Capabilities::new(),
             extended: false,
+            auth_line: false,
             tls: true,
             authenticated: false,
         };
@@ -309,7 +311,8 @@ impl<'c> Client<'c> {
             };
             pos += n;
             if phase.folder.lines() > 1 && line.code.get() == 250 {
-                phase.caps.add_line(line.text);
+                let named = phase.caps.add_line(line.text);
+                phase.auth_line |= named == Some(Extension::Auth);
             }
             if line.last {
                 return match hello::on_hello(&phase, line) {
@@ -457,9 +460,14 @@ impl<'c> Client<'c> {
         let next = match change {
             Change::Stay => return,
             Change::To(next) => next,
-            Change::Greeted { extended, caps } => {
+            Change::Greeted {
+                extended,
+                caps,
+                auth_line,
+            } => {
                 let s = &mut self.session;
                 s.extended = extended;
+                s.auth_line = extended && auth_line;
                 s.caps = if extended { caps } else { Capabilities::new() };
                 if s.tls {
                     // RFC 3207 §4.2; TLS-12: never a second STARTTLS.

@@ -85,6 +85,8 @@ pub(super) struct HelloPhase {
     pub(super) folder: ReplyFolder,
     /// The extensions its lines list so far.
     pub(super) caps: Capabilities,
+    /// A line named AUTH, whatever mechanisms it listed.
+    pub(super) auth_line: bool,
 }
 
 impl HelloPhase {
@@ -94,6 +96,7 @@ impl HelloPhase {
             turn: Turn::Due,
             folder: ReplyFolder::new(),
             caps: Capabilities::new(),
+            auth_line: false,
         }
     }
 }
@@ -248,6 +251,9 @@ pub(super) struct Session {
     pub(super) caps: Capabilities,
     /// EHLO (or LHLO) succeeded: extensions may be used.
     pub(super) extended: bool,
+    /// The EHLO reply had an AUTH line, even one naming no mechanism this
+    /// crate knows (NTLM, GSSAPI): AUTH is offered, with nothing in common.
+    pub(super) auth_line: bool,
     /// The transport is TLS.
     pub(super) tls: bool,
     /// AUTH succeeded since the last STARTTLS.

@@ -263,8 +263,6 @@ fn decimal(s: &[u8], max_digits: usize) -> Option<u64> {
 pub struct Capabilities {
     extensions: u16,
     auth: AuthMechanisms,
-    /// An AUTH line was read, whatever it named.
-    auth_line: bool,
     /// 0: no fixed limit.
     size: u64,
     /// 0: not stated.
@@ -279,7 +277,6 @@ impl Capabilities {
         Capabilities {
             extensions: 0,
             auth: AuthMechanisms::empty(),
-            auth_line: false,
             size: 0,
             rcpt_max: 0,
             mail_max: 0,
@@ -301,7 +298,7 @@ impl Capabilities {
         self.extensions &= !ext.bit();
         match ext {
             Extension::Size => self.size = 0,
-            Extension::Auth => (self.auth, self.auth_line) = (AuthMechanisms::empty(), false),
+            Extension::Auth => self.auth = AuthMechanisms::empty(),
             Extension::Limits => (self.rcpt_max, self.mail_max) = (0, 0),
             _ => {}
         }
@@ -331,25 +328,9 @@ impl Capabilities {
         self.auth
     }
 
-    /// Whether the reply had an AUTH line at all (RFC 4954 §3), whatever
-    /// mechanisms it named: `AUTH NTLM GSSAPI` offers AUTH, but no mechanism
-    /// this crate knows, so [`Capabilities::has`]`(Extension::Auth)` stays
-    /// false while this is true.
-    ///
-    /// ```
-    /// use embedded_smtp::syntax::ehlo::{Capabilities, Extension};
-    /// let mut caps = Capabilities::new();
-    /// caps.add_line(b"AUTH NTLM GSSAPI");
-    /// assert!(caps.auth_line() && !caps.has(Extension::Auth) && caps.auth().is_empty());
-    /// ```
-    pub const fn auth_line(&self) -> bool {
-        self.auth_line
-    }
-
     /// Sets the SASL mechanisms; a non-empty set also advertises AUTH.
     pub fn set_auth(&mut self, mechanisms: AuthMechanisms) {
         self.auth = mechanisms;
-        self.auth_line = !mechanisms.is_empty();
         if !mechanisms.is_empty() {
             self.insert(Extension::Auth);
         }
@@ -411,17 +392,31 @@ impl Capabilities {
     /// known mechanism or a valid known limit is seen (their grammar requires
     /// a parameter, and a client can use nothing else), which is also when the
     /// server writer writes them. Bounded work: linear in `text`.
-    pub fn add_line(&mut self, text: &[u8]) {
+    ///
+    /// Returns the extension the line names, whether or not it added
+    /// anything: `AUTH NTLM GSSAPI` returns `Some(Extension::Auth)` though no
+    /// mechanism this crate knows was offered (a client tells "no AUTH"
+    /// from "no mechanism in common" by it).
+    ///
+    /// ```
+    /// use embedded_smtp::syntax::ehlo::{Capabilities, Extension};
+    /// let mut caps = Capabilities::new();
+    /// assert_eq!(caps.add_line(b"AUTH NTLM GSSAPI"), Some(Extension::Auth));
+    /// assert!(!caps.has(Extension::Auth) && caps.auth().is_empty());
+    /// assert_eq!(caps.add_line(b"X-EXPS GSSAPI NTLM"), None);
+    /// ```
+    pub fn add_line(&mut self, text: &[u8]) -> Option<Extension> {
         if let Ok((mechs, _)) =
             tag_no_case::<_, _, nom::error::Error<&[u8]>>(&b"AUTH="[..]).parse(text)
         {
             self.add_auth(mechs);
-            return;
+            return Some(Extension::Auth);
         }
         let Ok((_, (kw, rest))) = ehlo_line(text) else {
-            return;
+            return None;
         };
-        match Extension::from_name(kw) {
+        let named = Extension::from_name(kw);
+        match named {
             None => {}
             Some(Extension::Auth) => self.add_auth(rest),
             Some(Extension::Limits) => self.add_limits(rest),
@@ -435,11 +430,11 @@ impl Capabilities {
                 }
             }
         }
+        named
     }
 
     /// `AUTH mech...`: advertised once a known mechanism is listed.
     fn add_auth(&mut self, mechs: &[u8]) {
-        self.auth_line = true;
         for m in params(mechs).filter_map(AuthMechanism::from_name) {
             self.set_auth(self.auth.with(m));
         }
