@@ -8,6 +8,7 @@
 #![allow(dead_code)]
 
 pub mod peers;
+pub mod postfix;
 
 use std::ffi::OsStr;
 use std::io::{BufRead, BufReader, Read};
