@@ -310,8 +310,9 @@ impl<'c> Client<'c> {
     /// a chunk was refused ([`Event::Failed`]) the rest is discarded (BDT-09).
     ///
     /// An 8-bit octet needs `BODY=8BITMIME`, BINARYMIME or SMTPUTF8 in the
-    /// envelope (EXT-10). A refused body closes the session: content cannot
-    /// be withdrawn in band.
+    /// envelope (EXT-10); it is refused by the call that would take it, and
+    /// never written. A refused body closes the session: content cannot be
+    /// withdrawn in band.
     pub fn body(&mut self, chunk: &[u8], out: &mut [u8]) -> Result<Progress, ClientError> {
         self.content_piece(chunk, out, false)
     }
@@ -328,10 +329,12 @@ impl<'c> Client<'c> {
         };
         match self.state {
             State::Body => {
-                self.check_eight_bit(chunk)?;
-                self.stuffer
+                let p = self
+                    .stuffer
                     .stuff(chunk, out)
-                    .map_err(|e| self.content(ContentError::Text(e)))
+                    .map_err(|e| self.content(ContentError::Text(e)))?;
+                self.check_eight_bit(chunk.get(..p.consumed).unwrap_or_default())?;
+                Ok(p)
             }
             State::Bdat if self.tx.failed => Ok(discard),
             State::Bdat => self.bdat_chunk(chunk, out, last),
@@ -420,8 +423,12 @@ impl<'c> Client<'c> {
         ClientError::Content(e)
     }
 
-    fn check_eight_bit(&mut self, chunk: &[u8]) -> Result<(), ClientError> {
-        if !self.tx.plan.eight_bit() && !chunk.is_ascii() {
+    /// Refuses an 8-bit octet in `taken`, the octets a call takes, unless
+    /// the envelope allows them. Only those: the caller hands the rest of a
+    /// piece in again, and checking all of it on every call made a body
+    /// handed in whole cost time quadratic in its size.
+    fn check_eight_bit(&mut self, taken: &[u8]) -> Result<(), ClientError> {
+        if !self.tx.plan.eight_bit() && !taken.is_ascii() {
             return Err(self.content(ContentError::EightBit));
         }
         Ok(())
@@ -441,10 +448,10 @@ impl<'c> Client<'c> {
         if chunk.is_empty() || (!self.tx.pipelined && self.bdat.outstanding > 0) {
             return Ok(Progress::default());
         }
-        self.check_eight_bit(chunk)?;
         let held = usize::from(self.bdat.held_cr);
         let whole = held + chunk.len();
         if last && header_len(whole) + " LAST".len() + whole <= out.len() {
+            self.check_eight_bit(chunk)?;
             return self.bdat_last(chunk, out);
         }
         let max_data = out.len().saturating_sub(header_len(out.len()));
@@ -455,6 +462,7 @@ impl<'c> Client<'c> {
             });
         }
         let data = chunk.get(..take).unwrap_or_default();
+        self.check_eight_bit(data)?;
         let mut hold_back = false;
         if !self.tx.plan.binary() {
             hold_back = canonical(self.bdat.held_cr, data)

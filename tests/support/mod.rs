@@ -9,6 +9,7 @@
 
 pub mod exim;
 pub mod peers;
+pub mod postfix;
 
 use std::ffi::OsStr;
 use std::io::{BufRead, BufReader, Read, Write};
