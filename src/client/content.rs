@@ -168,9 +168,13 @@ impl ContentPhase {
         out: &mut [u8],
         last: bool,
     ) -> Result<(Progress, Option<State>), Refused> {
+        // EXT-10: the octets a call takes, each once (the caller hands the
+        // rest in again: checking all of `chunk` on every call made a body
+        // handed in whole quadratic in its size). A refusal closes the
+        // session, so what was just put in `out` is never sent.
         let eight_bit_ok = tx.plan.eight_bit();
-        let check_eight_bit = |chunk: &[u8]| {
-            if eight_bit_ok || chunk.is_ascii() {
+        let check_eight_bit = |taken: &[u8]| {
+            if eight_bit_ok || taken.is_ascii() {
                 Ok(())
             } else {
                 Err(Refused::Content(ContentError::EightBit))
@@ -178,10 +182,10 @@ impl ContentPhase {
         };
         match &mut self.transfer {
             Transfer::Data(stuffer) => {
-                check_eight_bit(chunk)?;
                 let p = stuffer
                     .stuff(chunk, out)
                     .map_err(|e| Refused::Content(ContentError::Text(e)))?;
+                check_eight_bit(chunk.get(..p.consumed).unwrap_or_default())?;
                 Ok((p, None))
             }
             Transfer::Chunks { .. } if tx.failed => Ok((
@@ -208,8 +212,8 @@ impl ContentPhase {
                 if chunk.is_empty() || *outstanding >= limit {
                     return Ok((Progress::default(), None));
                 }
-                check_eight_bit(chunk)?;
                 let p = writer.chunk(chunk, out, last)?;
+                check_eight_bit(chunk.get(..p.consumed).unwrap_or_default())?;
                 if writer.is_done() {
                     let done = FinalPhase::after(config, self.accepted, *outstanding);
                     return Ok((p, Some(State::Final(done))));

@@ -74,8 +74,9 @@ impl Client<'_> {
     /// rest is discarded (BDT-09).
     ///
     /// An 8-bit octet needs `BODY=8BITMIME`, BINARYMIME or SMTPUTF8 in the
-    /// envelope (EXT-10). A refused body closes the session: content cannot
-    /// be withdrawn in band.
+    /// envelope (EXT-10); it is refused by the call that would take it, and
+    /// never sent. A refused body closes the session: content cannot be
+    /// withdrawn in band.
     pub fn body(&mut self, chunk: &[u8], out: &mut [u8]) -> Result<Progress, ClientError> {
         self.content_piece(chunk, out, false)
     }

@@ -2,3 +2,4 @@
 
 mod exim;
 mod peers;
+mod postfix;

@@ -17,6 +17,7 @@ pub mod io_blocking;
 #[cfg(feature = "async")]
 pub mod io_tokio;
 pub mod peers;
+pub mod postfix;
 pub mod server_harness;
 
 use std::ffi::OsStr;

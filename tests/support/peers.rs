@@ -1,7 +1,8 @@
 //! The mail software the interop tests talk to (Debian packages: `postfix`
-//! for `smtp-sink`/`smtp-source`, `swaks`, `curl`, `python3-aiosmtpd`,
-//! `msmtp`, and `exim4-daemon-light`'s binary unpacked under
-//! `/opt/embedded-smtp/exim4`; `.ci/peers` installs them).
+//! for `smtp-sink`/`smtp-source` and the full Postfix that
+//! tests/interop/postfix.rs runs as a private instance, `swaks`, `curl`,
+//! `python3-aiosmtpd`, `msmtp`, and `exim4-daemon-light`'s binary unpacked
+//! under `/opt/embedded-smtp/exim4`; `.ci/peers` installs them).
 //!
 //! A missing peer skips its test with a line saying why, unless
 //! `EMBEDDED_SMTP_REQUIRE_PEERS=1`: then it fails the test (CI sets it, so
@@ -22,6 +23,30 @@ pub const EXIM: &str = "/opt/embedded-smtp/exim4/usr/sbin/exim4";
 /// The user the Exim binary was built to run as (its compiled-in
 /// `exim_user`; exim4-base's postinst would create it, `.ci/peers` does).
 pub const EXIM_USER: &str = "Debian-exim";
+/// Postfix's commands (Debian's paths); its daemons are in
+/// [`POSTFIX_DAEMONS`].
+pub const POSTFIX: &str = "/usr/sbin/postfix";
+pub const POSTCONF: &str = "/usr/sbin/postconf";
+pub const POSTCAT: &str = "/usr/sbin/postcat";
+pub const POSTQUEUE: &str = "/usr/sbin/postqueue";
+pub const POSTSUPER: &str = "/usr/sbin/postsuper";
+/// Postfix's `daemon_directory` on Debian.
+pub const POSTFIX_DAEMON_DIRECTORY: &str = "/usr/lib/postfix/sbin";
+/// The daemons a private instance runs (tests/support/postfix.rs).
+pub const POSTFIX_DAEMONS: &[&str] = &[
+    "master",
+    "smtpd",
+    "qmgr",
+    "cleanup",
+    "trivial-rewrite",
+    "smtp",
+    "lmtp",
+    "virtual",
+    "bounce",
+    "error",
+    "postlogd",
+    "tlsmgr",
+];
 /// Debian's Python, the one `python3-aiosmtpd` installs into (not a
 /// `python3` that comes first on PATH, such as a pyenv build).
 pub const PYTHON: &str = "/usr/bin/python3";
@@ -150,6 +175,46 @@ pub fn python_module(test: &str, module: &str) -> bool {
             &format!("{PYTHON} cannot import {module}: {}", err.trim()),
         )
     }
+}
+
+/// Whether a private Postfix instance can run here: Postfix's commands
+/// and daemons; Postfix 3.4 or later (`maillog_file`, which the tests read,
+/// and the server side of CHUNKING came in 3.4); its users (`mail_owner`
+/// `postfix`, `setgid_group` `postdrop`); and root, since the master
+/// daemon starts as root and its children switch to those users.
+pub fn postfix(test: &str) -> bool {
+    let daemons: Vec<String> = POSTFIX_DAEMONS
+        .iter()
+        .map(|d| format!("{POSTFIX_DAEMON_DIRECTORY}/{d}"))
+        .collect();
+    let daemons: Vec<&str> = daemons.iter().map(String::as_str).collect();
+    if !(programs(test, &[POSTFIX, POSTCONF, POSTCAT, POSTQUEUE, POSTSUPER])
+        && programs(test, &daemons)
+        && capability(
+            test,
+            POSTCONF,
+            &["-d", "maillog_file_prefixes"],
+            "maillog_file_prefixes =",
+            "maillog_file (Postfix 3.4 or later)",
+        ))
+    {
+        return false;
+    }
+    for (what, args) in [
+        ("the user postfix", ["passwd", "postfix"]),
+        ("the group postdrop", ["group", "postdrop"]),
+    ] {
+        if super::run("getent", &args).0 != 0 {
+            return missing(test, &format!("{what} does not exist"));
+        }
+    }
+    if !is_root() {
+        return missing(
+            test,
+            "a private Postfix instance must be started as root (its master daemon switches users)",
+        );
+    }
+    true
 }
 
 /// Whether this process runs as root (`smtp-sink` then needs `-u USER`).
