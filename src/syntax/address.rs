@@ -346,12 +346,19 @@ impl<'a> ReversePath<'a> {
     /// Parses a reverse-path at the start of `s` and returns it with the rest
     /// (after the closing `>`).
     pub fn parse_prefix(s: &'a str, utf8: bool) -> Result<(Self, &'a str), AddressError> {
-        // The fast path once, then the grammar alone (it would try the fast
-        // path again). `<>` is never a fast path; anything else is what
-        // `path` gives.
+        // `<>` is never a fast path; anything else is what `path` gives.
         if let Some((rest, m)) = fast_path(s) {
             return Ok((ReversePath::Mailbox(m), rest));
         }
+        Self::parse_prefix_by_grammar(s, utf8)
+    }
+
+    /// [`ReversePath::parse_prefix`] after the fast path missed: the
+    /// grammar alone (`path` would try the fast path again).
+    pub(crate) fn parse_prefix_by_grammar(
+        s: &'a str,
+        utf8: bool,
+    ) -> Result<(Self, &'a str), AddressError> {
         run(s, utf8, reverse_path_by(s, |i| grammar_path(i, utf8)))
     }
 
@@ -447,10 +454,19 @@ impl<'a> ForwardPath<'a> {
     /// (after the closing `>`).
     pub fn parse_prefix(s: &'a str, utf8: bool) -> Result<(Self, &'a str), AddressError> {
         // Neither `<Postmaster>` nor `<>` is ever a fast path (no `@`), so
-        // this is what `forward_path` gives; on a miss, the grammar alone.
+        // this is what `forward_path` gives.
         if let Some((rest, m)) = fast_path(s) {
             return Ok((ForwardPath::Mailbox(m), rest));
         }
+        Self::parse_prefix_by_grammar(s, utf8)
+    }
+
+    /// [`ForwardPath::parse_prefix`] after the fast path missed: the
+    /// grammar alone.
+    pub(crate) fn parse_prefix_by_grammar(
+        s: &'a str,
+        utf8: bool,
+    ) -> Result<(Self, &'a str), AddressError> {
         run(s, utf8, forward_path_by(s, |i| grammar_path(i, utf8)))
     }
 

@@ -9,7 +9,7 @@ use nom::{
     sequence::preceded,
 };
 
-use super::super::address::{AddressError, ForwardPath, Mailbox, ReversePath};
+use super::super::address::{AddressError, ForwardPath, Mailbox, ReversePath, fast_path};
 use super::super::domain::{Host, fast_host};
 use super::super::params::{MailParameters, RcptParameters, eq_upper};
 use super::super::{Invalid, ParseOptions, check_text};
@@ -48,8 +48,15 @@ pub(super) fn parse_arguments<'a>(
         Verb::Mail => {
             let after = path_start(rest, Keyword::From, lenient).map_err(e)?;
             let address = |a| e(CommandErrorKind::Address(a));
+            // The fast path inline (the hot path of command parsing), then
+            // the grammar alone: a miss tries the fast path once.
             let (from, params) = if after.starts_with('<') {
-                ReversePath::parse_prefix(after, opts.utf8).map_err(address)?
+                match fast_path(after) {
+                    Some((rest, m)) => (ReversePath::Mailbox(m), rest),
+                    None => {
+                        ReversePath::parse_prefix_by_grammar(after, opts.utf8).map_err(address)?
+                    }
+                }
             } else if lenient {
                 let (m, rest) = Mailbox::parse_prefix(after, opts.utf8).map_err(address)?;
                 (ReversePath::Mailbox(m), rest)
@@ -70,7 +77,12 @@ pub(super) fn parse_arguments<'a>(
             let after = path_start(rest, Keyword::To, lenient).map_err(e)?;
             let address = |a| e(CommandErrorKind::Address(a));
             let (to, params) = if after.starts_with('<') {
-                ForwardPath::parse_prefix(after, opts.utf8).map_err(address)?
+                match fast_path(after) {
+                    Some((rest, m)) => (ForwardPath::Mailbox(m), rest),
+                    None => {
+                        ForwardPath::parse_prefix_by_grammar(after, opts.utf8).map_err(address)?
+                    }
+                }
             } else if lenient {
                 let (m, rest) = Mailbox::parse_prefix(after, opts.utf8).map_err(address)?;
                 (ForwardPath::Mailbox(m), rest)

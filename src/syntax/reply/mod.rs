@@ -112,6 +112,7 @@ impl<'a> ReplyLine<'a> {
 
     /// [`ReplyLine::parse`] for a line the framer found free of control
     /// bytes: only its head is read (the hot path of reply framing).
+    #[inline]
     pub(crate) fn parse_clean(line: &'a [u8]) -> Result<Self, ReplyError> {
         match fast_line_head(line) {
             Some((code, last, text)) => Ok(ReplyLine { code, last, text }),
@@ -161,6 +162,7 @@ pub struct Reply<'a> {
 impl<'a> Reply<'a> {
     /// The reply whose first line is `head`, `raw` its bytes (every CRLF
     /// included) and `lines` its line count, as the framer found them.
+    #[inline]
     pub(crate) fn framed(head: ReplyLine<'a>, raw: &'a [u8], lines: usize) -> Self {
         Reply {
             code: head.code,
