@@ -85,7 +85,9 @@ fn is_ctl(b: u8) -> bool {
 /// The index of the first byte of `s` that [`is_ctl`], or `s.len()`. Checks
 /// 16 bytes at a time with a branch-free bit mask (which the compiler
 /// vectorises), then byte by byte for a last short block.
-#[inline(always)]
+// Inlined for speed with `fast-parse` (the hosts' feature); a firmware
+// without it keeps one copy.
+#[cfg_attr(feature = "fast-parse", inline(always))]
 fn first_control(s: &[u8]) -> usize {
     const BLOCK: usize = 16;
     let mut start = 0;
@@ -120,7 +122,7 @@ enum LineEnd {
 
 /// Finds the CRLF of the line at the start of `input`, within `max_content`
 /// content bytes (rule D1: a bare CR or LF is an error).
-#[inline(always)]
+#[cfg_attr(feature = "fast-parse", inline(always))]
 fn line_end(input: &[u8], max_content: usize) -> Result<LineEnd, ReplyError> {
     let window = input.get(..max_content.saturating_add(1)).unwrap_or(input);
     // Fast path: the first byte `textstring` refuses is the CR of a CRLF, so
@@ -147,7 +149,7 @@ fn line_end(input: &[u8], max_content: usize) -> Result<LineEnd, ReplyError> {
 }
 
 /// Parses a framed line; `clean` lines skip the text check.
-#[inline(always)]
+#[cfg_attr(feature = "fast-parse", inline(always))]
 fn parse_line(content: &[u8], clean: bool) -> Result<ReplyLine<'_>, ReplyError> {
     if clean {
         ReplyLine::parse_clean(content)
