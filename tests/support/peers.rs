@@ -1,6 +1,6 @@
 //! The mail software the interop tests talk to (Debian packages: `postfix`
 //! for `smtp-sink`/`smtp-source` and the full Postfix that
-//! tests/interop/postfix.rs runs as a private instance, `swaks`, `curl`,
+//! tests/interop/postfix/ runs as a private instance, `swaks`, `curl`,
 //! `python3-aiosmtpd`, `msmtp`, and `exim4-daemon-light`'s binary unpacked
 //! under `/opt/embedded-smtp/exim4`; `.ci/peers` installs them).
 //!

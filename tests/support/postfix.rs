@@ -1,4 +1,4 @@
-//! A private Postfix instance for one test (tests/interop/postfix.rs): the
+//! A private Postfix instance for one test (tests/interop/postfix/): the
 //! full mail system (master, smtpd, cleanup, qmgr, the smtp and lmtp
 //! clients, virtual delivery) with its own configuration directory, queue,
 //! data directory, mailboxes and log file, all under one [`TempDir`]; its
