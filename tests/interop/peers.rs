@@ -8,7 +8,7 @@
 //!   (plain, STARTTLS + AUTH), `msmtp` (plain, STARTTLS, AUTH PLAIN and
 //!   LOGIN) and Postfix `smtp-source` (10 parallel sessions, 50 messages).
 //!
-//! Exim, both ways, is in tests/interop/exim.rs.
+//! Exim, both ways, is in tests/interop/exim/.
 //!
 //! What arrives must be byte-identical to what was sent, after exactly the
 //! lines the receiving side adds (our sink: `Return-Path:`; smtp-sink: its

@@ -1,4 +1,4 @@
-//! A private Exim 4 instance for tests/interop/exim.rs: its own
+//! A private Exim 4 instance for tests/interop/exim/: its own
 //! configuration files, spool and logs in a temporary directory, a daemon
 //! on 127.0.0.1 and high ports, and local submissions; everything it
 //! started is stopped when the guard drops (a failed assertion included).
