@@ -456,13 +456,18 @@ fn check_links(name: &str, text: &str, problems: &mut Vec<String>) {
                 problems.push(format!("{at}: link to {target}: no heading #{anchor}"));
             }
         }
-        if let Some(parts) = item_named(label)
-            && path.ends_with(".rs")
-        {
-            let source = read(&file);
-            let (last, outer) = parts.split_last().unwrap_or((&"", &[]));
-            if !defines(&source, last) || !outer.iter().all(|p| has_word(&source, p)) {
-                problems.push(format!("{at}: {label} is not defined in {path}"));
+        if let Some(parts) = item_named(label) {
+            if path.ends_with(".rs") {
+                let source = read(&file);
+                let (last, outer) = parts.split_last().unwrap_or((&"", &[]));
+                if !defines(&source, last) || !outer.iter().all(|p| has_word(&source, p)) {
+                    problems.push(format!("{at}: {label} is not defined in {path}"));
+                }
+            } else if file.is_dir() {
+                // An item named by a link lives in a file, not a folder.
+                problems.push(format!(
+                    "{at}: {label} links the folder {path}, not the file that defines it"
+                ));
             }
         }
     }
