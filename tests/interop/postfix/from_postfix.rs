@@ -39,20 +39,7 @@ fn check_relayed(file: &[u8], from: &str, protocol: &str, queue_id: &str, sent: 
 /// the queue ID.
 fn submit(postfix: &Postfix, from: &str, rcpts: &[&str], body: &[u8], name: &str) -> String {
     let file = postfix.file(name, body);
-    let mut args = vec![
-        "--server",
-        &postfix.smtpd,
-        "--helo",
-        HELO,
-        "--from",
-        from,
-        "--body",
-        &file,
-    ];
-    for rcpt in rcpts {
-        args.extend(["--to", rcpt]);
-    }
-    let (code, out, err) = send(&args);
+    let (code, out, err) = send_to(postfix, from, rcpts, &file, &[]);
     assert_eq!(code, 0, "{out}\n{err}\n{}", postfix.log());
     queue_id(delivered(&out))
 }

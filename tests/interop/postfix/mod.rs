@@ -35,9 +35,31 @@ use crate::support::postfix::{Postfix, Session, check_received, smtpd_sessions, 
 /// The HELO name `send` gives.
 const HELO: &str = "client.example";
 
-/// Runs the `send` example to completion: exit code, stdout, stderr.
-fn send(args: &[&str]) -> (i32, String, String) {
-    let (status, out, err) = Proc::example("send", args).finish();
+/// Runs the `send` example against `postfix`'s smtpd to completion, with
+/// `HELO`, the envelope `from` → `rcpts`, the message in `file`, and the
+/// `extra` options: exit code, stdout, stderr.
+fn send_to(
+    postfix: &Postfix,
+    from: &str,
+    rcpts: &[&str],
+    file: &str,
+    extra: &[&str],
+) -> (i32, String, String) {
+    let mut args = vec![
+        "--server",
+        &postfix.smtpd,
+        "--helo",
+        HELO,
+        "--from",
+        from,
+        "--body",
+        file,
+    ];
+    for rcpt in rcpts {
+        args.extend(["--to", rcpt]);
+    }
+    args.extend_from_slice(extra);
+    let (status, out, err) = Proc::example("send", &args).finish();
     (status.code().unwrap_or(-1), out, err)
 }
 

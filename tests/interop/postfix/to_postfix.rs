@@ -27,24 +27,11 @@ fn send_to_postfix_plain_and_starttls_by_bdat_and_data() {
     for (from, tls, chunking) in runs {
         let body = message(from, rcpt, from.split('@').next().unwrap());
         let file = postfix.file(&format!("{from}.eml"), &body);
-        let mut args = vec![
-            "--server",
-            &postfix.smtpd,
-            "--helo",
-            HELO,
-            "--from",
-            from,
-            "--to",
-            rcpt,
-            "--body",
-            &file,
-            "--chunking",
-            chunking,
-        ];
+        let mut extra = vec!["--chunking", chunking];
         if tls {
-            args.extend(["--starttls", "--ca", &cert]);
+            extra.extend(["--starttls", "--ca", &cert]);
         }
-        let (code, out, err) = send(&args);
+        let (code, out, err) = send_to(&postfix, from, &[rcpt], &file, &extra);
         assert_eq!(code, 0, "{from}: {out}\n{err}\n{}", postfix.log());
         reports.push((from, tls, chunking, body, out));
     }
@@ -121,20 +108,7 @@ fn send_to_postfix_recipients_refused_by_access_map_and_mailbox_table() {
     ];
     let body = message(from, "bob@example.net, carol@example.net", "refused");
     let file = postfix.file("body.eml", &body);
-    let mut args = vec![
-        "--server",
-        &postfix.smtpd,
-        "--helo",
-        HELO,
-        "--from",
-        from,
-        "--body",
-        &file,
-    ];
-    for rcpt in &rcpts {
-        args.extend(["--to", rcpt]);
-    }
-    let (code, out, err) = send(&args);
+    let (code, out, err) = send_to(&postfix, from, &rcpts, &file, &[]);
     // Status 1: some recipient refused; the message went to the others.
     assert_eq!(code, 1, "{out}\n{err}\n{}", postfix.log());
     let id = queue_id(delivered(&out));
@@ -196,18 +170,7 @@ fn send_smtputf8_to_postfix() {
     let rcpt = "zo\u{eb}@example.net";
     let body = message(&format!("J\u{f6}rg <{from}>"), rcpt, "smtputf8");
     let file = postfix.file("body.eml", &body);
-    let (code, out, err) = send(&[
-        "--server",
-        &postfix.smtpd,
-        "--helo",
-        HELO,
-        "--from",
-        from,
-        "--to",
-        rcpt,
-        "--body",
-        &file,
-    ]);
+    let (code, out, err) = send_to(&postfix, from, &[rcpt], &file, &[]);
     assert_eq!(code, 0, "{out}\n{err}\n{}", postfix.log());
     let id = queue_id(delivered(&out));
     let (log, session) = finished(&postfix, from, |log| {
@@ -273,26 +236,15 @@ fn send_dsn_parameters_to_postfix() {
     let envid = "id+1=2 3";
     let body = message(from, "bob@example.net", "dsn-held");
     let file = postfix.file("held.eml", &body);
-    let (code, out, err) = send(&[
-        "--server",
-        &postfix.smtpd,
-        "--helo",
-        HELO,
-        "--from",
-        from,
-        "--to",
-        rcpts[0],
-        "--to",
-        rcpts[1],
-        "--body",
-        &file,
+    let dsn = [
         "--notify",
         "DELAY,FAILURE",
         "--ret",
         "full",
         "--envid",
         envid,
-    ]);
+    ];
+    let (code, out, err) = send_to(&postfix, from, &rcpts, &file, &dsn);
     assert_eq!(code, 0, "{out}\n{err}\n{}", postfix.log());
     let held = queue_id(delivered(&out));
     let (log, session) = finished(&postfix, from, |_| true);
@@ -368,24 +320,10 @@ fn send_dsn_parameters_to_postfix() {
     let rcpt = "bob@example.net";
     let body = message(from, rcpt, "dsn-success");
     let file = postfix.file("success.eml", &body);
-    let (code, out, err) = send(&[
-        "--server",
-        &postfix.smtpd,
-        "--helo",
-        HELO,
-        "--from",
-        from,
-        "--to",
-        rcpt,
-        "--body",
-        &file,
-        "--notify",
-        "SUCCESS",
-        "--ret",
-        "hdrs",
-        "--envid",
-        "QQ314159",
-    ]);
+    let dsn = [
+        "--notify", "SUCCESS", "--ret", "hdrs", "--envid", "QQ314159",
+    ];
+    let (code, out, err) = send_to(&postfix, from, &[rcpt], &file, &dsn);
     assert_eq!(code, 0, "{out}\n{err}\n{}", postfix.log());
     let id = queue_id(delivered(&out));
     let (_, session) = finished(&postfix, from, |_| true);
@@ -460,20 +398,8 @@ fn send_5mb_to_postfix_by_bdat_and_data() {
     for (from, rcpt, chunking) in runs {
         let body = five_megabytes(from);
         let file = postfix.file("big.eml", &body);
-        let (code, out, err) = send(&[
-            "--server",
-            &postfix.smtpd,
-            "--helo",
-            HELO,
-            "--from",
-            from,
-            "--to",
-            rcpt,
-            "--body",
-            &file,
-            "--chunking",
-            chunking,
-        ]);
+        let option = ["--chunking", chunking];
+        let (code, out, err) = send_to(&postfix, from, &[rcpt], &file, &option);
         assert_eq!(code, 0, "{from}: {out}\n{err}");
         let id = queue_id(delivered(&out));
         let (_, session) = finished(&postfix, from, |log| {
