@@ -124,6 +124,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         let (mut rx, mut tx) = ([0u8; 2048], [0u8; 2048]);
         serve(
             FromStd::new(socket),
+            None,
             ServerConfig::new("mx.example.net"),
             &mut rx,
             &mut tx,

@@ -1,13 +1,15 @@
 //! A host SMTP (or LMTP) server on the async driver over tokio, many
 //! connections at once (a task per connection, by default at most 1024 at
-//! a time).
+//! a time), built from the `tokio` and `rustls` features' helpers
+//! (`io::tokio`: the accept loop, `serve_tcp`, `serve_starttls`) and an
+//! async handler: its Maildir writes and commits never block the runtime.
 //!
 //! ```text
 //! sink [--listen ADDR] [--maildir DIR] [--hostname NAME] [--max-size BYTES]
 //!      [--max-recipients N] [--bare-lf reject|normalize]
 //!      [--tls-cert PEM --tls-key PEM] [--require-tls] [--auth USER:PASS]...
 //!      [--no-pipelining] [--no-chunking] [--lmtp] [--max-sessions N]
-//!      [--max-line N]
+//!      [--max-line N] [--max-per-ip N]
 //! ```
 //!
 //! - `--listen`: default `127.0.0.1:2525`; port 0 picks a free port. Once
@@ -15,7 +17,9 @@
 //! - `--maildir DIR`: each accepted message is written to `DIR/tmp/`, synced,
 //!   then renamed into `DIR/new/` (Maildir), as a `Return-Path: <sender>`
 //!   line followed by the message bytes exactly as received; the file is in
-//!   `new/` before the `250` is sent. Under LMTP, one file per accepted
+//!   `new/` before the `250` is sent. The writes go through `tokio::fs`, the
+//!   sync and rename through `spawn_blocking`: a slow disk holds back its
+//!   own session only. Under LMTP, one file per accepted
 //!   recipient. Without `--maildir` messages are counted and dropped.
 //! - `--tls-cert`/`--tls-key`: offer STARTTLS (rustls, `ring` provider);
 //!   `--require-tls` refuses mail before it. `--auth USER:PASS` (repeatable)
@@ -33,6 +37,11 @@
 //!   `input_room` for the configuration: 2058 bytes by default, 522 with
 //!   `--max-line 512` (the smallest idle session; README, "Performance
 //!   under load").
+//! - `--max-per-ip N`: most sessions at once from one client address
+//!   (Postfix's `smtpd_client_connection_count_limit`); the handler refuses
+//!   the next at the door with `421 <hostname> Error: too many connections
+//!   from ADDR`, so one client holding idle sessions cannot take them all.
+//!   Default: no limit.
 //!
 //! One log line per session on stderr. SIGINT or SIGTERM stops accepting,
 //! lets the running sessions finish (at most 10 s), and exits 0; a message
@@ -40,19 +49,19 @@
 //!
 //! Run: `cargo run --example sink -- --maildir /tmp/mail`
 
+use std::collections::HashMap;
 use std::fs;
-use std::future::Future;
-use std::io::{BufWriter, Write};
-use std::net::SocketAddr;
+use std::io::Write;
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use embedded_io_adapters::tokio_1::FromTokio;
-use embedded_smtp::io::asynch::{Timer, serve, serve_tls};
-use embedded_smtp::io::{Decision, Handler};
+use embedded_smtp::io::Decision;
+use embedded_smtp::io::asynch::Handler;
+use embedded_smtp::io::tokio::{accept_loop, serve_starttls, serve_tcp};
 use embedded_smtp::sasl::{Credentials, Decoded};
 use embedded_smtp::server::{AbortReason, BareLfPolicy, ServerConfig};
 use embedded_smtp::syntax::{
@@ -61,22 +70,18 @@ use embedded_smtp::syntax::{
 };
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use tokio::io::{AsyncWriteExt, BufWriter};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::signal::unix::{SignalKind, signal};
-use tokio::sync::Semaphore;
 
 const USAGE: &str =
     "usage: sink [--listen ADDR] [--maildir DIR] [--hostname NAME] [--max-size BYTES]
             [--max-recipients N] [--bare-lf reject|normalize] [--tls-cert PEM --tls-key PEM]
             [--require-tls] [--auth USER:PASS]... [--no-pipelining] [--no-chunking] [--lmtp]
-            [--max-sessions N] [--max-line N]";
+            [--max-sessions N] [--max-line N] [--max-per-ip N]";
 
 /// Most sessions served at once, by default.
 const MAX_SESSIONS: usize = 1024;
-/// The transmit buffer: twice the engine's `output_room` (512), so that
-/// the replies to a pipelined group go out in one write (RFC 2920 §3.2)
-/// while an idle session stays small (README, "Performance under load").
-const TX_SIZE: usize = 1024;
 /// How long running sessions may go on after SIGINT / SIGTERM.
 const GRACE: Duration = Duration::from_secs(10);
 
@@ -96,8 +101,10 @@ struct Options {
     lmtp: bool,
     max_sessions: usize,
     max_line: usize,
-    /// Each session's receive buffer: the engine's `input_room`.
-    rx_size: usize,
+    /// Most sessions at once from one address (0: no limit).
+    max_per_ip: u32,
+    /// Sessions running per client address (with `max_per_ip`).
+    clients: Mutex<HashMap<IpAddr, u32>>,
 }
 
 fn parse_args() -> Result<Options, String> {
@@ -116,7 +123,8 @@ fn parse_args() -> Result<Options, String> {
         lmtp: false,
         max_sessions: MAX_SESSIONS,
         max_line: 2048,
-        rx_size: 0,
+        max_per_ip: 0,
+        clients: Mutex::new(HashMap::new()),
     };
     let (mut cert, mut key) = (None::<PathBuf>, None::<PathBuf>);
     let mut it = std::env::args().skip(1);
@@ -168,6 +176,13 @@ fn parse_args() -> Result<Options, String> {
                     .filter(|n| (1..=1 << 20).contains(n))
                     .ok_or("--max-sessions wants a number from 1 to 1048576")?
             }
+            "--max-per-ip" => {
+                o.max_per_ip = value()?
+                    .parse()
+                    .ok()
+                    .filter(|&n| n > 0)
+                    .ok_or("--max-per-ip wants a number above 0")?
+            }
             "-h" | "--help" => return Err(USAGE.into()),
             other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
         }
@@ -187,9 +202,7 @@ fn parse_args() -> Result<Options, String> {
         }
     }
     // Check the configuration once, before listening.
-    let engine = embedded_smtp::server::Server::new(config(&o))
-        .map_err(|e| format!("configuration: {e}"))?;
-    o.rx_size = engine.input_room();
+    embedded_smtp::server::Server::new(config(&o)).map_err(|e| format!("configuration: {e}"))?;
     Ok(o)
 }
 
@@ -231,25 +244,13 @@ fn config(o: &Options) -> ServerConfig<'_> {
     c
 }
 
-/// Deadlines through `tokio::time::timeout`.
-struct TokioTimer;
-
-impl Timer for TokioTimer {
-    async fn timeout<F: Future>(&mut self, after: Duration, future: F) -> Option<F::Output> {
-        if after >= Duration::from_secs(86_400) {
-            return Some(future.await);
-        }
-        tokio::time::timeout(after, future).await.ok()
-    }
-}
-
 /// Process-wide counters (unique Maildir names, totals).
 static DELIVERY_COUNTER: AtomicU64 = AtomicU64::new(0);
 static MESSAGES: AtomicU64 = AtomicU64::new(0);
 
 /// A message being written to `tmp/`.
 struct Pending {
-    file: BufWriter<fs::File>,
+    file: BufWriter<tokio::fs::File>,
     path: PathBuf,
 }
 
@@ -269,6 +270,10 @@ struct Sink<'o> {
     bytes: u64,
     user: Option<String>,
     error: Option<String>,
+    /// The address counted in `options.clients` (released on drop).
+    counted: Option<IpAddr>,
+    /// The text of a refusal at the door.
+    refusal: String,
 }
 
 impl<'o> Sink<'o> {
@@ -285,6 +290,8 @@ impl<'o> Sink<'o> {
             bytes: 0,
             user: None,
             error: None,
+            counted: None,
+            refusal: String::new(),
         }
     }
 
@@ -308,42 +315,58 @@ impl<'o> Sink<'o> {
         )
     }
 
-    fn start_file(&mut self, dir: &Path) -> std::io::Result<Pending> {
+    async fn start_file(&mut self, dir: &Path) -> std::io::Result<Pending> {
         let path = dir.join("tmp").join(self.unique_name());
-        let mut file = BufWriter::new(fs::File::create_new(&path)?);
-        write!(file, "Return-Path: {}\r\n", self.sender)?;
+        let file = tokio::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .await?;
+        let mut file = BufWriter::new(file);
+        let head = format!("Return-Path: {}\r\n", self.sender);
+        if let Err(e) = file.write_all(head.as_bytes()).await {
+            let _ = fs::remove_file(&path);
+            return Err(e);
+        }
         Ok(Pending { file, path })
     }
 
-    /// Syncs the file in `tmp/` and renames it into `new/`: from then on
-    /// the message is accepted.
-    fn commit(&mut self, dir: &Path) -> std::io::Result<PathBuf> {
+    /// Writes out the file in `tmp/`, then syncs it and renames it into
+    /// `new/` on a blocking thread: from then on the message is accepted.
+    async fn commit(&mut self, dir: &Path) -> std::io::Result<PathBuf> {
         let pending = match self.pending.take() {
             Some(p) => p,
             None => {
                 // LMTP: the next recipient gets a copy of the first file.
                 let first = self.delivered.clone().ok_or(std::io::ErrorKind::NotFound)?;
                 let path = dir.join("tmp").join(self.unique_name());
-                fs::copy(&first, &path)?;
-                let file = BufWriter::new(fs::OpenOptions::new().append(true).open(&path)?);
-                Pending { file, path }
+                tokio::fs::copy(&first, &path).await?;
+                let file = tokio::fs::OpenOptions::new()
+                    .append(true)
+                    .open(&path)
+                    .await?;
+                Pending {
+                    file: BufWriter::new(file),
+                    path,
+                }
             }
         };
-        let file = pending.file.into_inner().map_err(|e| e.into_error())?;
-        file.sync_all()?;
-        let name = pending
-            .path
-            .file_name()
-            .ok_or(std::io::ErrorKind::InvalidInput)?;
-        let target = dir.join("new").join(name);
-        if let Err(e) = fs::rename(&pending.path, &target) {
-            let _ = fs::remove_file(&pending.path);
+        let Pending { mut file, path } = pending;
+        if let Err(e) = file.flush().await {
+            let _ = fs::remove_file(&path);
             return Err(e);
         }
-        if let Ok(d) = fs::File::open(dir.join("new")) {
-            let _ = d.sync_all();
-        }
-        Ok(target)
+        let file = file.into_inner().into_std().await;
+        let dir = dir.to_path_buf();
+        let committed = tokio::task::spawn_blocking(move || {
+            let done = sync_and_rename(&file, &path, &dir);
+            if done.is_err() {
+                let _ = fs::remove_file(&path);
+            }
+            done
+        })
+        .await;
+        committed.unwrap_or_else(|e| Err(std::io::Error::other(e)))
     }
 
     fn discard(&mut self) {
@@ -354,20 +377,77 @@ impl<'o> Sink<'o> {
     }
 }
 
+/// The Maildir commit (blocking): `fsync` the file in `tmp/`, rename it into
+/// `new/`, `fsync` the directory.
+fn sync_and_rename(file: &fs::File, path: &Path, dir: &Path) -> std::io::Result<PathBuf> {
+    file.sync_all()?;
+    let name = path.file_name().ok_or(std::io::ErrorKind::InvalidInput)?;
+    let target = dir.join("new").join(name);
+    fs::rename(path, &target)?;
+    if let Ok(d) = fs::File::open(dir.join("new")) {
+        let _ = d.sync_all();
+    }
+    Ok(target)
+}
+
 impl Drop for Sink<'_> {
     fn drop(&mut self) {
         self.discard();
+        if let Some(ip) = self.counted.take() {
+            let mut clients = self
+                .options
+                .clients
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            if let Some(n) = clients.get_mut(&ip) {
+                *n -= 1;
+                if *n == 0 {
+                    clients.remove(&ip);
+                }
+            }
+        }
     }
 }
 
 impl Handler for Sink<'_> {
-    fn mail(&mut self, from: &ReversePath<'_>, _params: &MailParameters<'_>) -> Decision<'_> {
+    /// `--max-per-ip`: a client address with N sessions running gets `421`.
+    async fn connect(&mut self, peer: Option<SocketAddr>) -> Decision<'_> {
+        let (Some(peer), max) = (peer, self.options.max_per_ip) else {
+            return Decision::Accept;
+        };
+        if max == 0 {
+            return Decision::Accept;
+        }
+        let ip = peer.ip();
+        {
+            let mut clients = self
+                .options
+                .clients
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            let n = clients.entry(ip).or_insert(0);
+            if *n < max {
+                *n += 1;
+                self.counted = Some(ip);
+                return Decision::Accept;
+            }
+        }
+        self.error = Some("refused: too many connections".into());
+        self.refusal = format!("Error: too many connections from {ip}");
+        Decision::Respond {
+            code: ReplyCode::new(421).expect("a valid code"),
+            enhanced: None,
+            text: &self.refusal,
+        }
+    }
+
+    async fn mail(&mut self, from: &ReversePath<'_>, _params: &MailParameters<'_>) -> Decision<'_> {
         self.sender = from.to_string();
         self.recipients = 0;
         Decision::Accept
     }
 
-    fn rcpt(&mut self, _to: &ForwardPath<'_>, _params: &RcptParameters<'_>) -> Decision<'_> {
+    async fn rcpt(&mut self, _to: &ForwardPath<'_>, _params: &RcptParameters<'_>) -> Decision<'_> {
         if self.recipients >= self.options.max_recipients {
             return Decision::Respond {
                 code: ReplyCode::new(452).expect("a valid code"),
@@ -379,33 +459,34 @@ impl Handler for Sink<'_> {
         Decision::Accept
     }
 
-    fn data_start(&mut self) {
+    async fn data_start(&mut self) {
         self.discard();
         self.delivered = None;
         self.write_error = None;
         self.size = 0;
         if let Some(dir) = &self.options.maildir {
-            match self.start_file(dir) {
+            match self.start_file(dir).await {
                 Ok(p) => self.pending = Some(p),
                 Err(e) => self.write_error = Some(e.to_string()),
             }
         }
     }
 
-    fn data(&mut self, bytes: &[u8]) {
+    async fn data(&mut self, bytes: &[u8]) {
         self.size += bytes.len() as u64;
-        if let Some(p) = &mut self.pending
-            && let Err(e) = p.file.write_all(bytes)
+        if self.write_error.is_none()
+            && let Some(p) = &mut self.pending
+            && let Err(e) = p.file.write_all(bytes).await
         {
             self.write_error = Some(e.to_string());
         }
     }
 
-    fn message_end(&mut self) -> Decision<'_> {
+    async fn message_end(&mut self) -> Decision<'_> {
         if self.write_error.is_none()
             && let Some(dir) = &self.options.maildir
         {
-            match self.commit(dir) {
+            match self.commit(dir).await {
                 Ok(path) => {
                     self.delivered.get_or_insert(path);
                 }
@@ -427,11 +508,11 @@ impl Handler for Sink<'_> {
         Decision::Accept
     }
 
-    fn message_aborted(&mut self, _reason: AbortReason) {
+    async fn message_aborted(&mut self, _reason: AbortReason) {
         self.discard();
     }
 
-    fn auth(&mut self, credentials: &Credentials<'_>) -> Decision<'_> {
+    async fn auth(&mut self, credentials: &Credentials<'_>) -> Decision<'_> {
         let mut scratch = vec![0u8; 16 * 1024];
         let (user, pass) = match credentials.decode(&mut scratch) {
             Ok(Decoded::Plain(p)) if p.authzid.is_empty() || p.authzid == p.authcid => {
@@ -456,42 +537,16 @@ impl Handler for Sink<'_> {
 
 /// One session, then its log line.
 async fn session(socket: TcpStream, peer: SocketAddr, options: Arc<Options>) {
-    let _ = socket.set_nodelay(true);
     let mut sink = Sink::new(&options);
-    let tls = AtomicBool::new(false);
-    // The smallest buffers that work (`io` module, "Buffers"): the engine's
-    // `input_room` for this configuration (the longest command line with
-    // its extension allowances; both AUTH LOGIN lines when AUTH is on) and
-    // TX_SIZE. An idle session costs little (scripts/load.sh measures it).
-    let rx_size = options.rx_size;
-    // Both buffers in one allocation.
-    let mut buffers = vec![0u8; rx_size + TX_SIZE];
-    let (rx, tx) = buffers.split_at_mut(rx_size);
     let config = config(&options);
-    let io = FromTokio::new(socket);
-    let result = match &options.tls {
-        None => serve(io, &mut TokioTimer, config, rx, tx, &mut sink)
-            .await
-            .map(drop),
-        Some(acceptor) => {
-            let tls = &tls;
-            // Boxed: the TLS state machine is larger, and a plaintext
-            // session's task should not carry its size.
-            Box::pin(serve_tls(
-                io,
-                &mut TokioTimer,
-                config,
-                rx,
-                tx,
-                &mut sink,
-                |io| async move {
-                    let stream = acceptor.accept(io.into_inner()).await?;
-                    tls.store(true, Ordering::Relaxed);
-                    Ok::<_, std::io::Error>(FromTokio::new(stream))
-                },
-            ))
-            .await
-        }
+    // Buffers sized for the configuration (`io::tokio`: the engine's
+    // `input_room` and 1 KiB): an idle session costs little
+    // (scripts/load.sh measures it).
+    let (tls, result) = match &options.tls {
+        None => (false, serve_tcp(socket, peer, config, &mut sink).await),
+        // Boxed: the TLS state machine is larger, and a plaintext
+        // session's task should not carry its size.
+        Some(acceptor) => Box::pin(serve_starttls(socket, peer, config, acceptor, &mut sink)).await,
     };
     let outcome = match (result, &sink.error) {
         (Err(e), _) => format!("error: {e}"),
@@ -500,11 +555,7 @@ async fn session(socket: TcpStream, peer: SocketAddr, options: Arc<Options>) {
     };
     eprintln!(
         "session {peer}: tls={} auth={} messages={} bytes={} {outcome}",
-        if tls.load(Ordering::Relaxed) {
-            "yes"
-        } else {
-            "no"
-        },
+        if tls { "yes" } else { "no" },
         sink.user.as_deref().unwrap_or("-"),
         sink.messages,
         sink.bytes,
@@ -550,50 +601,30 @@ async fn run(options: Arc<Options>) -> std::io::Result<()> {
     writeln!(out, "listening on {}", listener.local_addr()?)?;
     out.flush()?;
 
-    let max = options.max_sessions;
-    let slots = Arc::new(Semaphore::new(max));
-    let mut sessions = 0u64;
-    loop {
-        let accepted = tokio::select! {
-            a = async {
-                // A slot first, so that at most `max` run.
-                let permit = slots.clone().acquire_owned().await;
-                (permit, listener.accept().await)
-            } => a,
-            _ = sigterm.recv() => break,
-            _ = sigint.recv() => break,
-        };
-        match accepted {
-            (Ok(permit), Ok((socket, peer))) => {
-                sessions += 1;
-                let options = options.clone();
-                tokio::spawn(async move {
-                    session(socket, peer, options).await;
-                    drop(permit);
-                });
-            }
-            (_, Err(e)) => {
-                // Out of descriptors and the like: wait a little.
-                eprintln!("sink: accept: {e}");
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-            (Err(_), _) => break,
+    let shutdown = async move {
+        tokio::select! {
+            _ = sigterm.recv() => {}
+            _ = sigint.recv() => {}
         }
-    }
-    drop(listener);
-    let running = max - slots.available_permits();
-    if running > 0 {
-        eprintln!("sink: stopping; waiting for {running} running session(s)");
-    }
-    let all = u32::try_from(max).unwrap_or(u32::MAX);
-    if tokio::time::timeout(GRACE, slots.acquire_many(all))
-        .await
-        .is_err()
-    {
-        eprintln!("sink: grace period over; closing the remaining sessions");
+        eprintln!("sink: stopping; waiting for the running sessions");
+    };
+    let stopped = accept_loop(
+        listener,
+        options.max_sessions,
+        shutdown,
+        GRACE,
+        |socket, peer| session(socket, peer, options.clone()),
+    )
+    .await;
+    if stopped.cut_off > 0 {
+        eprintln!(
+            "sink: grace period over; closed {} remaining session(s)",
+            stopped.cut_off
+        );
     }
     eprintln!(
-        "sink: stopped after {sessions} session(s), {} message(s) accepted",
+        "sink: stopped after {} session(s), {} message(s) accepted",
+        stopped.sessions,
         MESSAGES.load(Ordering::Relaxed)
     );
     Ok(())

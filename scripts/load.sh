@@ -91,7 +91,7 @@ if ! command -v smtp-sink >/dev/null || ! command -v smtp-source >/dev/null; the
     }
 fi
 echo "building the examples (release) ..." >&2
-(cd "$ROOT" && cargo build --release --examples --quiet)
+(cd "$ROOT" && cargo build --release --examples --features rustls --quiet)
 
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 NOFILE="$(ulimit -n)"

@@ -560,6 +560,7 @@ fn send_implicit_tls_to_a_rustls_server() {
         let (mut rx, mut tx) = ([0u8; 4096], [0u8; 4096]);
         let served = embedded_smtp::io::blocking::serve(
             embedded_io_adapters::std::FromStd::new(rustls::StreamOwned::new(conn, tcp)),
+            None,
             embedded_smtp::server::ServerConfig::new("mx.example.net"),
             &mut rx,
             &mut tx,
@@ -591,3 +592,5 @@ fn send_implicit_tls_to_a_rustls_server() {
     assert!(served);
     assert_eq!((keep.0, keep.1), (body, 1));
 }
+
+mod sink_door;

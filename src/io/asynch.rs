@@ -5,21 +5,27 @@
 //! pumps); only the I/O calls differ.
 //!
 //! Deadlines: every read waits at most the engine's current deadline
-//! ([`Client::deadline`], [`Server::deadline`]) through a [`Timer`] you
+//! ([`Client::deadline`], [`Server::deadline`](crate::server::Server::deadline)) through a [`Timer`] you
 //! choose — [`NoTimer`] waits forever, `io::embassy::EmbassyTimer` uses
 //! embassy-time, and on tokio a three-line `Timer` over
-//! `tokio::time::timeout` does (see `examples/sink.rs`).
+//! `tokio::time::timeout` does (`io::tokio::TokioTimer`, feature `tokio`).
+//!
+//! Servers: [`serve`] and [`serve_tls`] take an async [`Handler`], whose
+//! decisions may wait on I/O.
 
 use core::future::Future;
+use core::net::SocketAddr;
 use core::time::Duration;
 
 use embedded_io_async::{Error as _, ErrorKind, Read, Write};
 
 use crate::client::{Client, ClientConfig, Envelope, Event};
-use crate::server::{Server, ServerConfig};
+use crate::sasl::Credentials;
+use crate::server::{AbortReason, Event as ServerEvent, ServerConfig};
+use crate::syntax::{ForwardPath, Host, MailParameters, RcptParameters, ReversePath, Verb};
 
-use super::client::{BodySource, ClientPump, Delivery, Goal, OnEvent};
-use super::server::{Handler, ServerPump};
+use super::client::{BodySource, ClientPump, Delivery, Goal};
+use super::server::{Decision, Fed, ServerPump, Turn};
 use super::{Error, Need};
 
 /// Bounds a future by a deadline: `None` when the time ran out first.
@@ -155,13 +161,15 @@ impl<'b, 'c, T: Read + Write, M: Timer> SmtpClient<'b, 'c, T, M> {
         self.io
     }
 
-    async fn run(
+    // Generic over the body and the callback (not `dyn`), so that the
+    // future is `Send` when they are: a host can spawn a client's sends.
+    async fn run<B: BodySource, E: FnMut(&Event<'_>)>(
         &mut self,
         goal: Goal,
         envelope: Option<&Envelope<'_>>,
-        body: &mut dyn BodySource,
+        body: &mut B,
         delivery: &mut Delivery,
-        on_event: &mut OnEvent<'_>,
+        on_event: &mut E,
     ) -> Result<(), Error> {
         loop {
             match self.pump.step(goal, envelope, body, delivery, on_event)? {
@@ -204,20 +212,83 @@ async fn write_all<T: Write>(io: &mut T, bytes: &[u8]) -> Result<(), Error> {
     io.flush().await.map_err(|e| Error::Io(e.kind()))
 }
 
+/// What an application decides and receives while the async server driver
+/// runs a session: the methods of the blocking [`Handler`](super::Handler),
+/// `async` (async functions in a trait: nothing is boxed or allocated). A
+/// decision may wait on I/O — a disk or database commit, a policy service,
+/// an upstream — without blocking the executor; while it waits the driver
+/// reads nothing more (backpressure: the client's further bytes stay in the
+/// transport), and the session's deadline does not run (it bounds the
+/// client, not you).
+///
+/// Every method has a default: serve every client, accept the envelope
+/// and the message, refuse credentials and VRFY, ignore the data.
+///
+/// The futures are `Send` when your implementation's are (a concrete
+/// handler on a multi-threaded runtime is checked where you spawn it).
+#[allow(async_fn_in_trait)]
+pub trait Handler {
+    /// A client connected from `peer`: serve it, or refuse it at the door
+    /// (see the blocking [`Handler::connect`](super::Handler::connect)).
+    async fn connect(&mut self, _peer: Option<SocketAddr>) -> Decision<'_> {
+        Decision::Accept
+    }
+    /// HELO, EHLO or LHLO: accept, or refuse it (the session stays as it was).
+    async fn hello(&mut self, _verb: Verb, _domain: &Host<'_>) -> Decision<'_> {
+        Decision::Accept
+    }
+    /// `MAIL FROM`: accept or refuse the sender.
+    async fn mail(
+        &mut self,
+        _from: &ReversePath<'_>,
+        _params: &MailParameters<'_>,
+    ) -> Decision<'_> {
+        Decision::Accept
+    }
+    /// `RCPT TO`: accept or refuse a recipient.
+    async fn rcpt(&mut self, _to: &ForwardPath<'_>, _params: &RcptParameters<'_>) -> Decision<'_> {
+        Decision::Accept
+    }
+    /// `VRFY` / `EXPN` (only with `VrfyPolicy::Ask`).
+    async fn verify(&mut self, _verb: Verb, _argument: &str) -> Decision<'_> {
+        Decision::Reject
+    }
+    /// A message body starts.
+    async fn data_start(&mut self) {}
+    /// Message bytes, in order, unstuffed. The driver reads no more until
+    /// this returns, so a slow store slows the client down, never fills
+    /// memory.
+    async fn data(&mut self, _bytes: &[u8]) {}
+    /// The body is complete: accept (once it is committed) or refuse it. In
+    /// LMTP mode this is asked once per accepted recipient, in RCPT order.
+    async fn message_end(&mut self) -> Decision<'_> {
+        Decision::Accept
+    }
+    /// Drop what `data` gave since `data_start`: the message will not be
+    /// accepted (too big, bare line ending, reset, end of input).
+    async fn message_aborted(&mut self, _reason: AbortReason) {}
+    /// AUTH: check the credentials (decode them with
+    /// [`Credentials::decode`](crate::sasl::Credentials::decode)).
+    async fn auth(&mut self, _credentials: &Credentials<'_>) -> Decision<'_> {
+        Decision::Reject
+    }
+}
+
 /// Serves one SMTP session on `io` until the client quits or the engine
-/// closes it; gives the transport back. The configuration must not offer
-/// STARTTLS (use [`serve_tls`]).
+/// closes it; gives the transport back. `peer` is the client's address
+/// (or `None`), for the handler's [`connect`](Handler::connect). The
+/// configuration must not offer STARTTLS (use [`serve_tls`]).
 pub async fn serve<T: Read + Write, H: Handler, M: Timer>(
     io: T,
+    peer: Option<SocketAddr>,
     timer: &mut M,
     config: ServerConfig<'_>,
     rx: &mut [u8],
     tx: &mut [u8],
     handler: &mut H,
 ) -> Result<T, Error> {
-    let engine = Server::new(config).map_err(Error::ServerConfig)?;
-    let mut pump = ServerPump::new(engine, rx, tx);
-    pump.greet()?;
+    let mut pump = ServerPump::new(ServerPump::engine(config)?, rx, tx);
+    pump.greet(handler.connect(peer).await)?;
     let mut io = io;
     match serve_until(&mut io, timer, &mut pump, handler).await? {
         Need::StartTls => Err(Error::Tls),
@@ -227,8 +298,13 @@ pub async fn serve<T: Read + Write, H: Handler, M: Timer>(
 
 /// Serves one session that may upgrade to TLS (see the blocking
 /// [`serve_tls`](super::blocking::serve_tls)).
+// The transport, its address, the deadlines, the configuration, two
+// buffers, the handler and the TLS upgrade: each is the caller's (the
+// `tokio` feature's `io::tokio::serve_tcp` takes fewer).
+#[allow(clippy::too_many_arguments)]
 pub async fn serve_tls<T, U, E, H, M, Fut>(
     io: T,
+    peer: Option<SocketAddr>,
     timer: &mut M,
     config: ServerConfig<'_>,
     rx: &mut [u8],
@@ -243,9 +319,8 @@ where
     M: Timer,
     Fut: Future<Output = Result<U, E>>,
 {
-    let engine = Server::new(config).map_err(Error::ServerConfig)?;
-    let mut pump = ServerPump::new(engine, rx, tx);
-    pump.greet()?;
+    let mut pump = ServerPump::new(ServerPump::engine(config)?, rx, tx);
+    pump.greet(handler.connect(peer).await)?;
     let mut io = io;
     if serve_until(&mut io, timer, &mut pump, handler).await? != Need::StartTls {
         return Ok(());
@@ -256,6 +331,35 @@ where
     Ok(())
 }
 
+/// Hands one event to the handler, answering the decision it asks for.
+async fn handle<H: Handler>(fed: &mut Fed<'_, '_, '_>, handler: &mut H) -> Result<(), Error> {
+    let decision = match fed.event {
+        ServerEvent::Hello { verb, domain } => handler.hello(verb, &domain).await,
+        ServerEvent::Mail { from, params } => handler.mail(&from, &params).await,
+        ServerEvent::Rcpt { to, params } => handler.rcpt(&to, &params).await,
+        ServerEvent::Verify { verb, argument } => handler.verify(verb, argument).await,
+        ServerEvent::MessageEnd => handler.message_end().await,
+        ServerEvent::Auth(credentials) => handler.auth(&credentials).await,
+        ServerEvent::DataStart => {
+            handler.data_start().await;
+            return Ok(());
+        }
+        ServerEvent::Data(bytes) => {
+            handler.data(bytes).await;
+            return Ok(());
+        }
+        ServerEvent::MessageAborted(reason) => {
+            handler.message_aborted(reason).await;
+            return Ok(());
+        }
+        ServerEvent::NeedInput
+        | ServerEvent::Flush
+        | ServerEvent::StartTls
+        | ServerEvent::Close => return Ok(()),
+    };
+    fed.answer(decision)
+}
+
 async fn serve_until<T: Read + Write, H: Handler, M: Timer>(
     io: &mut T,
     timer: &mut M,
@@ -263,7 +367,19 @@ async fn serve_until<T: Read + Write, H: Handler, M: Timer>(
     handler: &mut H,
 ) -> Result<Need, Error> {
     loop {
-        match pump.step(handler)? {
+        let need = match pump.turn()? {
+            Turn::Io(need) => need,
+            Turn::Event(mut fed) => {
+                handle(&mut fed, handler).await?;
+                let (used, next) = fed.finish()?;
+                pump.rx.consume(used);
+                match next {
+                    Some(need) => need,
+                    None => continue,
+                }
+            }
+        };
+        match need {
             Need::Write => {
                 write_all(io, pump.tx.pending()).await?;
                 pump.tx.clear();
@@ -273,7 +389,9 @@ async fn serve_until<T: Read + Write, H: Handler, M: Timer>(
                 let space = pump.rx.space()?;
                 match timer.timeout(wait, io.read(space)).await {
                     Some(Ok(0)) => {
-                        pump.eof(handler);
+                        if let Some(reason) = pump.eof() {
+                            handler.message_aborted(reason).await;
+                        }
                         return Ok(Need::Done);
                     }
                     Some(Ok(n)) => pump.rx.received(n),

@@ -36,7 +36,7 @@
 //! impl Handler for Accept {}
 //! let server = std::thread::spawn(move || {
 //!     let (mut rx, mut tx) = ([0u8; 2048], [0u8; 2048]);
-//!     serve(server_end, ServerConfig::new("mx.example"), &mut rx, &mut tx, &mut Accept).unwrap();
+//!     serve(server_end, None, ServerConfig::new("mx.example"), &mut rx, &mut tx, &mut Accept).unwrap();
 //! });
 //!
 //! let mut config = ClientConfig::new("client.example");
@@ -53,13 +53,15 @@
 //! # }
 //! ```
 
+use core::net::SocketAddr;
+
 use embedded_io::{Error as _, ErrorKind, Read, Write};
 
 use crate::client::{Client, ClientConfig, Envelope, Event};
-use crate::server::{Server, ServerConfig};
+use crate::server::{Event as ServerEvent, ServerConfig};
 
 use super::client::{BodySource, ClientPump, Delivery, Goal, OnEvent};
-use super::server::{Handler, ServerPump};
+use super::server::{Fed, Handler, ServerPump, Turn};
 use super::{Error, Need};
 
 /// A client session over a blocking transport `T`.
@@ -213,18 +215,20 @@ fn write_all<T: Write>(io: &mut T, bytes: &[u8]) -> Result<(), Error> {
 }
 
 /// Serves one SMTP session on `io` until the client quits or the engine
-/// closes it; gives the transport back. The configuration must not offer
+/// closes it; gives the transport back. `peer` is the client's address
+/// (`TcpStream::peer_addr`, or `None`), for the handler's
+/// [`connect`](Handler::connect). The configuration must not offer
 /// STARTTLS (use [`serve_tls`]).
 pub fn serve<T: Read + Write, H: Handler>(
     io: T,
+    peer: Option<SocketAddr>,
     config: ServerConfig<'_>,
     rx: &mut [u8],
     tx: &mut [u8],
     handler: &mut H,
 ) -> Result<T, Error> {
-    let engine = Server::new(config).map_err(Error::ServerConfig)?;
-    let mut pump = ServerPump::new(engine, rx, tx);
-    pump.greet()?;
+    let mut pump = ServerPump::new(ServerPump::engine(config)?, rx, tx);
+    pump.greet(handler.connect(peer))?;
     let mut io = io;
     match serve_until(&mut io, &mut pump, handler)? {
         Need::StartTls => Err(Error::Tls),
@@ -238,6 +242,7 @@ pub fn serve<T: Read + Write, H: Handler>(
 /// wrapped transport, reset as RFC 3207 §4.2 requires.
 pub fn serve_tls<T, U, E, H>(
     io: T,
+    peer: Option<SocketAddr>,
     config: ServerConfig<'_>,
     rx: &mut [u8],
     tx: &mut [u8],
@@ -249,9 +254,8 @@ where
     U: Read + Write,
     H: Handler,
 {
-    let engine = Server::new(config).map_err(Error::ServerConfig)?;
-    let mut pump = ServerPump::new(engine, rx, tx);
-    pump.greet()?;
+    let mut pump = ServerPump::new(ServerPump::engine(config)?, rx, tx);
+    pump.greet(handler.connect(peer))?;
     let mut io = io;
     if serve_until(&mut io, &mut pump, handler)? != Need::StartTls {
         return Ok(());
@@ -262,20 +266,63 @@ where
     Ok(())
 }
 
+/// Hands one event to the handler, answering the decision it asks for.
+fn handle<H: Handler>(fed: &mut Fed<'_, '_, '_>, handler: &mut H) -> Result<(), Error> {
+    let decision = match fed.event {
+        ServerEvent::Hello { verb, domain } => handler.hello(verb, &domain),
+        ServerEvent::Mail { from, params } => handler.mail(&from, &params),
+        ServerEvent::Rcpt { to, params } => handler.rcpt(&to, &params),
+        ServerEvent::Verify { verb, argument } => handler.verify(verb, argument),
+        ServerEvent::MessageEnd => handler.message_end(),
+        ServerEvent::Auth(credentials) => handler.auth(&credentials),
+        ServerEvent::DataStart => {
+            handler.data_start();
+            return Ok(());
+        }
+        ServerEvent::Data(bytes) => {
+            handler.data(bytes);
+            return Ok(());
+        }
+        ServerEvent::MessageAborted(reason) => {
+            handler.message_aborted(reason);
+            return Ok(());
+        }
+        ServerEvent::NeedInput
+        | ServerEvent::Flush
+        | ServerEvent::StartTls
+        | ServerEvent::Close => return Ok(()),
+    };
+    fed.answer(decision)
+}
+
 fn serve_until<T: Read + Write, H: Handler>(
     io: &mut T,
     pump: &mut ServerPump<'_, '_>,
     handler: &mut H,
 ) -> Result<Need, Error> {
     loop {
-        match pump.step(handler)? {
+        let need = match pump.turn()? {
+            Turn::Io(need) => need,
+            Turn::Event(mut fed) => {
+                handle(&mut fed, handler)?;
+                let (used, next) = fed.finish()?;
+                pump.rx.consume(used);
+                match next {
+                    Some(need) => need,
+                    None => continue,
+                }
+            }
+        };
+        match need {
             Need::Write => {
                 write_all(io, pump.tx.pending())?;
                 pump.tx.clear();
             }
             Need::Read => match io.read(pump.rx.space()?) {
                 Ok(0) => {
-                    pump.eof(handler);
+                    if let Some(reason) = pump.eof() {
+                        handler.message_aborted(reason);
+                    }
                     return Ok(Need::Done);
                 }
                 Ok(n) => pump.rx.received(n),

@@ -1,4 +1,6 @@
-//! embassy-net helpers (feature `embassy`): connect to a relay by host name,
+//! embassy-net helpers (feature `embassy`; of embassy-net it needs `tcp`
+//! and `dns` only: the medium and the IP versions are the application's
+//! choice, one of each at least, e.g. `proto-ipv4` and `medium-ethernet`): connect to a relay by host name,
 //! accept SMTP sessions in a loop, and enforce the engines' deadlines with
 //! embassy-time. `embassy_net::tcp::TcpSocket` implements
 //! `embedded_io_async::{Read, Write}`, so the sockets go straight to the
@@ -19,8 +21,7 @@ use embassy_net::dns::DnsQueryType;
 use embassy_net::tcp::TcpSocket;
 use embassy_net::{IpEndpoint, Stack};
 
-use super::Handler;
-use super::asynch::{Timer, serve};
+use super::asynch::{Handler, Timer, serve};
 use crate::server::ServerConfig;
 
 /// A [`Timer`] over `embassy_time::with_timeout`.
@@ -85,8 +86,10 @@ pub async fn connect<'s>(
 }
 
 /// Accepts SMTP sessions on `port` one after the other, forever, serving
-/// each with the [`asynch::serve`](super::asynch::serve) driver and
-/// `handler`, with embassy-time deadlines. Run several of these tasks for
+/// each with the [`asynch::serve`](super::asynch::serve) driver and the
+/// async `handler` (which learns each client's address in
+/// [`Handler::connect`] and may refuse it there), with embassy-time
+/// deadlines. Run several of these tasks for
 /// concurrent sessions. `make_config` builds the configuration of each
 /// session.
 ///
@@ -113,8 +116,11 @@ pub async fn accept_loop<'c, H: Handler>(
         let mut socket = TcpSocket::new(stack, &mut *srx, &mut *stx);
         socket.set_timeout(Some(embassy_time::Duration::from_secs(600)));
         if socket.accept(port).await.is_ok() {
+            // The client's address, for the handler's `connect`.
+            let peer = socket.remote_endpoint().map(core::net::SocketAddr::from);
             let served = serve(
                 &mut socket,
+                peer,
                 &mut EmbassyTimer,
                 make_config(),
                 &mut *drx,

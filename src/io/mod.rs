@@ -8,7 +8,10 @@
 //!   embassy-net's `TcpSocket` implements these, and tokio's `TcpStream`
 //!   does through `embedded_io_adapters::tokio_1::FromTokio`;
 //! - `embassy` (feature `embassy`): connect by host name, an accept loop and
-//!   deadlines with `embassy-time`.
+//!   deadlines with `embassy-time`;
+//! - `tokio` (feature `tokio`, TLS with feature `rustls`): the same for a
+//!   host — a timer, an accept loop with a task per session and a graceful
+//!   shutdown, one-call servers, and clients that connect with STARTTLS.
 //!
 //! The protocol work of a driver lives in two small state machines shared by
 //! the blocking and the async flavours (`ClientPump`, `ServerPump`): they
@@ -168,6 +171,8 @@ pub mod asynch;
 pub mod blocking;
 #[cfg(feature = "embassy")]
 pub mod embassy;
+#[cfg(feature = "tokio")]
+pub mod tokio;
 
 pub use client::{BodySource, Delivery};
 pub use server::{Decision, Handler};

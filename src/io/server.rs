@@ -3,8 +3,10 @@
 //! the [`Handler`] for each decision and passes message bytes through; it
 //! never parses.
 
+use core::net::SocketAddr;
+
 use crate::sasl::Credentials;
-use crate::server::{AbortReason, Event, Server};
+use crate::server::{AbortReason, Event, Server, ServerConfig};
 use crate::syntax::{
     EnhancedCode, ForwardPath, Host, MailParameters, RcptParameters, ReplyCode, ReversePath, Verb,
 };
@@ -35,12 +37,29 @@ pub enum Decision<'r> {
     },
 }
 
-/// What an application decides and receives while a server driver runs a
-/// session. Every method has a default: accept the envelope and the
-/// message, refuse credentials and VRFY, ignore the data.
+/// What an application decides and receives while the blocking server
+/// driver runs a session (the async driver's is
+/// [`asynch::Handler`](super::asynch::Handler), the same methods `async`).
+/// Every method has a default: serve every client, accept the envelope and
+/// the message, refuse credentials and VRFY, ignore the data.
 pub trait Handler {
-    /// The client said HELO, EHLO or LHLO (the engine already answered).
-    fn hello(&mut self, _verb: Verb, _domain: &Host<'_>) {}
+    /// A client connected from `peer` (what the caller passed to the
+    /// driver; `None` when it has no address): serve it (accept), or refuse
+    /// it at the door. Reject greets with `554 <hostname> No SMTP service
+    /// here` and answers every command but QUIT with `503 5.5.1` (RFC 5321
+    /// §3.1); `Respond` with code 554 does the same with your text, with
+    /// code 421 it closes after the greeting (§3.8). Any other code ends
+    /// the session with [`Error::Server`](super::Error::Server).
+    fn connect(&mut self, _peer: Option<SocketAddr>) -> Decision<'_> {
+        Decision::Accept
+    }
+    /// The client said HELO, EHLO or LHLO: accept (the engine writes its
+    /// `250` or the EHLO reply) or refuse (`550 5.7.1 Helo command
+    /// rejected`, or a 4xx/5xx of your own; the session stays as it was,
+    /// so MAIL then gets `503 5.5.1`).
+    fn hello(&mut self, _verb: Verb, _domain: &Host<'_>) -> Decision<'_> {
+        Decision::Accept
+    }
     /// `MAIL FROM`: accept or refuse the sender.
     fn mail(&mut self, _from: &ReversePath<'_>, _params: &MailParameters<'_>) -> Decision<'_> {
         Decision::Accept
@@ -72,6 +91,80 @@ pub trait Handler {
     }
 }
 
+/// What a driver does after feeding the engine: I/O, or hand an event to
+/// its handler (and answer the engine with the decision, if one is owed).
+// An event is large (MAIL's parameters); a `Turn` lives for one step of
+// the driver and there is no `Box` in a `no_std` crate.
+#[allow(clippy::large_enum_variant)]
+pub(crate) enum Turn<'p, 'b, 'c> {
+    /// Perform this I/O.
+    Io(Need),
+    /// An event for the handler.
+    Event(Fed<'p, 'b, 'c>),
+}
+
+/// One `feed` of the engine whose event the driver hands to its handler;
+/// the engine and the transmit buffer, to answer a decision.
+pub(crate) struct Fed<'p, 'b, 'c> {
+    pub(crate) event: Event<'p>,
+    consumed: usize,
+    engine: &'p mut Server<'c>,
+    tx: &'p mut TxBuffer<'b>,
+    tls_pending: &'p mut bool,
+}
+
+impl Fed<'_, '_, '_> {
+    /// Answers the decision the event asked for.
+    pub(crate) fn answer(&mut self, decision: Decision<'_>) -> Result<(), Error> {
+        let out = self.tx.free();
+        let n = match decision {
+            Decision::Accept => self.engine.accept(out),
+            Decision::Reject => self.engine.reject(out),
+            Decision::Respond {
+                code,
+                enhanced,
+                text,
+            } => self.engine.respond(code, enhanced, text, out),
+        }?;
+        self.tx.push(n);
+        Ok(())
+    }
+
+    /// After the handler: the input used (release it with
+    /// `rx.consume` only now: the event borrowed it) and the I/O owed now,
+    /// if any.
+    pub(crate) fn finish(self) -> Result<(usize, Option<Need>), Error> {
+        let Fed {
+            event,
+            consumed,
+            engine,
+            tx,
+            tls_pending,
+        } = self;
+        let next = match event {
+            Event::NeedInput if tx.is_empty() => Some(Need::Read),
+            Event::NeedInput | Event::Flush if !tx.is_empty() => Some(Need::Write),
+            Event::Flush => {
+                // Nothing pending and still no room: the buffer is too small.
+                let needed = engine.output_room();
+                return Err(Error::Server(crate::server::ServerError::BufferTooSmall {
+                    needed,
+                }));
+            }
+            Event::StartTls => {
+                *tls_pending = true;
+                Some(if tx.is_empty() {
+                    Need::StartTls
+                } else {
+                    Need::Write
+                })
+            }
+            _ => None,
+        };
+        Ok((consumed, next))
+    }
+}
+
 pub(crate) struct ServerPump<'b, 'c> {
     pub(crate) engine: Server<'c>,
     pub(crate) rx: RxBuffer<'b>,
@@ -90,14 +183,23 @@ impl<'b, 'c> ServerPump<'b, 'c> {
         }
     }
 
-    pub(crate) fn greet(&mut self) -> Result<(), Error> {
+    /// Greets the client, or refuses it at the door (the handler's
+    /// `connect` decision).
+    pub(crate) fn greet(&mut self, decision: Decision<'_>) -> Result<(), Error> {
         // A receive buffer shorter than the longest line the configuration
         // allows would stop a session mid-command with no reply: refuse it
         // before saying anything.
         if self.rx.capacity() < self.engine.input_room() {
             return Err(Error::RxBufferFull);
         }
-        let n = self.engine.greet(self.tx.free())?;
+        let out = self.tx.free();
+        let n = match decision {
+            Decision::Accept => self.engine.greet(out),
+            Decision::Reject => self
+                .engine
+                .refuse_service(ReplyCode::TRANSACTION_FAILED, "", out),
+            Decision::Respond { code, text, .. } => self.engine.refuse_service(code, text, out),
+        }?;
         self.tx.push(n);
         Ok(())
     }
@@ -108,11 +210,19 @@ impl<'b, 'c> ServerPump<'b, 'c> {
         Ok(())
     }
 
-    /// The peer closed its side.
-    pub(crate) fn eof<H: Handler>(&mut self, handler: &mut H) {
-        if let Event::MessageAborted(reason) = self.engine.end_of_input() {
-            handler.message_aborted(reason);
+    /// The peer closed its side: the reason to give the handler's
+    /// `message_aborted`, if a message was open.
+    pub(crate) fn eof(&mut self) -> Option<AbortReason> {
+        match self.engine.end_of_input() {
+            Event::MessageAborted(reason) => Some(reason),
+            _ => None,
         }
+    }
+
+    /// The driver's configuration: the handlers answer `hello`.
+    pub(crate) fn engine(mut config: ServerConfig<'c>) -> Result<Server<'c>, Error> {
+        config.hello_decision = true;
+        Server::new(config).map_err(Error::ServerConfig)
     }
 
     /// A deadline passed: the engine writes `421 4.4.2` and closes.
@@ -122,98 +232,44 @@ impl<'b, 'c> ServerPump<'b, 'c> {
         Ok(())
     }
 
-    /// Runs the engine over the received bytes until I/O is needed.
-    pub(crate) fn step<H: Handler>(&mut self, handler: &mut H) -> Result<Need, Error> {
-        loop {
-            if self.engine.is_closed() {
-                return Ok(if self.tx.is_empty() {
-                    Need::Done
-                } else {
-                    Need::Write
-                });
-            }
-            if self.tls_pending {
-                return Ok(if self.tx.is_empty() {
-                    Need::StartTls
-                } else {
-                    Need::Write
-                });
-            }
-            // The engine needs `output_room` free bytes to take a unit of
-            // input, and counts only what it wrote in this call: replies
-            // still pending from earlier calls must go out first, or a
-            // transmit buffer of exactly that size is "too small".
-            if !self.tx.is_empty() && self.tx.free().len() < self.engine.output_room() {
-                return Ok(Need::Write);
-            }
-            let ServerPump {
-                engine,
-                rx,
-                tx,
-                tls_pending,
-            } = self;
-            let step = engine.feed(rx.data(), tx.free())?;
-            tx.push(step.written);
-            let decision = match step.event {
-                Event::Hello { verb, domain } => {
-                    handler.hello(verb, &domain);
-                    None
-                }
-                Event::Mail { from, params } => Some(handler.mail(&from, &params)),
-                Event::Rcpt { to, params } => Some(handler.rcpt(&to, &params)),
-                Event::Verify { verb, argument } => Some(handler.verify(verb, argument)),
-                Event::DataStart => {
-                    handler.data_start();
-                    None
-                }
-                Event::Data(bytes) => {
-                    handler.data(bytes);
-                    None
-                }
-                Event::MessageEnd => Some(handler.message_end()),
-                Event::MessageAborted(reason) => {
-                    handler.message_aborted(reason);
-                    None
-                }
-                Event::Auth(credentials) => Some(handler.auth(&credentials)),
-                Event::NeedInput | Event::Flush | Event::StartTls | Event::Close => None,
-            };
-            if let Some(decision) = decision {
-                let n = match decision {
-                    Decision::Accept => engine.accept(tx.free()),
-                    Decision::Reject => engine.reject(tx.free()),
-                    Decision::Respond {
-                        code,
-                        enhanced,
-                        text,
-                    } => engine.respond(code, enhanced, text, tx.free()),
-                }?;
-                tx.push(n);
-            }
-            let next = match step.event {
-                Event::NeedInput if tx.is_empty() => Some(Need::Read),
-                Event::NeedInput | Event::Flush if !tx.is_empty() => Some(Need::Write),
-                Event::Flush => {
-                    // Nothing pending and still no room: the buffer is too small.
-                    let needed = engine.output_room();
-                    return Err(Error::Server(crate::server::ServerError::BufferTooSmall {
-                        needed,
-                    }));
-                }
-                Event::StartTls => {
-                    *tls_pending = true;
-                    Some(if tx.is_empty() {
-                        Need::StartTls
-                    } else {
-                        Need::Write
-                    })
-                }
-                _ => None,
-            };
-            rx.consume(step.consumed);
-            if let Some(io) = next {
-                return Ok(io);
-            }
+    /// Feeds the engine what was received: the I/O needed next, or an
+    /// event for the handler (then [`Fed::finish`]).
+    pub(crate) fn turn(&mut self) -> Result<Turn<'_, 'b, 'c>, Error> {
+        if self.engine.is_closed() {
+            return Ok(Turn::Io(if self.tx.is_empty() {
+                Need::Done
+            } else {
+                Need::Write
+            }));
         }
+        if self.tls_pending {
+            return Ok(Turn::Io(if self.tx.is_empty() {
+                Need::StartTls
+            } else {
+                Need::Write
+            }));
+        }
+        // The engine needs `output_room` free bytes to take a unit of
+        // input, and counts only what it wrote in this call: replies
+        // still pending from earlier calls must go out first, or a
+        // transmit buffer of exactly that size is "too small".
+        if !self.tx.is_empty() && self.tx.free().len() < self.engine.output_room() {
+            return Ok(Turn::Io(Need::Write));
+        }
+        let ServerPump {
+            engine,
+            rx,
+            tx,
+            tls_pending,
+        } = self;
+        let step = engine.feed(rx.data(), tx.free())?;
+        tx.push(step.written);
+        Ok(Turn::Event(Fed {
+            event: step.event,
+            consumed: step.consumed,
+            engine,
+            tx,
+            tls_pending,
+        }))
     }
 }

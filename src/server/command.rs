@@ -193,6 +193,11 @@ fn hello<'a>(v: View<'_, '_>, len: usize, verb: Verb, domain: Host<'a>) -> Outco
     } else {
         (Hello::Ehlo, Say::Ehlo)
     };
+    if v.config.hello_decision {
+        // The reply and the reset wait for the answer (`Server::answered`).
+        return Outcome::go(len, Change::Ask(Pending::Hello(hello)))
+            .report(Event::Hello { verb, domain });
+    }
     Outcome::go(len, Change::Hello(hello))
         .say(say)
         .report(Event::Hello { verb, domain })

@@ -209,6 +209,11 @@ pub struct ServerConfig<'c> {
     pub greeting_text: &'c str,
     /// `220` or `554` greeting.
     pub service: Service,
+    /// Ask the application about EHLO, HELO and LHLO ([`Event::Hello`](super::Event::Hello)
+    /// becomes a decision) instead of answering them at once: policy on
+    /// the name a client gives. Default off; the drivers turn it on (their
+    /// handlers answer `hello`).
+    pub hello_decision: bool,
     /// Speak LMTP (RFC 2033): LHLO instead of EHLO/HELO, one reply per
     /// recipient after the data.
     pub lmtp: bool,
@@ -270,6 +275,7 @@ impl<'c> ServerConfig<'c> {
             hostname,
             greeting_text: "",
             service: Service::Ready,
+            hello_decision: false,
             lmtp: false,
             pipelining: true,
             eight_bit_mime: true,

@@ -6,8 +6,9 @@ use crate::syntax::{EnhancedCode, Invalid, ReplyClass, ReplyCode, check_text};
 
 use super::error::ServerError;
 use super::replies as r;
+use super::say::{self, Say};
 use super::session::Server;
-use super::state::{Pending, State};
+use super::state::{Hello, Pending, State};
 
 impl Server<'_> {
     /// The decision owed, if any.
@@ -20,9 +21,20 @@ impl Server<'_> {
 
     /// Answers the pending decision positively: `250 2.1.0` (MAIL),
     /// `250 2.1.5` (RCPT, VRFY), `250 2.0.0 Ok: queued` (MessageEnd),
-    /// `235 2.7.0` (AUTH).
+    /// `235 2.7.0` (AUTH), `250 <hostname>` or the EHLO reply with what is
+    /// advertised (Hello).
     pub fn accept(&mut self, out: &mut [u8]) -> Result<usize, ServerError> {
         let c = match self.pending()? {
+            Pending::Hello(hello) => {
+                let reply = if hello == Hello::Helo {
+                    Say::Helo
+                } else {
+                    Say::Ehlo
+                };
+                let n = say::write(out, reply, self.view())?;
+                self.answered(Pending::Hello(hello), ReplyCode::OK);
+                return Ok(n);
+            }
             Pending::Mail { .. } => r::MAIL_OK,
             Pending::Rcpt => r::RCPT_OK,
             Pending::Verify => r::VRFY_OK,
@@ -33,9 +45,11 @@ impl Server<'_> {
     }
 
     /// Answers the pending decision negatively: `550 5.7.1` (MAIL),
-    /// `550 5.1.1` (RCPT, VRFY), `554 5.7.1` (MessageEnd), `535 5.7.8` (AUTH).
+    /// `550 5.1.1` (RCPT, VRFY), `554 5.7.1` (MessageEnd), `535 5.7.8` (AUTH),
+    /// `550 5.7.1` (Hello; the session stays as it was).
     pub fn reject(&mut self, out: &mut [u8]) -> Result<usize, ServerError> {
         let c = match self.pending()? {
+            Pending::Hello(_) => r::HELLO_REJECTED,
             Pending::Mail { .. } => r::MAIL_REJECTED,
             Pending::Rcpt => r::RCPT_REJECTED,
             Pending::Verify => r::VRFY_REJECTED,
@@ -52,7 +66,9 @@ impl Server<'_> {
     /// `feed` kept for it ([`Invalid::TooLong`] otherwise: up to 496 to 506
     /// octets of text, with or without the enhanced code). The enhanced
     /// code is written only with ENHANCEDSTATUSCODES on. A `421` closes the
-    /// session after the reply (the next `feed` reports Close).
+    /// session after the reply (the next `feed` reports Close). A Hello
+    /// decision takes refusals only: accept it with [`Server::accept`],
+    /// which writes the EHLO reply ([`Invalid::ReplyCode`] for a 2xx).
     pub fn respond(
         &mut self,
         code: ReplyCode,
@@ -60,8 +76,11 @@ impl Server<'_> {
         text: &str,
         out: &mut [u8],
     ) -> Result<usize, ServerError> {
-        self.pending()?;
-        if code.class() == ReplyClass::PositiveIntermediate {
+        let pending = self.pending()?;
+        if code.class() == ReplyClass::PositiveIntermediate
+            || (matches!(pending, Pending::Hello(_))
+                && code.class() == ReplyClass::PositiveCompletion)
+        {
             return Err(ServerError::InvalidReply(Invalid::ReplyCode));
         }
         check_text(text.as_bytes()).map_err(ServerError::InvalidReply)?;

@@ -35,7 +35,11 @@ pub enum Event<'a> {
     /// Send the output now, then call `feed` again with the rest of the input
     /// (the output buffer is full, or a group-ending reply was written).
     Flush,
-    /// EHLO, HELO or LHLO was answered (informational; the transaction was reset).
+    /// EHLO, HELO or LHLO was answered (informational; the transaction was
+    /// reset). DECISION with
+    /// [`ServerConfig::hello_decision`](super::ServerConfig::hello_decision):
+    /// nothing is answered yet; accept writes the `250` (the EHLO reply with
+    /// what is advertised), a refusal leaves the session as it was.
     Hello {
         /// `Ehlo`, `Helo` or `Lhlo`.
         verb: Verb,
@@ -110,6 +114,8 @@ pub enum DecisionKind {
     MessageEnd,
     /// [`Event::Auth`].
     Auth,
+    /// [`Event::Hello`] (with `ServerConfig::hello_decision`).
+    Hello,
 }
 
 /// The observable state of a session.

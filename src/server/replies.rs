@@ -102,4 +102,5 @@ pub(crate) const VRFY_REJECTED: Canned = r(550, 5, 1, 1, "No such user");
 pub(crate) const MESSAGE_OK: Canned = r(250, 2, 0, 0, "Ok: queued");
 pub(crate) const MESSAGE_REJECTED: Canned = r(554, 5, 7, 1, "Message rejected");
 pub(crate) const AUTH_OK: Canned = r(235, 2, 7, 0, "Authentication successful");
+pub(crate) const HELLO_REJECTED: Canned = r(550, 5, 7, 1, "Helo command rejected");
 pub(crate) const AUTH_FAILED: Canned = r(535, 5, 7, 8, "Authentication credentials invalid");

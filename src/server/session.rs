@@ -7,7 +7,9 @@
 
 use core::time::Duration;
 
-use crate::syntax::{Extension, ReplyClass, ReplyCode, WriteError, write_with};
+use crate::syntax::{
+    Extension, Invalid, ReplyClass, ReplyCode, WriteError, check_text, write_with,
+};
 use crate::wire::line::LineFramer;
 
 use super::command;
@@ -99,7 +101,7 @@ impl<'c> Server<'c> {
     }
 
     /// What the phases may read.
-    fn view(&self) -> View<'_, 'c> {
+    pub(super) fn view(&self) -> View<'_, 'c> {
         View {
             config: &self.config,
             session: &self.session,
@@ -116,6 +118,71 @@ impl<'c> Server<'c> {
         }
         let n = say::write(out, Say::Greeting, self.view())?;
         self.set_state(State::Command);
+        Ok(n)
+    }
+
+    /// Refuses the session at connect, in place of [`greet`](Self::greet)
+    /// (policy at the door: an address on a block list, too many sessions
+    /// from one client). `554` (RFC 5321 §3.1): `554 <hostname> <text>`,
+    /// then the session goes on in [`Service::NoService`](super::Service::NoService)
+    /// mode (every command but QUIT gets `503 5.5.1`) until the client
+    /// quits; `421` (§3.8): `421 <hostname> <text>` and the session is
+    /// closed. An empty `text` says "No SMTP service here". Any other code
+    /// is [`Invalid::ReplyCode`]; `text` is checked as in
+    /// [`respond`](Self::respond) (no control byte, one line of at most 512
+    /// octets).
+    ///
+    /// ```
+    /// use embedded_smtp::server::{Server, ServerConfig};
+    /// use embedded_smtp::syntax::ReplyCode;
+    ///
+    /// let mut server = Server::new(ServerConfig::new("mx.example")).unwrap();
+    /// let mut out = [0u8; 512];
+    /// let code = ReplyCode::new(421).unwrap();
+    /// let n = server.refuse_service(code, "too many connections", &mut out).unwrap();
+    /// assert_eq!(&out[..n], b"421 mx.example too many connections\r\n");
+    /// assert!(server.is_closed());
+    /// ```
+    pub fn refuse_service(
+        &mut self,
+        code: ReplyCode,
+        text: &str,
+        out: &mut [u8],
+    ) -> Result<usize, ServerError> {
+        match self.state {
+            State::Fresh => {}
+            State::Closed => return Err(ServerError::Closed),
+            _ => return Err(ServerError::WrongState),
+        }
+        let closes = match code.get() {
+            554 => false,
+            421 => true,
+            _ => return Err(ServerError::InvalidReply(Invalid::ReplyCode)),
+        };
+        check_text(text.as_bytes()).map_err(ServerError::InvalidReply)?;
+        let text = if text.is_empty() {
+            "No SMTP service here"
+        } else {
+            text
+        };
+        let room = out.len().min(Self::MIN_ROOM);
+        let n = match say::write_line(
+            out.get_mut(..room).unwrap_or_default(),
+            code,
+            None,
+            &[self.config.hostname, " ", text],
+        ) {
+            Err(ServerError::BufferTooSmall { .. }) if room == Self::MIN_ROOM => {
+                return Err(ServerError::InvalidReply(Invalid::TooLong));
+            }
+            r => r?,
+        };
+        self.config.service = super::config::Service::NoService;
+        if closes {
+            self.close();
+        } else {
+            self.set_state(State::Command);
+        }
         Ok(n)
     }
 
@@ -363,6 +430,13 @@ impl<'c> Server<'c> {
                     // A delivered message ends the client's probation.
                     s.spent.errors = 0;
                     s.spent.junk = 0;
+                }
+            }
+            Pending::Hello(hello) => {
+                // As `Change::Hello`; a refusal changes nothing (rule D7).
+                if ok {
+                    s.hello = hello;
+                    s.tx = Transaction::Idle;
                 }
             }
             Pending::Auth => {

@@ -157,6 +157,9 @@ pub(super) enum Pending {
     },
     /// Credentials.
     Auth,
+    /// EHLO, HELO or LHLO (only with `ServerConfig::hello_decision`): the
+    /// greeting the session gets if accepted.
+    Hello(Hello),
 }
 
 impl Pending {
@@ -167,6 +170,7 @@ impl Pending {
             Pending::Verify => DecisionKind::Verify,
             Pending::MessageEnd { .. } => DecisionKind::MessageEnd,
             Pending::Auth => DecisionKind::Auth,
+            Pending::Hello(_) => DecisionKind::Hello,
         }
     }
 }

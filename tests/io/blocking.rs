@@ -438,7 +438,15 @@ fn a_server_config_with_starttls_is_refused_by_serve() {
             let mut config = ServerConfig::new("mx.example");
             config.tls_available = true;
             let (mut rx, mut tx) = (vec![0u8; 2048], vec![0u8; 1024]);
-            serve(server_end, config, &mut rx, &mut tx, &mut Store::default()).map(drop)
+            serve(
+                server_end,
+                None,
+                config,
+                &mut rx,
+                &mut tx,
+                &mut Store::default(),
+            )
+            .map(drop)
         });
         let config = ClientConfig::new("client.example");
         let (mut rx, mut tx) = ([0u8; 1024], [0u8; 1024]);

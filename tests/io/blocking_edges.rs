@@ -22,6 +22,7 @@ fn a_silent_client_gets_421_when_the_read_times_out() {
             let (mut rx, mut tx) = (vec![0u8; 2048], vec![0u8; 1024]);
             serve(
                 server_end,
+                None,
                 ServerConfig::new("mx.example"),
                 &mut rx,
                 &mut tx,
@@ -178,6 +179,7 @@ fn over_std_tcp_loopback() {
             let (mut rx, mut tx) = (vec![0u8; 2048], vec![0u8; 1024]);
             serve(
                 FromStd::new(stream),
+                None,
                 ServerConfig::new("mx.example"),
                 &mut rx,
                 &mut tx,
@@ -267,6 +269,7 @@ fn a_pipelined_group_is_answered_in_one_write_with_a_1_kib_transmit_buffer() {
     let mut store = Store::default();
     let io = serve(
         io,
+        None,
         ServerConfig::new("mx.example"),
         &mut rx,
         &mut tx,
@@ -308,7 +311,7 @@ fn a_receive_buffer_below_input_room_is_refused_before_the_greeting() {
         writes: Vec::new(),
     };
     let (mut rx, mut tx) = (vec![0u8; room - 1], vec![0u8; 1024]);
-    let r = serve(io, config, &mut rx, &mut tx, &mut Store::default());
+    let r = serve(io, None, config, &mut rx, &mut tx, &mut Store::default());
     assert_eq!(r.err(), Some(Error::RxBufferFull));
 
     // With exactly `input_room`, a MAIL line at its limit is read whole and
@@ -323,7 +326,7 @@ fn a_receive_buffer_below_input_room_is_refused_before_the_greeting() {
         writes: Vec::new(),
     };
     let mut rx = vec![0u8; room];
-    let io = serve(io, config, &mut rx, &mut tx, &mut Store::default()).unwrap();
+    let io = serve(io, None, config, &mut rx, &mut tx, &mut Store::default()).unwrap();
     let all: Vec<u8> = io.writes.concat();
     let all = String::from_utf8(all).unwrap();
     let last_lines: Vec<&str> = all.lines().filter(|l| &l[3..4] == " ").collect();

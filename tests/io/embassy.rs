@@ -115,6 +115,7 @@ async fn server_side(stack: Stack<'_>, chunking: bool) -> Vec<Vec<u8>> {
     let (mut rx, mut tx) = ([0u8; 2048], [0u8; 1024]);
     serve(
         &mut socket,
+        None,
         &mut EmbassyTimer,
         config,
         &mut rx,

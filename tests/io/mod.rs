@@ -1,8 +1,10 @@
 //! The drivers (`src/io`).
 
+mod async_handler;
 mod blocking;
 mod blocking_edges;
 #[cfg(feature = "embassy")]
 mod embassy;
 mod tokio;
+mod tokio_host;
 mod tokio_transport;

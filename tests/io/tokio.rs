@@ -29,6 +29,7 @@ async fn starttls_then_auth_plain_over_loopback() {
         let (mut rx, mut tx) = (server_rx(tls_server_config()), [0u8; 1024]);
         serve_tls(
             FromTokio::new(stream),
+            None,
             &mut TokioTimer,
             tls_server_config(),
             &mut rx,
@@ -104,6 +105,7 @@ async fn implicit_tls_port_465_style() {
         let (mut rx, mut tx) = (server_rx(config), [0u8; 1024]);
         serve(
             FromTokio::new(tls),
+            None,
             &mut TokioTimer,
             config,
             &mut rx,
@@ -157,6 +159,7 @@ async fn failed_handshake_is_a_tls_error_on_both_sides() {
         let (mut rx, mut tx) = (server_rx(tls_server_config()), [0u8; 1024]);
         let r = serve_tls(
             FromTokio::new(stream),
+            None,
             &mut TokioTimer,
             tls_server_config(),
             &mut rx,
@@ -217,6 +220,7 @@ async fn embedded_tls_client_starttls_against_rustls_server() {
         let (mut rx, mut tx) = (server_rx(tls_server_config()), [0u8; 1024]);
         serve_tls(
             FromTokio::new(stream),
+            None,
             &mut TokioTimer,
             tls_server_config(),
             &mut rx,
@@ -293,6 +297,7 @@ async fn embedded_tls_client_implicit_tls_against_rustls_server() {
         let (mut rx, mut tx) = (server_rx(config), [0u8; 1024]);
         serve(
             FromTokio::new(tls),
+            None,
             &mut TokioTimer,
             config,
             &mut rx,
@@ -365,6 +370,7 @@ async fn starttls_auth_and_lock_step_bdat_over_a_64_byte_pipe() {
         config.pipelining = false;
         serve_tls(
             FromTokio::new(server_io),
+            None,
             &mut TokioTimer,
             config,
             &mut rx,

@@ -28,6 +28,7 @@ async fn plain_session_over_loopback_with_1k_buffers() {
         let (mut rx, mut tx) = ([0u8; 2048], [0u8; 1024]);
         serve(
             FromTokio::new(stream),
+            None,
             &mut TokioTimer,
             config,
             &mut rx,
@@ -100,6 +101,7 @@ async fn async_server_answers_421_after_the_command_timeout() {
         let (mut rx, mut tx) = ([0u8; 2048], [0u8; 1024]);
         let r = serve(
             FromTokio::new(server_io),
+            None,
             &mut TokioTimer,
             ServerConfig::new("mx.example"),
             &mut rx,
@@ -144,6 +146,7 @@ async fn a_large_pipelined_envelope_over_a_1k_pipe() {
         let (mut rx, mut tx) = ([0u8; 2048], [0u8; 1024]);
         serve(
             FromTokio::new(server_io),
+            None,
             &mut TokioTimer,
             ServerConfig::new("mx.example"),
             &mut rx,
@@ -208,6 +211,7 @@ async fn a_transport_read_timeout_is_answered_with_421() {
     let (mut rx, mut tx) = ([0u8; 2048], [0u8; 1024]);
     let r = serve(
         &mut io,
+        None,
         &mut TokioTimer,
         ServerConfig::new("mx.example"),
         &mut rx,

@@ -32,8 +32,9 @@ pub struct Store {
 }
 
 impl Handler for Store {
-    fn hello(&mut self, verb: Verb, domain: &Host<'_>) {
+    fn hello(&mut self, verb: Verb, domain: &Host<'_>) -> Decision<'_> {
         self.seen.hellos.push((verb, format!("{domain}")));
+        Decision::Accept
     }
     fn mail(&mut self, from: &ReversePath<'_>, _: &MailParameters<'_>) -> Decision<'_> {
         let from = format!("{from}");
@@ -102,5 +103,35 @@ impl Store {
     /// The greeting commands the client gave, in order.
     pub fn verbs(&self) -> Vec<Verb> {
         self.seen.hellos.iter().map(|(v, _)| *v).collect()
+    }
+}
+
+/// The same store behind the async driver: each method answers at once
+/// with the blocking handler's decision.
+#[cfg(feature = "async")]
+impl embedded_smtp::io::asynch::Handler for Store {
+    async fn hello(&mut self, verb: Verb, domain: &Host<'_>) -> Decision<'_> {
+        Handler::hello(self, verb, domain)
+    }
+    async fn mail(&mut self, from: &ReversePath<'_>, params: &MailParameters<'_>) -> Decision<'_> {
+        Handler::mail(self, from, params)
+    }
+    async fn rcpt(&mut self, to: &ForwardPath<'_>, params: &RcptParameters<'_>) -> Decision<'_> {
+        Handler::rcpt(self, to, params)
+    }
+    async fn data_start(&mut self) {
+        Handler::data_start(self)
+    }
+    async fn data(&mut self, bytes: &[u8]) {
+        Handler::data(self, bytes)
+    }
+    async fn message_end(&mut self) -> Decision<'_> {
+        Handler::message_end(self)
+    }
+    async fn message_aborted(&mut self, reason: embedded_smtp::server::AbortReason) {
+        Handler::message_aborted(self, reason)
+    }
+    async fn auth(&mut self, credentials: &Credentials<'_>) -> Decision<'_> {
+        Handler::auth(self, credentials)
     }
 }

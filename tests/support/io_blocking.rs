@@ -219,14 +219,22 @@ pub fn scenario<R: Send + 'static>(
             let (mut rx, mut tx) = (vec![0u8; room], vec![0u8; 1024]);
             let r = if setup.tls {
                 let log = Log::default();
-                serve_tls(server_end, config, &mut rx, &mut tx, &mut store, |t| {
-                    Ok::<_, ()>(Tls {
-                        inner: t,
-                        written: log,
-                    })
-                })
+                serve_tls(
+                    server_end,
+                    None,
+                    config,
+                    &mut rx,
+                    &mut tx,
+                    &mut store,
+                    |t| {
+                        Ok::<_, ()>(Tls {
+                            inner: t,
+                            written: log,
+                        })
+                    },
+                )
             } else {
-                serve(server_end, config, &mut rx, &mut tx, &mut store).map(drop)
+                serve(server_end, None, config, &mut rx, &mut tx, &mut store).map(drop)
             };
             (r, store.seen)
         });

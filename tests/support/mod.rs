@@ -46,7 +46,10 @@ pub fn examples_dir() -> &'static Path {
             .and_then(Path::parent)
             .expect("target/<profile>");
         let target = profile.parent().expect("target directory");
+        // `rustls` (with `tokio`) always: the host examples are built on
+        // the `io::tokio` helpers, which the default features leave out.
         let features: Vec<&str> = [
+            ("rustls", true),
             ("blocking", cfg!(feature = "blocking")),
             ("async", cfg!(feature = "async")),
             ("embassy", cfg!(feature = "embassy")),

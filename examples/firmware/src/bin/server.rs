@@ -21,10 +21,13 @@
 #[path = "../net.rs"]
 mod net;
 
+use core::net::SocketAddr;
+
 use defmt::{info, warn};
 use embassy_executor::Spawner;
 use embedded_smtp::io::embassy::accept_loop;
-use embedded_smtp::io::{Decision, Handler, SERVER_MIN_BUFFER};
+use embedded_smtp::io::asynch::Handler;
+use embedded_smtp::io::{Decision, SERVER_MIN_BUFFER};
 use embedded_smtp::server::{AbortReason, ServerConfig};
 use embedded_smtp::syntax::{EnhancedCode, ForwardPath, Host, RcptParameters, ReplyCode, Verb};
 use static_cell::ConstStaticCell;
@@ -63,12 +66,23 @@ struct Counter {
     current: u64,
 }
 
+// The async handler of the accept loop: nothing here waits, but a
+// handler that writes to flash (async in embassy) would `.await` in
+// `message_end` without stalling the executor.
 impl Handler for Counter {
-    fn hello(&mut self, verb: Verb, domain: &Host<'_>) {
-        info!("{} {}", verb, domain);
+    async fn connect(&mut self, peer: Option<SocketAddr>) -> Decision<'_> {
+        if let Some(peer) = peer {
+            info!("connection from {}", peer);
+        }
+        Decision::Accept
     }
 
-    fn rcpt(&mut self, to: &ForwardPath<'_>, _: &RcptParameters<'_>) -> Decision<'_> {
+    async fn hello(&mut self, verb: Verb, domain: &Host<'_>) -> Decision<'_> {
+        info!("{} {}", verb, domain);
+        Decision::Accept
+    }
+
+    async fn rcpt(&mut self, to: &ForwardPath<'_>, _: &RcptParameters<'_>) -> Decision<'_> {
         let ours = match to.mailbox() {
             // `<Postmaster>` must be accepted (RFC 5321 §4.5.1).
             None => true,
@@ -94,15 +108,15 @@ impl Handler for Counter {
         }
     }
 
-    fn data_start(&mut self) {
+    async fn data_start(&mut self) {
         self.current = 0;
     }
 
-    fn data(&mut self, bytes: &[u8]) {
+    async fn data(&mut self, bytes: &[u8]) {
         self.current = self.current.saturating_add(bytes.len() as u64);
     }
 
-    fn message_end(&mut self) -> Decision<'_> {
+    async fn message_end(&mut self) -> Decision<'_> {
         self.messages = self.messages.saturating_add(1);
         self.bytes = self.bytes.saturating_add(self.current);
         info!(
@@ -112,7 +126,7 @@ impl Handler for Counter {
         Decision::Accept
     }
 
-    fn message_aborted(&mut self, reason: AbortReason) {
+    async fn message_aborted(&mut self, reason: AbortReason) {
         warn!("message dropped: {}", reason);
         self.current = 0;
     }
