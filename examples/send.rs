@@ -1,4 +1,7 @@
-//! A host SMTP client on the blocking driver (one thread per connection).
+//! A host SMTP client on the async driver, through the `tokio` and `rustls`
+//! features' helpers (`io::tokio::connect`, `connect_tls`: TCP, STARTTLS
+//! or implicit TLS, EHLO and AUTH in one call); one thread per connection,
+//! each with its own single-threaded tokio runtime.
 //!
 //! ```text
 //! send --server HOST:PORT --from ADDR --to ADDR [--to ADDR]... [--helo NAME]
@@ -23,23 +26,22 @@
 //! the check (testing only). Credentials are sent only over TLS, or in
 //! plaintext to a loopback address.
 //!
-//! Run: `cargo run --example send -- --server 127.0.0.1:2525 --from a@example.org --to b@example.net < message.eml`
+//! Run: `cargo run --features rustls --example send -- --server 127.0.0.1:2525 --from a@example.org --to b@example.net < message.eml`
 
 use std::fs;
 use std::io::{self, Read, Write};
-use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use embedded_io_adapters::std::FromStd;
 use embedded_smtp::client::{
     AuthConfig, ChunkingPolicy, ClientConfig, ClientError, ConfigError, Envelope, Event, Recipient,
     Stage, TlsPolicy,
 };
 use embedded_smtp::io::Error as DriverError;
-use embedded_smtp::io::blocking::SmtpClient;
+use embedded_smtp::io::tokio::{CLIENT_BUFFER, connect, connect_tls};
 use embedded_smtp::syntax::Reply;
 use embedded_smtp::syntax::params::{Body, Notify, Ret};
 use rustls::pki_types::pem::PemObject;
@@ -244,43 +246,11 @@ fn check_body(body: &[u8]) -> Result<(), Fail> {
     Ok(())
 }
 
-/// The transport: plain TCP, or TCP inside rustls.
-enum Conn {
-    Plain(TcpStream),
-    Tls(Box<rustls::StreamOwned<rustls::ClientConnection, TcpStream>>),
-}
-
-impl Read for Conn {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        match self {
-            Conn::Plain(s) => s.read(buf),
-            Conn::Tls(s) => s.read(buf),
-        }
-    }
-}
-
-impl Write for Conn {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        match self {
-            Conn::Plain(s) => s.write(buf),
-            Conn::Tls(s) => s.write(buf),
-        }
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        match self {
-            Conn::Plain(s) => s.flush(),
-            Conn::Tls(s) => s.flush(),
-        }
-    }
-}
-
 /// Everything a session needs, validated before the first connection.
 struct Plan<'a> {
     addr: SocketAddr,
     server_name: ServerName<'static>,
-    tls: Option<Arc<rustls::ClientConfig>>,
-    mode: TlsMode,
+    tls: Option<tokio_rustls::TlsConnector>,
     config: ClientConfig<'a>,
     envelope: Envelope<'a>,
     addresses: &'a [String],
@@ -372,14 +342,13 @@ fn run() -> Result<u8, Fail> {
         .map_err(|_| invalid(format!("{host:?} is not a host name for TLS")))?;
     let tls = match args.tls {
         TlsMode::Plain => None,
-        _ => Some(tls_config(&args)?),
+        _ => Some(tokio_rustls::TlsConnector::from(tls_config(&args)?)),
     };
 
     let plan = Plan {
         addr,
         server_name,
         tls,
-        mode: args.tls,
         config,
         envelope,
         addresses: &args.to,
@@ -389,7 +358,7 @@ fn run() -> Result<u8, Fail> {
     let start = Instant::now();
     let results: Vec<(u8, usize)> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..args.sessions)
-            .map(|_| scope.spawn(|| session(&plan)))
+            .map(|_| scope.spawn(|| run_session(&plan)))
             .collect();
         handles
             .into_iter()
@@ -498,18 +467,6 @@ impl rustls::client::danger::ServerCertVerifier for NoVerify {
     }
 }
 
-/// Wraps a TCP connection in TLS and finishes the handshake now, so that
-/// a certificate problem is reported as a TLS error.
-fn handshake(plan: &Plan<'_>, mut tcp: TcpStream) -> Result<Conn, String> {
-    let config = plan.tls.clone().ok_or("no TLS configuration")?;
-    let mut conn = rustls::ClientConnection::new(config, plan.server_name.clone())
-        .map_err(|e| e.to_string())?;
-    while conn.is_handshaking() {
-        conn.complete_io(&mut tcp).map_err(|e| e.to_string())?;
-    }
-    Ok(Conn::Tls(Box::new(rustls::StreamOwned::new(conn, tcp))))
-}
-
 /// The exit status for a driver error.
 fn status_of(e: &DriverError) -> u8 {
     match e {
@@ -527,51 +484,43 @@ fn text(reply: &Reply<'_>) -> String {
         .join(" / ")
 }
 
+/// One session on a single-threaded runtime of this thread.
+fn run_session(plan: &Plan<'_>) -> (u8, usize) {
+    match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime.block_on(session(plan)),
+        Err(e) => {
+            eprintln!("send: runtime: {e}");
+            (CONNECTION, 0)
+        }
+    }
+}
+
 /// One connection: `count` messages, then QUIT. Returns the worst exit
 /// status seen and the number of messages delivered.
-fn session(plan: &Plan<'_>) -> (u8, usize) {
+async fn session(plan: &Plan<'_>) -> (u8, usize) {
     let out = io::stdout();
     let fail = |code: u8, msg: String| {
         eprintln!("send: {msg}");
         code
     };
-    let tcp = match TcpStream::connect_timeout(&plan.addr, Duration::from_secs(30)) {
-        Ok(s) => s,
-        Err(e) => return (fail(CONNECTION, format!("{}: {e}", plan.addr)), 0),
-    };
-    // The engine's longest wait is 10 minutes (RFC 5321 §4.5.3.2.6).
-    let _ = tcp.set_read_timeout(Some(Duration::from_secs(660)));
-    let _ = tcp.set_nodelay(true);
-    let conn = if plan.mode == TlsMode::Implicit {
-        match handshake(plan, tcp) {
-            Ok(c) => c,
-            Err(e) => return (fail(TLS, format!("TLS: {e}")), 0),
+    // TCP, TLS (STARTTLS, or implicit with `--tls`), greeting, EHLO and
+    // AUTH: one call. The engine's deadlines bound every wait
+    // (`TokioTimer`, RFC 5321 §4.5.3.2).
+    let (mut rx, mut tx) = (vec![0u8; CLIENT_BUFFER], vec![0u8; CLIENT_BUFFER]);
+    let connected = match &plan.tls {
+        Some(connector) => {
+            let name = plan.server_name.clone();
+            connect_tls(plan.addr, connector, name, plan.config, &mut rx, &mut tx).await
         }
-    } else {
-        Conn::Plain(tcp)
+        None => connect(plan.addr, plan.config, &mut rx, &mut tx).await,
     };
-    let (mut rx, mut tx) = ([0u8; 4096], [0u8; 4096]);
-    let mut client = match SmtpClient::connect(FromStd::new(conn), plan.config, &mut rx, &mut tx) {
+    let mut client = match connected {
         Ok(c) => c,
-        Err(e) => return (fail(status_of(&e), format!("connect: {e}")), 0),
+        Err(e) => return (fail(status_of(&e), format!("{}: {e}", plan.addr)), 0),
     };
-    if client.wants_tls() {
-        let mut why = String::new();
-        client = match client.start_tls(|io| {
-            let tls = match io.into_inner() {
-                Conn::Plain(tcp) => handshake(plan, tcp).map(FromStd::new),
-                Conn::Tls(_) => Err("already TLS".to_string()),
-            };
-            if let Err(e) = &tls {
-                why.clone_from(e);
-            }
-            tls
-        }) {
-            Ok(c) => c,
-            Err(DriverError::Tls) => return (fail(TLS, format!("STARTTLS: {why}")), 0),
-            Err(e) => return (fail(status_of(&e), format!("after STARTTLS: {e}")), 0),
-        };
-    }
     if plan.config.auth.is_some() && !client.engine().is_authenticated() {
         return (fail(CONNECTION, "authentication failed".into()), 0);
     }
@@ -587,7 +536,7 @@ fn session(plan: &Plan<'_>) -> (u8, usize) {
     let (mut status, mut delivered) = (0u8, 0usize);
     for _ in 0..plan.count {
         let mut last_refusal = None;
-        let result = client.send(&plan.envelope, plan.body, |event| match event {
+        let sent = client.send(&plan.envelope, plan.body, |event| match event {
             Event::Recipient { index, reply } => {
                 let addr = plan.addresses.get(*index).map_or("?", String::as_str);
                 if reply.code().is_positive() {
@@ -616,6 +565,7 @@ fn session(plan: &Plan<'_>) -> (u8, usize) {
             }
             _ => {}
         });
+        let result = sent.await;
         if log.len() >= 64 * 1024 {
             flush(&mut log);
         }
@@ -643,7 +593,7 @@ fn session(plan: &Plan<'_>) -> (u8, usize) {
         }
     }
     flush(&mut log);
-    if let Err(e) = client.quit() {
+    if let Err(e) = client.quit().await {
         return (
             status.max(fail(CONNECTION, format!("QUIT: {e}"))),
             delivered,

@@ -47,7 +47,7 @@
 //! lets the running sessions finish (at most 10 s), and exits 0; a message
 //! counts as accepted only once its file is in `new/`, so none is lost.
 //!
-//! Run: `cargo run --example sink -- --maildir /tmp/mail`
+//! Run: `cargo run --features rustls --example sink -- --maildir /tmp/mail`
 
 use std::collections::HashMap;
 use std::fs;
@@ -260,7 +260,8 @@ struct Sink<'o> {
     sender: String,
     recipients: u32,
     size: u64,
-    pending: Option<Pending>,
+    /// Boxed: an idle session carries a pointer, not a file's state.
+    pending: Option<Box<Pending>>,
     /// LMTP: the file already delivered for this message (copied for the
     /// next recipients).
     delivered: Option<PathBuf>,
@@ -335,7 +336,7 @@ impl<'o> Sink<'o> {
     /// `new/` on a blocking thread: from then on the message is accepted.
     async fn commit(&mut self, dir: &Path) -> std::io::Result<PathBuf> {
         let pending = match self.pending.take() {
-            Some(p) => p,
+            Some(p) => *p,
             None => {
                 // LMTP: the next recipient gets a copy of the first file.
                 let first = self.delivered.clone().ok_or(std::io::ErrorKind::NotFound)?;
@@ -465,8 +466,9 @@ impl Handler for Sink<'_> {
         self.write_error = None;
         self.size = 0;
         if let Some(dir) = &self.options.maildir {
-            match self.start_file(dir).await {
-                Ok(p) => self.pending = Some(p),
+            // Boxed, as the commit: kept out of every session's future.
+            match Box::pin(self.start_file(dir)).await {
+                Ok(p) => self.pending = Some(Box::new(p)),
                 Err(e) => self.write_error = Some(e.to_string()),
             }
         }
@@ -486,7 +488,9 @@ impl Handler for Sink<'_> {
         if self.write_error.is_none()
             && let Some(dir) = &self.options.maildir
         {
-            match self.commit(dir).await {
+            // Boxed: the commit's state (tokio::fs, spawn_blocking) would
+            // otherwise be part of every session's future, idle or not.
+            match Box::pin(self.commit(dir)).await {
                 Ok(path) => {
                     self.delivered.get_or_insert(path);
                 }
@@ -538,15 +542,20 @@ impl Handler for Sink<'_> {
 /// One session, then its log line.
 async fn session(socket: TcpStream, peer: SocketAddr, options: Arc<Options>) {
     let mut sink = Sink::new(&options);
-    let config = config(&options);
     // Buffers sized for the configuration (`io::tokio`: the engine's
     // `input_room` and 1 KiB): an idle session costs little
     // (scripts/load.sh measures it).
     let (tls, result) = match &options.tls {
-        None => (false, serve_tcp(socket, peer, config, &mut sink).await),
+        None => (
+            false,
+            serve_tcp(socket, peer, &config(&options), &mut sink).await,
+        ),
         // Boxed: the TLS state machine is larger, and a plaintext
         // session's task should not carry its size.
-        Some(acceptor) => Box::pin(serve_starttls(socket, peer, config, acceptor, &mut sink)).await,
+        Some(acceptor) => {
+            let config = config(&options);
+            Box::pin(serve_starttls(socket, peer, &config, acceptor, &mut sink)).await
+        }
     };
     let outcome = match (result, &sink.error) {
         (Err(e), _) => format!("error: {e}"),

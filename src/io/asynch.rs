@@ -332,14 +332,17 @@ where
 }
 
 /// Hands one event to the handler, answering the decision it asks for.
+/// The event is matched by reference: its fields are not copied into this
+/// future's state (an idle session's future is as large as its largest
+/// await).
 async fn handle<H: Handler>(fed: &mut Fed<'_, '_, '_>, handler: &mut H) -> Result<(), Error> {
-    let decision = match fed.event {
-        ServerEvent::Hello { verb, domain } => handler.hello(verb, &domain).await,
-        ServerEvent::Mail { from, params } => handler.mail(&from, &params).await,
-        ServerEvent::Rcpt { to, params } => handler.rcpt(&to, &params).await,
-        ServerEvent::Verify { verb, argument } => handler.verify(verb, argument).await,
+    let decision = match &fed.event {
+        ServerEvent::Hello { verb, domain } => handler.hello(*verb, domain).await,
+        ServerEvent::Mail { from, params } => handler.mail(from, params).await,
+        ServerEvent::Rcpt { to, params } => handler.rcpt(to, params).await,
+        ServerEvent::Verify { verb, argument } => handler.verify(*verb, argument).await,
         ServerEvent::MessageEnd => handler.message_end().await,
-        ServerEvent::Auth(credentials) => handler.auth(&credentials).await,
+        ServerEvent::Auth(credentials) => handler.auth(credentials).await,
         ServerEvent::DataStart => {
             handler.data_start().await;
             return Ok(());
@@ -349,7 +352,7 @@ async fn handle<H: Handler>(fed: &mut Fed<'_, '_, '_>, handler: &mut H) -> Resul
             return Ok(());
         }
         ServerEvent::MessageAborted(reason) => {
-            handler.message_aborted(reason).await;
+            handler.message_aborted(*reason).await;
             return Ok(());
         }
         ServerEvent::NeedInput
@@ -360,7 +363,10 @@ async fn handle<H: Handler>(fed: &mut Fed<'_, '_, '_>, handler: &mut H) -> Resul
     fed.answer(decision)
 }
 
-async fn serve_until<T: Read + Write, H: Handler, M: Timer>(
+/// Serves until the session ends or asks for TLS (after the greeting).
+/// Everything by reference: the `io::tokio` helpers keep the pump in their
+/// own frame, so that a session's future carries each piece once.
+pub(crate) async fn serve_until<T: Read + Write, H: Handler, M: Timer>(
     io: &mut T,
     timer: &mut M,
     pump: &mut ServerPump<'_, '_>,

@@ -24,7 +24,7 @@
 //! let shutdown = async { let _ = tokio::signal::ctrl_c().await; };
 //! let stopped = accept_loop(listener, 1024, shutdown, Duration::from_secs(10), |tcp, peer| async move {
 //!     let config = ServerConfig::new("mx.example.net");
-//!     let result = serve_tcp(tcp, peer, config, &mut Accept).await;
+//!     let result = serve_tcp(tcp, peer, &config, &mut Accept).await;
 //!     eprintln!("session {peer}: {result:?}");
 //! })
 //! .await;
@@ -38,16 +38,15 @@ use core::net::SocketAddr;
 use core::pin::pin;
 use core::time::Duration;
 
-use std::sync::Arc;
 use std::vec;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream, ToSocketAddrs};
-use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-use super::Error;
-use super::asynch::{Handler, SmtpClient, Timer, serve};
+use super::asynch::{Handler, SmtpClient, Timer};
+use super::server::ServerPump;
+use super::{Error, Need};
 use crate::client::ClientConfig;
 use crate::server::{Server, ServerConfig};
 
@@ -167,7 +166,7 @@ where
     F: FnMut(TcpStream, SocketAddr) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
 {
-    let slots = Arc::new(Semaphore::new(max_sessions.max(1)));
+    let max_sessions = max_sessions.max(1);
     let mut tasks = JoinSet::new();
     let mut shutdown = pin!(shutdown);
     let mut sessions = 0u64;
@@ -176,22 +175,22 @@ where
         while tasks.try_join_next().is_some() {}
         let next = tokio::select! {
             next = async {
-                // A slot first, so that at most `max_sessions` run.
-                let permit = slots.clone().acquire_owned().await;
-                (permit, listener.accept().await)
+                // Room first, so that at most `max_sessions` run.
+                while tasks.len() >= max_sessions {
+                    tasks.join_next().await;
+                }
+                listener.accept().await
             } => next,
             () = &mut shutdown => break,
         };
         match next {
-            (Ok(permit), Ok((tcp, peer))) => {
+            Ok((tcp, peer)) => {
                 sessions += 1;
-                let task = session(tcp, peer);
-                tasks.spawn(async move {
-                    task.await;
-                    drop(permit);
-                });
+                // The session's future as the task, not wrapped in another
+                // future: an idle session costs its own size once.
+                tasks.spawn(session(tcp, peer));
             }
-            (_, Err(_e)) => {
+            Err(_e) => {
                 // The kind, which defmt can print too.
                 warn!(
                     "accept_loop: accept failed: {:?}",
@@ -199,7 +198,6 @@ where
                 );
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
-            (Err(_), _) => break,
         }
     }
     // Closed now: new clients are refused while the running sessions end.
@@ -223,27 +221,29 @@ fn server_buffers(config: ServerConfig<'_>) -> Result<(vec::Vec<u8>, usize), Err
 
 /// Serves one plain-TCP session from `peer` (the handler's
 /// [`connect`](Handler::connect) gets it) with [`TokioTimer`] deadlines
-/// and buffers sized for `config`, then closes the connection. The
+/// and buffers sized for `config` (by reference: a session's future
+/// carries one copy, the engine's), then closes the connection. The
 /// configuration must not offer STARTTLS (see [`serve_starttls`]).
 pub async fn serve_tcp<H: Handler>(
     tcp: TcpStream,
     peer: SocketAddr,
-    config: ServerConfig<'_>,
+    config: &ServerConfig<'_>,
     handler: &mut H,
 ) -> Result<(), Error> {
     let _ = tcp.set_nodelay(true);
-    let (mut buffers, room) = server_buffers(config)?;
+    let (mut buffers, room) = server_buffers(*config)?;
     let (rx, tx) = buffers.split_at_mut(room);
-    let mut io = serve(
-        Stream::Plain(tcp),
-        Some(peer),
-        &mut TokioTimer,
-        config,
-        rx,
-        tx,
-        handler,
-    )
-    .await?;
+    // The driver's steps with the pump in this frame (`asynch::serve`
+    // would carry a second copy of the configuration and the transport).
+    let mut pump = ServerPump::new(ServerPump::engine(*config)?, rx, tx);
+    let mut io = Stream::Plain(tcp);
+    pump.greet(handler.connect(Some(peer)).await)?;
+    if super::asynch::serve_until(&mut io, &mut TokioTimer, &mut pump, handler).await?
+        == Need::StartTls
+    {
+        // The configuration offered STARTTLS (use `serve_starttls`).
+        return Err(Error::Tls);
+    }
     io.shutdown().await;
     Ok(())
 }
@@ -256,12 +256,12 @@ pub async fn serve_tcp<H: Handler>(
 pub async fn serve_starttls<H: Handler>(
     tcp: TcpStream,
     peer: SocketAddr,
-    config: ServerConfig<'_>,
+    config: &ServerConfig<'_>,
     acceptor: &tokio_rustls::TlsAcceptor,
     handler: &mut H,
 ) -> (bool, Result<(), Error>) {
     let _ = tcp.set_nodelay(true);
-    let (mut buffers, room) = match server_buffers(config) {
+    let (mut buffers, room) = match server_buffers(*config) {
         Ok(b) => b,
         Err(e) => return (false, Err(e)),
     };
@@ -272,7 +272,7 @@ pub async fn serve_starttls<H: Handler>(
         Stream::Plain(tcp),
         Some(peer),
         &mut TokioTimer,
-        config,
+        *config,
         rx,
         tx,
         handler,

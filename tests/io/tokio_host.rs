@@ -44,7 +44,7 @@ async fn starttls_clients_through_the_accept_loop() {
                         config.tls_available = true;
                         let mut store = Store::default();
                         let (tls, r) =
-                            serve_starttls(tcp, peer, config, &acceptor, &mut store).await;
+                            serve_starttls(tcp, peer, &config, &acceptor, &mut store).await;
                         let messages = store.seen.messages.clone();
                         seen.lock().unwrap().push((tls, r.is_ok(), messages));
                     }
@@ -120,7 +120,7 @@ async fn implicit_tls_client_and_a_plain_client() {
         .unwrap();
         let (tcp, peer) = listener.accept().await.unwrap();
         let mut plain = Store::default();
-        serve_tcp(tcp, peer, ServerConfig::new("mx.example"), &mut plain)
+        serve_tcp(tcp, peer, &ServerConfig::new("mx.example"), &mut plain)
             .await
             .unwrap();
         (store.seen.messages.len(), plain.seen.messages.len())
@@ -184,8 +184,8 @@ async fn shutdown_lets_a_running_session_finish_and_cuts_off_an_idle_one() {
                     let ended = ended.clone();
                     async move {
                         let mut store = Store::default();
-                        let r =
-                            serve_tcp(tcp, peer, ServerConfig::new("mx.example"), &mut store).await;
+                        let r = serve_tcp(tcp, peer, &ServerConfig::new("mx.example"), &mut store)
+                            .await;
                         ended.lock().unwrap().push(r.is_ok());
                     }
                 },

@@ -1,6 +1,7 @@
 //! The server engine, sans-IO (`src/server`).
 
 mod data;
+mod door;
 mod ext;
 mod fuzz_props;
 mod model;

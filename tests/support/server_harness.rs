@@ -283,7 +283,9 @@ impl<'p> Script<'p> {
             let step = server.feed(rx, buf).expect("feed");
             assert!(step.consumed <= len, "consumed more than given");
             o.out.extend_from_slice(&buf[..step.written]);
-            let decision = is_decision(&step.event);
+            // HELO/EHLO/LHLO is a decision with `hello_decision`.
+            let decision = is_decision(&step.event)
+                || (self.config.hello_decision && matches!(step.event, Event::Hello { .. }));
             let ev = own(&step.event);
             let (need, close, tls) = (
                 step.event == Event::NeedInput,
