@@ -88,7 +88,8 @@
 //!    there.
 //!
 //! On a host with tokio and rustls (`tokio-rustls`, ring provider), as in
-//! `tests/io/tokio.rs`:
+//! `tests/io/tokio.rs` — or in one call each with the `rustls` feature's
+//! `io::tokio::connect_tls` and `io::tokio::serve_starttls`:
 //!
 //! ```text
 //! use embedded_io_adapters::tokio_1::FromTokio;
@@ -116,7 +117,8 @@
 //! let mut config = embedded_smtp::server::ServerConfig::new("mx.example.net");
 //! config.tls_available = true;
 //! let (mut rx, mut tx) = ([0u8; 2048], [0u8; 1024]);
-//! serve_tls(FromTokio::new(tcp), &mut timer, config, &mut rx, &mut tx, &mut handler,
+//! let (tcp, peer) = listener.accept().await?;
+//! serve_tls(FromTokio::new(tcp), Some(peer), &mut timer, config, &mut rx, &mut tx, &mut handler,
 //!     |io: FromTokio<TcpStream>| async {
 //!         acceptor.accept(io.into_inner()).await.map(FromTokio::new)
 //!     }).await?;

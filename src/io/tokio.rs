@@ -148,9 +148,9 @@ pub struct Stopped {
 /// Accepts connections on `listener` until `shutdown` completes, running
 /// `session(tcp, peer)` in a task of its own for each, at most
 /// `max_sessions` at once (further clients wait in the listen queue). On
-/// shutdown it closes the listener (new clients are refused), lets the running sessions finish for up to
-/// `grace`, then drops those left. A failed `accept` (out of descriptors)
-/// is logged and retried after 100 ms.
+/// shutdown it closes the listener (new clients are refused), lets the
+/// running sessions finish for up to `grace`, then drops those left. A
+/// failed `accept` (out of descriptors) is logged and retried after 100 ms.
 ///
 /// `session` builds the task's future: create the handler there and call
 /// [`serve_tcp`] or [`serve_starttls`] (the handler is concrete there, so
@@ -204,6 +204,7 @@ where
     drop(listener);
     let drained = async { while tasks.join_next().await.is_some() {} };
     let _ = tokio::time::timeout(grace, drained).await;
+    while tasks.try_join_next().is_some() {}
     let cut_off = tasks.len();
     tasks.abort_all();
     while tasks.join_next().await.is_some() {}
