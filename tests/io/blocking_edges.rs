@@ -334,3 +334,79 @@ fn a_receive_buffer_below_input_room_is_refused_before_the_greeting() {
     assert_eq!(codes, ["220", "250", "501", "221"], "{all}");
     assert!(!last_lines[2].contains("too long"), "{all}");
 }
+
+/// The blocking handler at the door: the address the caller passed reaches
+/// `connect`, which may refuse the session (554, then only QUIT), and a
+/// refused HELO/EHLO leaves the session as it was.
+#[test]
+fn the_blocking_handler_refuses_at_connect_and_at_helo() {
+    use embedded_smtp::io::{Decision, Handler};
+    use embedded_smtp::syntax::{EnhancedCode, Host, ReplyCode, Verb};
+    use std::net::SocketAddr;
+
+    #[derive(Default)]
+    struct Door(Vec<Option<SocketAddr>>);
+    impl Handler for Door {
+        fn connect(&mut self, peer: Option<SocketAddr>) -> Decision<'_> {
+            self.0.push(peer);
+            match peer {
+                Some(p) if p.ip().is_loopback() => Decision::Accept,
+                _ => Decision::Reject,
+            }
+        }
+        fn hello(&mut self, _: Verb, domain: &Host<'_>) -> Decision<'_> {
+            if domain.to_string() == "spam.example" {
+                Decision::Respond {
+                    code: ReplyCode::new(554).unwrap(),
+                    enhanced: EnhancedCode::new(5, 7, 1),
+                    text: "go away",
+                }
+            } else {
+                Decision::Accept
+            }
+        }
+    }
+    let session = |peer: &str, reads: Vec<&'static [u8]>| {
+        let io = Scripted {
+            reads: reads.into(),
+            writes: Vec::new(),
+        };
+        let (mut rx, mut tx) = (vec![0u8; 2048], vec![0u8; 1024]);
+        let mut door = Door::default();
+        let config = ServerConfig::new("mx.example");
+        let peer = Some(peer.parse().unwrap());
+        let io = serve(io, peer, config, &mut rx, &mut tx, &mut door).unwrap();
+        let text = String::from_utf8(io.writes.concat()).unwrap();
+        (door.0, text)
+    };
+
+    let (peers, text) = session(
+        "192.0.2.9:5000",
+        vec![b"EHLO client.example\r\n", b"QUIT\r\n"],
+    );
+    assert_eq!(peers, [Some("192.0.2.9:5000".parse().unwrap())]);
+    assert_eq!(
+        text,
+        "554 mx.example No SMTP service here\r\n\
+         503 5.5.1 Error: no SMTP service here\r\n\
+         221 2.0.0 Bye\r\n"
+    );
+
+    let (_, text) = session(
+        "127.0.0.1:5000",
+        vec![
+            b"EHLO spam.example\r\n",
+            b"MAIL FROM:<a@example.org>\r\n",
+            b"HELO client.example\r\n",
+            b"QUIT\r\n",
+        ],
+    );
+    assert_eq!(
+        text,
+        "220 mx.example ESMTP\r\n\
+         554 5.7.1 go away\r\n\
+         503 5.5.1 Error: send HELO/EHLO first\r\n\
+         250 mx.example\r\n\
+         221 2.0.0 Bye\r\n"
+    );
+}
