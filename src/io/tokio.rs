@@ -267,27 +267,39 @@ pub async fn serve_starttls<H: Handler>(
         Err(e) => return (false, Err(e)),
     };
     let (rx, tx) = buffers.split_at_mut(room);
-    let tls = core::sync::atomic::AtomicBool::new(false);
-    let upgraded = &tls;
-    let result = super::asynch::serve_tls(
-        Stream::Plain(tcp),
-        Some(peer),
-        &mut TokioTimer,
-        *config,
-        rx,
-        tx,
-        handler,
-        |io| async move {
-            let Stream::Plain(tcp) = io else {
-                return Err(std::io::ErrorKind::InvalidInput.into());
-            };
-            let stream = acceptor.accept(tcp).await?;
-            upgraded.store(true, core::sync::atomic::Ordering::Relaxed);
-            Ok::<_, std::io::Error>(Stream::Tls(std::boxed::Box::new(stream.into())))
-        },
-    )
-    .await;
-    (tls.load(core::sync::atomic::Ordering::Relaxed), result)
+    let mut pump = match ServerPump::engine(*config) {
+        Ok(engine) => ServerPump::new(engine, rx, tx),
+        Err(e) => return (false, Err(e)),
+    };
+    let mut io = Stream::Plain(tcp);
+    if let Err(e) = pump.greet(handler.connect(Some(peer)).await) {
+        return (false, Err(e));
+    }
+    let mut timer = TokioTimer;
+    match super::asynch::serve_until(&mut io, &mut timer, &mut pump, handler).await {
+        Ok(Need::StartTls) => {}
+        Ok(_) => {
+            io.shutdown().await;
+            return (false, Ok(()));
+        }
+        Err(e) => return (false, Err(e)),
+    }
+    // The `220` to STARTTLS is out: the handshake, then the same session.
+    let Stream::Plain(tcp) = io else {
+        return (false, Err(Error::Tls));
+    };
+    let mut io = match acceptor.accept(tcp).await {
+        Ok(tls) => Stream::Tls(std::boxed::Box::new(tls.into())),
+        Err(_) => return (false, Err(Error::Tls)),
+    };
+    if let Err(e) = pump.tls_established() {
+        return (true, Err(e));
+    }
+    let result = super::asynch::serve_until(&mut io, &mut timer, &mut pump, handler).await;
+    if result.is_ok() {
+        io.shutdown().await;
+    }
+    (true, result.map(drop))
 }
 
 /// Opens a TCP connection to `addr`.
