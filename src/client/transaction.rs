@@ -147,7 +147,15 @@ impl EnvelopePhase {
             return Err(ProtocolError::Unexpected(code));
         }
         let positive = code.is_positive();
-        let event = if k == 0 {
+        let event = if k > 0 && matches!(self.mail, MailReply::Refused(_)) {
+            // A RCPT pipelined behind a refused MAIL (RFC 2920 §3.1; PIP-09): its
+            // reply (typically `503 need MAIL`) settles nothing. The
+            // transaction failed with the MAIL reply, already reported; a
+            // 503 here must not turn a transient 451 into a permanent
+            // refusal of every recipient (Postfix's smtp client ignores
+            // these replies too).
+            Event::Reply(reply)
+        } else if k == 0 {
             self.mail = if positive {
                 MailReply::Accepted
             } else {
@@ -204,12 +212,15 @@ impl EnvelopePhase {
     ) -> Result<Outcome<'a>, ProtocolError> {
         let code = reply.code();
         let failure = self.failure();
+        // After a refused MAIL the DATA reply settles nothing either: the
+        // failure is the MAIL reply's, reported with `Event::MailFrom`.
+        let own = !matches!(self.mail, MailReply::Refused(_));
         let failed = |stage, kind, next| {
             Outcome::new(
                 Event::Failed(Failure {
                     stage,
                     kind,
-                    reply: Some(reply),
+                    reply: own.then_some(reply),
                     recipient: None,
                 }),
                 Change::TxFailed { next, report: None },
