@@ -14,7 +14,8 @@ use super::error::{ClientError, ProtocolError};
 use super::event::{Event, Failure, FailureKind, Stage};
 use super::outcome::{Change, Outcome};
 use super::state::{
-    Accepted, ContentPhase, EnvelopePhase, MailReply, State, Transaction, Transfer, Turn,
+    Accepted, ContentPhase, EnvelopePhase, FinalPhase, MailReply, State, Transaction, Transfer,
+    Turn,
 };
 use super::writer::put;
 
@@ -28,8 +29,9 @@ pub(super) fn kind_of(reply: &Reply<'_>) -> FailureKind {
 }
 
 impl EnvelopePhase {
-    /// The start of a transaction.
-    pub(super) fn new() -> Self {
+    /// The start of a transaction; `prior`: the previous transaction's
+    /// final replies are still to come (cross-transaction pipelining).
+    pub(super) fn new(prior: Option<FinalPhase>) -> Self {
         EnvelopePhase {
             written: 0,
             replied: 0,
@@ -37,7 +39,14 @@ impl EnvelopePhase {
             rcpt_transient: false,
             accepted: Accepted::default(),
             aborted: false,
+            prior,
         }
+    }
+
+    /// Whether a reply is awaited: the previous transaction's final one, or
+    /// one to this envelope.
+    pub(super) fn awaits_reply(&self) -> bool {
+        self.prior.is_some() || self.awaited() > 0
     }
 
     /// Commands in the sequence: MAIL, the RCPTs, and DATA unless BDAT.
@@ -68,6 +77,9 @@ impl EnvelopePhase {
 
     /// The timeout of the reply awaited, if any.
     pub(super) fn deadline(&self, plan: &Plan, t: &Timeouts) -> Option<Duration> {
+        if self.prior.is_some() {
+            return Some(t.data_final);
+        }
         if self.replied >= self.written {
             return None;
         }
@@ -80,6 +92,10 @@ impl EnvelopePhase {
 
     /// The stage an interruption now falls in.
     pub(super) fn stage(&self, plan: &Plan) -> Stage {
+        if self.prior.is_some() {
+            // The previous message's content is the first thing unsettled.
+            return Stage::Content;
+        }
         match self.replied {
             0 => Stage::Mail,
             k if k <= u32::from(plan.count) => Stage::Recipients,
@@ -136,6 +152,23 @@ impl EnvelopePhase {
         tx: &Transaction,
         reply: Reply<'a>,
     ) -> Result<Outcome<'a>, ProtocolError> {
+        if let Some(prior) = &mut self.prior {
+            // Replies come in the order of the commands (RFC 2920 §3.1): the
+            // previous message's final replies first.
+            if reply.code().first_digit() == 3 {
+                return Err(ProtocolError::Unexpected(reply.code()));
+            }
+            let event = prior.settle(config, reply);
+            if prior.remaining == 0 {
+                self.prior = None;
+            }
+            let change = if self.prior.is_none() && self.aborted && self.awaited() == 0 {
+                Change::To(State::Rset(Turn::Due))
+            } else {
+                Change::Stay
+            };
+            return Ok(Outcome::new(event, change));
+        }
         let k = self.replied;
         self.replied += 1;
         let n = u32::from(tx.plan.count);
