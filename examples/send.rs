@@ -39,6 +39,7 @@ use embedded_smtp::client::{
     Stage, TlsPolicy,
 };
 use embedded_smtp::io::Error as DriverError;
+use embedded_smtp::io::Message;
 use embedded_smtp::io::blocking::SmtpClient;
 use embedded_smtp::syntax::Reply;
 use embedded_smtp::syntax::params::{Body, Notify, Ret};
@@ -527,6 +528,9 @@ fn text(reply: &Reply<'_>) -> String {
         .join(" / ")
 }
 
+/// Messages per `send_many` call.
+const BATCH: usize = 256;
+
 /// One connection: `count` messages, then QUIT. Returns the worst exit
 /// status seen and the number of messages delivered.
 fn session(plan: &Plan<'_>) -> (u8, usize) {
@@ -585,28 +589,39 @@ fn session(plan: &Plan<'_>) -> (u8, usize) {
         log.clear();
     };
     let (mut status, mut delivered) = (0u8, 0usize);
-    for _ in 0..plan.count {
-        let mut last_refusal = None;
-        let result = client.send(&plan.envelope, plan.body, |event| match event {
+    // The messages go in batches: with PIPELINING each one's envelope is
+    // written with the end of the previous one's content (RFC 2920 §3.1),
+    // and each keeps its own outcome.
+    let mut left = plan.count;
+    while left > 0 {
+        let n = left.min(BATCH);
+        left -= n;
+        let mut bodies = vec![plan.body; n];
+        let mut batch: Vec<Message<'_>> = bodies
+            .iter_mut()
+            .map(|b| Message::new(plan.envelope, b))
+            .collect();
+        // Per message: the last refusal (MAIL, or a RCPT), which a failure
+        // without a reply of its own repeats.
+        let mut last_refusal: Vec<Option<String>> = vec![None; n];
+        let result = client.send_many(&mut batch, |i, event| match event {
             Event::Recipient { index, reply } => {
                 let addr = plan.addresses.get(*index).map_or("?", String::as_str);
                 if reply.code().is_positive() {
                     let _ = writeln!(log, "accepted {addr}: {}", text(reply));
                 } else {
-                    last_refusal = Some(text(reply));
+                    last_refusal[i] = Some(text(reply));
                     let _ = writeln!(log, "rejected {addr}: {}", text(reply));
                 }
             }
             Event::MailFrom(reply) if !reply.code().is_positive() => {
-                last_refusal = Some(text(reply));
+                last_refusal[i] = Some(text(reply));
             }
             Event::Delivered { reply, .. } => {
                 let _ = writeln!(log, "delivered: {}", text(reply));
             }
             Event::Failed(f) => {
-                // Without a reply of its own, a failure repeats the refusal
-                // that caused it (MAIL, or the last RCPT).
-                let why = match (f.reply, &last_refusal, f.stage) {
+                let why = match (f.reply, &last_refusal[i], f.stage) {
                     (Some(r), _, _) => text(&r),
                     (None, Some(refusal), _) => refusal.clone(),
                     (None, None, Stage::Recipients) => "no recipient accepted".into(),
@@ -616,30 +631,28 @@ fn session(plan: &Plan<'_>) -> (u8, usize) {
             }
             _ => {}
         });
+        for m in &batch {
+            let d = m.delivery;
+            if let Some(ClientError::Envelope(e)) = m.refused {
+                // The server's extensions do not allow this envelope;
+                // nothing of it was sent.
+                let _ = writeln!(log, "failed: {e}");
+                status = status.max(REFUSED);
+            } else if d.is_delivered() && d.rejected == 0 {
+                delivered += 1;
+            } else {
+                if d.is_delivered() {
+                    delivered += 1;
+                }
+                status = status.max(REFUSED);
+            }
+        }
         if log.len() >= 64 * 1024 {
             flush(&mut log);
         }
-        match result {
-            Ok(d) => {
-                if d.is_delivered() && d.rejected == 0 {
-                    delivered += 1;
-                } else {
-                    if d.is_delivered() {
-                        delivered += 1;
-                    }
-                    status = status.max(REFUSED);
-                }
-            }
-            Err(DriverError::Client(ClientError::Envelope(e))) => {
-                // The server's extensions do not allow this envelope; nothing
-                // of it was sent.
-                let _ = writeln!(log, "failed: {e}");
-                status = status.max(REFUSED);
-            }
-            Err(e) => {
-                flush(&mut log);
-                return (status.max(fail(status_of(&e), format!("{e}"))), delivered);
-            }
+        if let Err(e) = result {
+            flush(&mut log);
+            return (status.max(fail(status_of(&e), format!("{e}"))), delivered);
         }
     }
     flush(&mut log);

@@ -18,6 +18,7 @@ use embedded_io_async::{Error as _, ErrorKind, Read, Write};
 use crate::client::{Client, ClientConfig, Envelope, Event};
 use crate::server::{Server, ServerConfig};
 
+use super::batch::{Cursor, Message, OnBatchEvent};
 use super::client::{BodySource, ClientPump, Delivery, Goal, OnEvent};
 use super::server::{Handler, ServerPump};
 use super::{Error, Need};
@@ -129,6 +130,46 @@ impl<'b, 'c, T: Read + Write, M: Timer> SmtpClient<'b, 'c, T, M> {
         )
         .await?;
         Ok(delivery)
+    }
+
+    /// Sends a batch of messages, pipelined across transactions (see the
+    /// blocking [`send_many`](super::blocking::SmtpClient::send_many)).
+    pub async fn send_many(
+        &mut self,
+        batch: &mut [Message<'_>],
+        mut on_event: impl FnMut(usize, &Event<'_>),
+    ) -> Result<(), Error> {
+        let mut at = Cursor::default();
+        let on_event: &mut OnBatchEvent<'_> = &mut on_event;
+        loop {
+            match self.pump.step_batch(batch, &mut at, on_event)? {
+                Need::Write => {
+                    write_all(&mut self.io, self.pump.tx.pending()).await?;
+                    self.pump.tx.clear();
+                }
+                Need::Read => {
+                    let wait = self.pump.engine.deadline().unwrap_or(Duration::MAX);
+                    let space = self.pump.rx.space()?;
+                    match self.timer.timeout(wait, self.io.read(space)).await {
+                        None => {
+                            self.pump.timeout_batch(batch, &mut at, on_event);
+                            return Err(Error::Timeout);
+                        }
+                        Some(Ok(0)) => {
+                            self.pump.eof_batch(batch, &mut at, on_event);
+                            return Err(Error::Eof);
+                        }
+                        Some(Ok(n)) => self.pump.rx.received(n),
+                        Some(Err(e)) if e.kind() == ErrorKind::TimedOut => {
+                            self.pump.timeout_batch(batch, &mut at, on_event);
+                            return Err(Error::Timeout);
+                        }
+                        Some(Err(e)) => return Err(Error::Io(e.kind())),
+                    }
+                }
+                Need::StartTls | Need::Done => return Ok(()),
+            }
+        }
     }
 
     /// Says QUIT, waits for the `221`, and gives the transport back.

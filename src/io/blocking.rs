@@ -58,6 +58,7 @@ use embedded_io::{Error as _, ErrorKind, Read, Write};
 use crate::client::{Client, ClientConfig, Envelope, Event};
 use crate::server::{Server, ServerConfig};
 
+use super::batch::{Cursor, Message, OnBatchEvent};
 use super::client::{BodySource, ClientPump, Delivery, Goal, OnEvent};
 use super::server::{Handler, ServerPump};
 use super::{Error, Need};
@@ -146,6 +147,45 @@ impl<'b, 'c, T: Read + Write> SmtpClient<'b, 'c, T> {
             &mut on_event,
         )?;
         Ok(delivery)
+    }
+
+    /// Sends the messages of `batch` in order on this connection and fills
+    /// in each one's [`Message::delivery`]. With PIPELINING each message's
+    /// envelope goes in the same write as the end of the previous one's
+    /// content (RFC 2920 §3.1), and its outcome stays its own; without it,
+    /// one after the other as with [`send`](Self::send). `on_event` sees
+    /// every reply with the index of the message it belongs to. A message
+    /// whose envelope the engine refuses gets [`Message::refused`] and the
+    /// batch goes on; an I/O error ends it (the messages not settled then
+    /// failed, transiently, or were not attempted).
+    pub fn send_many(
+        &mut self,
+        batch: &mut [Message<'_>],
+        mut on_event: impl FnMut(usize, &Event<'_>),
+    ) -> Result<(), Error> {
+        let mut at = Cursor::default();
+        let on_event: &mut OnBatchEvent<'_> = &mut on_event;
+        loop {
+            match self.pump.step_batch(batch, &mut at, on_event)? {
+                Need::Write => {
+                    write_all(&mut self.io, self.pump.tx.pending())?;
+                    self.pump.tx.clear();
+                }
+                Need::Read => match self.io.read(self.pump.rx.space()?) {
+                    Ok(0) => {
+                        self.pump.eof_batch(batch, &mut at, on_event);
+                        return Err(Error::Eof);
+                    }
+                    Ok(n) => self.pump.rx.received(n),
+                    Err(e) if e.kind() == ErrorKind::TimedOut => {
+                        self.pump.timeout_batch(batch, &mut at, on_event);
+                        return Err(Error::Timeout);
+                    }
+                    Err(e) => return Err(Error::Io(e.kind())),
+                },
+                Need::StartTls | Need::Done => return Ok(()),
+            }
+        }
     }
 
     /// Says QUIT, waits for the `221`, and gives the transport back.

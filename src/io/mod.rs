@@ -159,6 +159,7 @@
 //!   implicit-TLS setting: leave `tls_available` off and set
 //!   `auth_without_tls` to offer AUTH on this (already encrypted) session.
 
+mod batch;
 mod client;
 mod server;
 
@@ -169,6 +170,7 @@ pub mod blocking;
 #[cfg(feature = "embassy")]
 pub mod embassy;
 
+pub use batch::Message;
 pub use client::{BodySource, Delivery};
 pub use server::{Decision, Handler};
 
