@@ -19,7 +19,7 @@ use crate::client::{Client, ClientConfig, Envelope, Event};
 use crate::server::{Server, ServerConfig};
 
 use super::client::{BodySource, ClientPump, Delivery, Goal, OnEvent};
-use super::server::{Handler, ServerPump};
+use super::server::{Handler, ServerPump, Transport};
 use super::{Error, Need};
 
 /// Bounds a future by a deadline: `None` when the time ran out first.
@@ -226,7 +226,10 @@ pub async fn serve<T: Read + Write, H: Handler, M: Timer>(
 }
 
 /// Serves one session that may upgrade to TLS (see the blocking
-/// [`serve_tls`](super::blocking::serve_tls)).
+/// [`serve_tls`](super::blocking::serve_tls)); gives back the transport,
+/// the TLS stream after an upgrade: close that one with its close_notify
+/// alert (RFC 8446 §6.1; tokio-rustls `shutdown().await`, embedded-tls
+/// `close().await`).
 pub async fn serve_tls<T, U, E, H, M, Fut>(
     io: T,
     timer: &mut M,
@@ -235,7 +238,7 @@ pub async fn serve_tls<T, U, E, H, M, Fut>(
     tx: &mut [u8],
     handler: &mut H,
     upgrade: impl FnOnce(T) -> Fut,
-) -> Result<(), Error>
+) -> Result<Transport<T, U>, Error>
 where
     T: Read + Write,
     U: Read + Write,
@@ -248,12 +251,12 @@ where
     pump.greet()?;
     let mut io = io;
     if serve_until(&mut io, timer, &mut pump, handler).await? != Need::StartTls {
-        return Ok(());
+        return Ok(Transport::Plain(io));
     }
     let mut io = upgrade(io).await.map_err(|_| Error::Tls)?;
     pump.tls_established()?;
     serve_until(&mut io, timer, &mut pump, handler).await?;
-    Ok(())
+    Ok(Transport::Tls(io))
 }
 
 async fn serve_until<T: Read + Write, H: Handler, M: Timer>(

@@ -59,7 +59,7 @@ use crate::client::{Client, ClientConfig, Envelope, Event};
 use crate::server::{Server, ServerConfig};
 
 use super::client::{BodySource, ClientPump, Delivery, Goal, OnEvent};
-use super::server::{Handler, ServerPump};
+use super::server::{Handler, ServerPump, Transport};
 use super::{Error, Need};
 
 /// A client session over a blocking transport `T`.
@@ -235,7 +235,10 @@ pub fn serve<T: Read + Write, H: Handler>(
 /// Serves one session that may upgrade to TLS: when the client says
 /// STARTTLS, the transport goes to `upgrade` (which performs the server
 /// side of the handshake) and the same session carries on over the
-/// wrapped transport, reset as RFC 3207 §4.2 requires.
+/// wrapped transport, reset as RFC 3207 §4.2 requires. When the session is
+/// over, the transport comes back as a [`Transport`]: close a
+/// [`Transport::Tls`] stream with its close_notify alert (RFC 8446 §6.1),
+/// e.g. rustls `send_close_notify()` and a flush, before dropping it.
 pub fn serve_tls<T, U, E, H>(
     io: T,
     config: ServerConfig<'_>,
@@ -243,7 +246,7 @@ pub fn serve_tls<T, U, E, H>(
     tx: &mut [u8],
     handler: &mut H,
     upgrade: impl FnOnce(T) -> Result<U, E>,
-) -> Result<(), Error>
+) -> Result<Transport<T, U>, Error>
 where
     T: Read + Write,
     U: Read + Write,
@@ -254,12 +257,12 @@ where
     pump.greet()?;
     let mut io = io;
     if serve_until(&mut io, &mut pump, handler)? != Need::StartTls {
-        return Ok(());
+        return Ok(Transport::Plain(io));
     }
     let mut io = upgrade(io).map_err(|_| Error::Tls)?;
     pump.tls_established()?;
     serve_until(&mut io, &mut pump, handler)?;
-    Ok(())
+    Ok(Transport::Tls(io))
 }
 
 fn serve_until<T: Read + Write, H: Handler>(
