@@ -57,6 +57,21 @@ impl<'b, 'c, T: Read + Write, M: Timer> SmtpClient<'b, 'c, T, M> {
         rx: &'b mut [u8],
         tx: &'b mut [u8],
     ) -> Result<Self, Error> {
+        Self::connect_with_events(io, timer, config, rx, tx, |_| {}).await
+    }
+
+    /// As [`SmtpClient::connect`]; `on_event` sees each reply on the way
+    /// (the greeting, EHLO, STARTTLS, AUTH): an [`Event::AuthFailed`]
+    /// carries the server's refusal of the credentials, the session then
+    /// being ready but not authenticated.
+    pub async fn connect_with_events(
+        io: T,
+        timer: M,
+        config: ClientConfig<'c>,
+        rx: &'b mut [u8],
+        tx: &'b mut [u8],
+        mut on_event: impl FnMut(&Event<'_>),
+    ) -> Result<Self, Error> {
         let engine = Client::new(config).map_err(|e| Error::Client(e.into()))?;
         let mut s = SmtpClient {
             io,
@@ -68,7 +83,7 @@ impl<'b, 'c, T: Read + Write, M: Timer> SmtpClient<'b, 'c, T, M> {
             None,
             &mut &[][..],
             &mut Delivery::default(),
-            &mut |_| {},
+            &mut on_event,
         )
         .await?;
         Ok(s)
@@ -84,6 +99,20 @@ impl<'b, 'c, T: Read + Write, M: Timer> SmtpClient<'b, 'c, T, M> {
     pub async fn start_tls<U, E, Fut>(
         self,
         wrap: impl FnOnce(T) -> Fut,
+    ) -> Result<SmtpClient<'b, 'c, U, M>, Error>
+    where
+        U: Read + Write,
+        Fut: Future<Output = Result<U, E>>,
+    {
+        self.start_tls_with_events(wrap, |_| {}).await
+    }
+
+    /// As [`SmtpClient::start_tls`]; `on_event` sees each reply on the way
+    /// (EHLO, AUTH), as with [`SmtpClient::connect_with_events`].
+    pub async fn start_tls_with_events<U, E, Fut>(
+        self,
+        wrap: impl FnOnce(T) -> Fut,
+        mut on_event: impl FnMut(&Event<'_>),
     ) -> Result<SmtpClient<'b, 'c, U, M>, Error>
     where
         U: Read + Write,
@@ -105,7 +134,7 @@ impl<'b, 'c, T: Read + Write, M: Timer> SmtpClient<'b, 'c, T, M> {
             None,
             &mut &[][..],
             &mut Delivery::default(),
-            &mut |_| {},
+            &mut on_event,
         )
         .await?;
         Ok(s)

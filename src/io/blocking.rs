@@ -79,6 +79,20 @@ impl<'b, 'c, T: Read + Write> SmtpClient<'b, 'c, T> {
         rx: &'b mut [u8],
         tx: &'b mut [u8],
     ) -> Result<Self, Error> {
+        Self::connect_with_events(io, config, rx, tx, |_| {})
+    }
+
+    /// As [`SmtpClient::connect`]; `on_event` sees each reply on the way
+    /// (the greeting, EHLO, STARTTLS, AUTH): an
+    /// [`Event::AuthFailed`] carries the server's refusal of the
+    /// credentials, the session then being ready but not authenticated.
+    pub fn connect_with_events(
+        io: T,
+        config: ClientConfig<'c>,
+        rx: &'b mut [u8],
+        tx: &'b mut [u8],
+        mut on_event: impl FnMut(&Event<'_>),
+    ) -> Result<Self, Error> {
         let engine = Client::new(config).map_err(|e| Error::Client(e.into()))?;
         let mut s = SmtpClient {
             io,
@@ -89,7 +103,7 @@ impl<'b, 'c, T: Read + Write> SmtpClient<'b, 'c, T> {
             None,
             &mut &[][..],
             &mut Delivery::default(),
-            &mut |_| {},
+            &mut on_event,
         )?;
         Ok(s)
     }
@@ -109,6 +123,19 @@ impl<'b, 'c, T: Read + Write> SmtpClient<'b, 'c, T> {
     where
         U: Read + Write,
     {
+        self.start_tls_with_events(wrap, |_| {})
+    }
+
+    /// As [`SmtpClient::start_tls`]; `on_event` sees each reply on the way
+    /// (EHLO, AUTH), as with [`SmtpClient::connect_with_events`].
+    pub fn start_tls_with_events<U, E>(
+        self,
+        wrap: impl FnOnce(T) -> Result<U, E>,
+        mut on_event: impl FnMut(&Event<'_>),
+    ) -> Result<SmtpClient<'b, 'c, U>, Error>
+    where
+        U: Read + Write,
+    {
         let SmtpClient { io, mut pump } = self;
         if !pump.wants_tls() {
             return Err(Error::Closed);
@@ -121,7 +148,7 @@ impl<'b, 'c, T: Read + Write> SmtpClient<'b, 'c, T> {
             None,
             &mut &[][..],
             &mut Delivery::default(),
-            &mut |_| {},
+            &mut on_event,
         )?;
         Ok(s)
     }
