@@ -25,6 +25,9 @@
 //!   stored as received.
 //! - `--max-recipients N` is enforced by the handler (`452 4.5.3`), so any
 //!   N works; the engine keeps its RFC floor of 100.
+//! - `--bare-lf normalize`: a bare LF in DATA ends a line (stored as CRLF),
+//!   a bare CR is stored as a space, a `.` line next to a bare LF is kept;
+//!   `reject` (the default) refuses such a message (`550 5.5.2`).
 //! - `--max-sessions N`: most sessions served at once (default 1024);
 //!   further connections wait in the listen queue.
 //! - `--max-line N`: the longest command line (default 2048, as Postfix's
