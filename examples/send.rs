@@ -22,7 +22,8 @@
 //! `--tls` (implicit TLS, RFC 8314, port 465). The server certificate is
 //! checked against `--ca PEM` or the system's CA bundle; `--insecure` skips
 //! the check (testing only). Credentials are sent only over TLS, or in
-//! plaintext to a loopback address.
+//! plaintext to a loopback address. After QUIT a TLS session ends with the
+//! client's close_notify alert (RFC 8446 §6.1).
 //!
 //! Run: `cargo run --example send -- --server 127.0.0.1:2525 --from a@example.org --to b@example.net < message.eml`
 
@@ -256,6 +257,18 @@ impl Read for Conn {
         match self {
             Conn::Plain(s) => s.read(buf),
             Conn::Tls(s) => s.read(buf),
+        }
+    }
+}
+
+impl Conn {
+    /// Ends the connection after QUIT: a TLS one with its close_notify
+    /// alert first (RFC 8446 §6.1), best effort (the server may be gone).
+    fn close(self) {
+        if let Conn::Tls(mut s) = self {
+            s.conn.send_close_notify();
+            let _ = s.sock.set_write_timeout(Some(Duration::from_secs(5)));
+            let _ = s.flush();
         }
     }
 }
@@ -592,10 +605,13 @@ fn session(plan: &Plan<'_>) -> (u8, usize) {
         // every other path (RFC 5321 §4.1.1.10).
         let why = auth_refused.map_or_else(String::new, |r| format!(": {r}"));
         let status = fail(REFUSED, format!("authentication failed{why}"));
-        if let Err(e) = client.quit() {
-            return (status.max(fail(CONNECTION, format!("QUIT: {e}"))), 0);
-        }
-        return (status, 0);
+        return match client.quit() {
+            Ok(conn) => {
+                conn.into_inner().close();
+                (status, 0)
+            }
+            Err(e) => (status.max(fail(CONNECTION, format!("QUIT: {e}"))), 0),
+        };
     }
 
     // The report lines, written to stdout a whole message at a time and at
@@ -665,11 +681,14 @@ fn session(plan: &Plan<'_>) -> (u8, usize) {
         }
     }
     flush(&mut log);
-    if let Err(e) = client.quit() {
-        return (
+    match client.quit() {
+        Ok(conn) => {
+            conn.into_inner().close();
+            (status, delivered)
+        }
+        Err(e) => (
             status.max(fail(CONNECTION, format!("QUIT: {e}"))),
             delivered,
-        );
+        ),
     }
-    (status, delivered)
 }

@@ -578,7 +578,10 @@ fn send_implicit_tls_to_a_rustls_server() {
             &mut tx,
             &mut keep,
         );
-        (served.is_ok(), keep)
+        // After the 221, send's close_notify (RFC 8446 §6.1): rustls reads
+        // the end of the stream (0), not an UnexpectedEof error.
+        let end = served.map(|t| std::io::Read::read(&mut t.into_inner(), &mut [0u8; 1]));
+        (end.map(|r| r.map_err(|e| e.kind())), keep)
     });
     let body = tricky_body();
     let file = dir.file("body.eml", &body);
@@ -600,7 +603,7 @@ fn send_implicit_tls_to_a_rustls_server() {
         out.ends_with("\n") && out.contains("delivered: 250 "),
         "{out}"
     );
-    let (served, keep) = server.join().expect("server thread");
-    assert!(served);
+    let (end, keep) = server.join().expect("server thread");
+    assert_eq!(end, Ok(Ok(0)));
     assert_eq!((keep.0, keep.1), (body, 1));
 }
