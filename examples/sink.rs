@@ -472,16 +472,23 @@ struct Noted<'e, S> {
 
 impl<S> Noted<'_, S> {
     fn note(&self, e: &std::io::Error) {
-        let mut error = self.error.lock().unwrap_or_else(|e| e.into_inner());
-        if error.is_none() {
-            *error = Some(if e.kind() == std::io::ErrorKind::UnexpectedEof {
+        note_tls_error(self.error, || {
+            if e.kind() == std::io::ErrorKind::UnexpectedEof {
                 // The TCP connection ended without the TLS close_notify
                 // alert: the client vanished (or cut the session short).
                 "the client closed the connection without a TLS close_notify".into()
             } else {
                 format!("TLS: {e}")
-            });
-        }
+            }
+        });
+    }
+}
+
+/// Keeps the first TLS failure of a session for its log line.
+fn note_tls_error(error: &Mutex<Option<String>>, why: impl FnOnce() -> String) {
+    let mut error = error.lock().unwrap_or_else(|e| e.into_inner());
+    if error.is_none() {
+        *error = Some(why());
     }
 }
 
@@ -551,7 +558,9 @@ async fn session(socket: TcpStream, peer: SocketAddr, options: Arc<Options>) {
                 tx,
                 &mut sink,
                 |io| async move {
-                    let stream = acceptor.accept(io.into_inner()).await?;
+                    let stream = acceptor.accept(io.into_inner()).await.inspect_err(|e| {
+                        note_tls_error(tls_error, || format!("TLS handshake: {e}"));
+                    })?;
                     tls.store(true, Ordering::Relaxed);
                     Ok::<_, std::io::Error>(Noted {
                         io: FromTokio::new(stream),
@@ -575,7 +584,7 @@ async fn session(socket: TcpStream, peer: SocketAddr, options: Arc<Options>) {
     };
     let tls_error = tls_error.into_inner().unwrap_or_else(|e| e.into_inner());
     let outcome = match (result, &sink.error, tls_error) {
-        (Err(Error::Io(_)), _, Some(e)) => format!("error: {e}"),
+        (Err(Error::Io(_) | Error::Tls), _, Some(e)) => format!("error: {e}"),
         (Err(e), _, _) => format!("error: {e}"),
         (Ok(()), Some(e), _) => format!("error: {e}"),
         (Ok(()), None, _) => "ok".into(),

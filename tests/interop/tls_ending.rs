@@ -1,8 +1,9 @@
 //! How a TLS session with the `sink` example ends (issue 17): the sink
 //! sends its TLS close_notify alert after the `221` (RFC 8446 §6.1: each
 //! party MUST send one before closing its write side), so a TLS client
-//! sees a clean end of the stream, not an "unexpected EOF"; and a client
-//! that goes away without its own close_notify is logged as such.
+//! sees a clean end of the stream, not an "unexpected EOF"; a client that
+//! goes away without its own close_notify is logged as such, and a failed
+//! handshake with rustls's reason.
 //!
 //! The peers: OpenSSL's `s_client -starttls smtp` (it reports an end
 //! without close_notify as `unexpected eof while reading` and exits 1), and
@@ -143,6 +144,20 @@ fn rustls_client_sees_close_notify_and_a_vanished_client_is_logged() {
     let tls = starttls(&addr, &cert);
     drop(tls);
 
+    // A client that answers the 220 to STARTTLS with plain text: the
+    // handshake fails, and the log says rustls's reason.
+    let mut tcp = TcpStream::connect(&addr).expect("connect to the sink");
+    tcp.set_read_timeout(Some(LIMIT)).expect("read timeout");
+    let mut plain = BufReader::new(tcp.try_clone().expect("clone"));
+    assert!(reply(&mut plain).starts_with("220 "));
+    tcp.write_all(b"EHLO client.example\r\n").expect("write");
+    assert!(reply(&mut plain).starts_with("250 "));
+    tcp.write_all(b"STARTTLS\r\n").expect("write");
+    assert!(reply(&mut plain).starts_with("220 "));
+    tcp.write_all(b"EHLO client.example\r\n").expect("write");
+    let mut rest = Vec::new();
+    let _ = plain.read_to_end(&mut rest);
+
     let log = stop(sink);
     assert_eq!(
         log.matches("tls=yes auth=- messages=0 bytes=0 ok").count(),
@@ -154,6 +169,12 @@ fn rustls_client_sees_close_notify_and_a_vanished_client_is_logged() {
             "tls=yes auth=- messages=0 bytes=0 error: the client closed the connection without a TLS close_notify"
         )
         .count(),
+        1,
+        "{log}"
+    );
+    assert_eq!(
+        log.matches("tls=no auth=- messages=0 bytes=0 error: TLS handshake: ")
+            .count(),
         1,
         "{log}"
     );
