@@ -39,9 +39,10 @@
 //!
 //! A TLS session ends with the sink's close_notify alert after its `221`
 //! (RFC 8446 §6.1). One log line per session on stderr; a TLS client gone
-//! without its own close_notify is logged as such. SIGINT or SIGTERM stops accepting,
-//! lets the running sessions finish (at most 10 s), and exits 0; a message
-//! counts as accepted only once its file is in `new/`, so none is lost.
+//! without its own close_notify is logged as such. SIGINT or SIGTERM stops
+//! accepting, lets the running sessions finish (at most 10 s), and exits 0;
+//! a message counts as accepted only once its file is in `new/`, so none is
+//! lost.
 //!
 //! Run: `cargo run --example sink -- --maildir /tmp/mail`
 
