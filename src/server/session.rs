@@ -222,6 +222,14 @@ impl<'c> Server<'c> {
                 }
                 return Ok(ends_group.then(|| group_end(io)));
             }
+            Outcome::Overshoot { consumed } => {
+                io.pos += consumed;
+                self.say(io, Say::Canned(r::TOO_MANY_RCPTS))?;
+                if self.count_overshoot(io)? {
+                    return Ok(Some(Event::Close));
+                }
+                return Ok(None);
+            }
             Outcome::Close { consumed, reply } => {
                 io.pos += consumed;
                 self.say(io, reply)?;
@@ -363,6 +371,7 @@ impl<'c> Server<'c> {
                     // A delivered message ends the client's probation.
                     s.spent.errors = 0;
                     s.spent.junk = 0;
+                    s.spent.overshoot = 0;
                 }
             }
             Pending::Auth => {
@@ -389,6 +398,17 @@ impl<'c> Server<'c> {
             self.say(io, Say::Canned(r::TOO_MANY_ERRORS))?;
             self.close();
             return Ok(true);
+        }
+        Ok(false)
+    }
+
+    /// Counts a RCPT past the recipient limit; beyond the overshoot limit
+    /// each is an error too (Postfix `smtpd_recipient_overshoot_limit`).
+    fn count_overshoot(&mut self, io: &mut Cursor<'_, '_>) -> Result<bool, ServerError> {
+        let spent = &mut self.session.spent;
+        spent.overshoot = spent.overshoot.saturating_add(1);
+        if spent.overshoot > self.config.limits.recipient_overshoot_limit {
+            return self.count_error(io);
         }
         Ok(false)
     }

@@ -199,6 +199,7 @@ impl Session {
         spent: Budgets {
             errors: 0,
             junk: 0,
+            overshoot: 0,
             auth_failures: 0,
         },
     };
@@ -224,6 +225,8 @@ pub(super) struct Budgets {
     pub(super) errors: u16,
     /// NOOP, RSET, VRFY, EXPN, HELP and null BDAT chunks.
     pub(super) junk: u16,
+    /// RCPTs refused for being past the recipient limit.
+    pub(super) overshoot: u16,
     /// Failed AUTH exchanges.
     pub(super) auth_failures: u8,
 }
