@@ -11,7 +11,8 @@
 //! given. Output: one line per recipient, `accepted ADDR: REPLY` or
 //! `rejected ADDR: REPLY`, and one per message, `delivered: REPLY` or
 //! `failed: REPLY`. Exit status: 0 every recipient of every message
-//! accepted; 1 some recipient or message refused; 2 invalid arguments or
+//! accepted; 1 some recipient or message refused, or the credentials
+//! (`authentication failed: REPLY` on stderr); 2 invalid arguments or
 //! input, nothing sent (everything is validated before connecting); 3
 //! connection or protocol error; 4 TLS error. With `--count N --sessions S`
 //! it sends N messages on each of S parallel connections and ends with
@@ -21,7 +22,8 @@
 //! `--tls` (implicit TLS, RFC 8314, port 465). The server certificate is
 //! checked against `--ca PEM` or the system's CA bundle; `--insecure` skips
 //! the check (testing only). Credentials are sent only over TLS, or in
-//! plaintext to a loopback address.
+//! plaintext to a loopback address. After QUIT a TLS session ends with the
+//! client's close_notify alert (RFC 8446 §6.1).
 //!
 //! Run: `cargo run --example send -- --server 127.0.0.1:2525 --from a@example.org --to b@example.net < message.eml`
 
@@ -256,6 +258,18 @@ impl Read for Conn {
         match self {
             Conn::Plain(s) => s.read(buf),
             Conn::Tls(s) => s.read(buf),
+        }
+    }
+}
+
+impl Conn {
+    /// Ends the connection after QUIT: a TLS one with its close_notify
+    /// alert first (RFC 8446 §6.1), best effort (the server may be gone).
+    fn close(self) {
+        if let Conn::Tls(mut s) = self {
+            s.conn.send_close_notify();
+            let _ = s.sock.set_write_timeout(Some(Duration::from_secs(5)));
+            let _ = s.flush();
         }
     }
 }
@@ -555,13 +569,26 @@ fn session(plan: &Plan<'_>) -> (u8, usize) {
         Conn::Plain(tcp)
     };
     let (mut rx, mut tx) = ([0u8; 4096], [0u8; 4096]);
-    let mut client = match SmtpClient::connect(FromStd::new(conn), plan.config, &mut rx, &mut tx) {
+    // The server's refusal of the credentials (RFC 4954 §4), if any.
+    let mut auth_refused = None;
+    let mut note = |event: &Event<'_>| {
+        if let Event::AuthFailed(reply) = event {
+            auth_refused = Some(text(reply));
+        }
+    };
+    let mut client = match SmtpClient::connect_with_events(
+        FromStd::new(conn),
+        plan.config,
+        &mut rx,
+        &mut tx,
+        &mut note,
+    ) {
         Ok(c) => c,
         Err(e) => return (fail(status_of(&e), format!("connect: {e}")), 0),
     };
     if client.wants_tls() {
         let mut why = String::new();
-        client = match client.start_tls(|io| {
+        let wrap = |io: FromStd<Conn>| {
             let tls = match io.into_inner() {
                 Conn::Plain(tcp) => handshake(plan, tcp).map(FromStd::new),
                 Conn::Tls(_) => Err("already TLS".to_string()),
@@ -570,14 +597,25 @@ fn session(plan: &Plan<'_>) -> (u8, usize) {
                 why.clone_from(e);
             }
             tls
-        }) {
+        };
+        client = match client.start_tls_with_events(wrap, &mut note) {
             Ok(c) => c,
             Err(DriverError::Tls) => return (fail(TLS, format!("STARTTLS: {why}")), 0),
             Err(e) => return (fail(status_of(&e), format!("after STARTTLS: {e}")), 0),
         };
     }
     if plan.config.auth.is_some() && !client.engine().is_authenticated() {
-        return (fail(CONNECTION, "authentication failed".into()), 0);
+        // A refusal (status 1) with the server's reply, then QUIT as on
+        // every other path (RFC 5321 §4.1.1.10).
+        let why = auth_refused.map_or_else(String::new, |r| format!(": {r}"));
+        let status = fail(REFUSED, format!("authentication failed{why}"));
+        return match client.quit() {
+            Ok(conn) => {
+                conn.into_inner().close();
+                (status, 0)
+            }
+            Err(e) => (status.max(fail(CONNECTION, format!("QUIT: {e}"))), 0),
+        };
     }
 
     // The report lines, written to stdout a whole message at a time and at
@@ -656,11 +694,14 @@ fn session(plan: &Plan<'_>) -> (u8, usize) {
         }
     }
     flush(&mut log);
-    if let Err(e) = client.quit() {
-        return (
+    match client.quit() {
+        Ok(conn) => {
+            conn.into_inner().close();
+            (status, delivered)
+        }
+        Err(e) => (
             status.max(fail(CONNECTION, format!("QUIT: {e}"))),
             delivered,
-        );
+        ),
     }
-    (status, delivered)
 }

@@ -25,6 +25,9 @@
 //!   stored as received.
 //! - `--max-recipients N` is enforced by the handler (`452 4.5.3`), so any
 //!   N works; the engine keeps its RFC floor of 100.
+//! - `--bare-lf normalize`: a bare LF in DATA ends a line (stored as CRLF),
+//!   a bare CR is stored as a space, a `.` line next to a bare LF is kept;
+//!   `reject` (the default) refuses such a message (`550 5.5.2`).
 //! - `--max-sessions N`: most sessions served at once (default 1024);
 //!   further connections wait in the listen queue.
 //! - `--max-line N`: the longest command line (default 2048, as Postfix's
@@ -34,9 +37,12 @@
 //!   `--max-line 512` (the smallest idle session; README, "Performance
 //!   under load").
 //!
-//! One log line per session on stderr. SIGINT or SIGTERM stops accepting,
-//! lets the running sessions finish (at most 10 s), and exits 0; a message
-//! counts as accepted only once its file is in `new/`, so none is lost.
+//! A TLS session ends with the sink's close_notify alert after its `221`
+//! (RFC 8446 §6.1). One log line per session on stderr; a TLS client gone
+//! without its own close_notify is logged as such. SIGINT or SIGTERM stops
+//! accepting, lets the running sessions finish (at most 10 s), and exits 0;
+//! a message counts as accepted only once its file is in `new/`, so none is
+//! lost.
 //!
 //! Run: `cargo run --example sink -- --maildir /tmp/mail`
 
@@ -46,13 +52,13 @@ use std::io::{BufWriter, Write};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use embedded_io_adapters::tokio_1::FromTokio;
 use embedded_smtp::io::asynch::{Timer, serve, serve_tls};
-use embedded_smtp::io::{Decision, Handler};
+use embedded_smtp::io::{Decision, Error, Handler, Transport};
 use embedded_smtp::sasl::{Credentials, Decoded};
 use embedded_smtp::server::{AbortReason, BareLfPolicy, ServerConfig};
 use embedded_smtp::syntax::{
@@ -61,6 +67,7 @@ use embedded_smtp::syntax::{
 };
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::Semaphore;
@@ -79,6 +86,8 @@ const MAX_SESSIONS: usize = 1024;
 const TX_SIZE: usize = 1024;
 /// How long running sessions may go on after SIGINT / SIGTERM.
 const GRACE: Duration = Duration::from_secs(10);
+/// How long the TLS close_notify and the FIN may take to go out.
+const CLOSE_NOTIFY: Duration = Duration::from_secs(5);
 
 /// The command line.
 struct Options {
@@ -454,6 +463,68 @@ impl Handler for Sink<'_> {
     }
 }
 
+/// The TLS stream of a session, keeping what its first failure was: the
+/// driver sees only an error's kind, and rustls reports most failures as
+/// `Other`.
+struct Noted<'e, S> {
+    io: FromTokio<S>,
+    error: &'e Mutex<Option<String>>,
+}
+
+impl<S> Noted<'_, S> {
+    fn note(&self, e: &std::io::Error) {
+        note_tls_error(self.error, || {
+            if e.kind() == std::io::ErrorKind::UnexpectedEof {
+                // The TCP connection ended without the TLS close_notify
+                // alert: the client vanished (or cut the session short).
+                "the client closed the connection without a TLS close_notify".into()
+            } else {
+                format!("TLS: {e}")
+            }
+        });
+    }
+}
+
+/// Keeps the first TLS failure of a session for its log line.
+fn note_tls_error(error: &Mutex<Option<String>>, why: impl FnOnce() -> String) {
+    let mut error = error.lock().unwrap_or_else(|e| e.into_inner());
+    if error.is_none() {
+        *error = Some(why());
+    }
+}
+
+impl<S> embedded_io_async::ErrorType for Noted<'_, S> {
+    type Error = std::io::Error;
+}
+
+impl<S: tokio::io::AsyncRead + Unpin> embedded_io_async::Read for Noted<'_, S> {
+    async fn read(&mut self, buf: &mut [u8]) -> Result<usize, Self::Error> {
+        let r = embedded_io_async::Read::read(&mut self.io, buf).await;
+        if let Err(e) = &r {
+            self.note(e);
+        }
+        r
+    }
+}
+
+impl<S: tokio::io::AsyncWrite + Unpin> embedded_io_async::Write for Noted<'_, S> {
+    async fn write(&mut self, buf: &[u8]) -> Result<usize, Self::Error> {
+        let r = embedded_io_async::Write::write(&mut self.io, buf).await;
+        if let Err(e) = &r {
+            self.note(e);
+        }
+        r
+    }
+
+    async fn flush(&mut self) -> Result<(), Self::Error> {
+        let r = embedded_io_async::Write::flush(&mut self.io).await;
+        if let Err(e) = &r {
+            self.note(e);
+        }
+        r
+    }
+}
+
 /// One session, then its log line.
 async fn session(socket: TcpStream, peer: SocketAddr, options: Arc<Options>) {
     let _ = socket.set_nodelay(true);
@@ -469,15 +540,18 @@ async fn session(socket: TcpStream, peer: SocketAddr, options: Arc<Options>) {
     let (rx, tx) = buffers.split_at_mut(rx_size);
     let config = config(&options);
     let io = FromTokio::new(socket);
+    // What went wrong under TLS, in rustls's words (the driver sees only an
+    // error's kind, `Other` for most of them).
+    let tls_error = Mutex::new(None);
     let result = match &options.tls {
         None => serve(io, &mut TokioTimer, config, rx, tx, &mut sink)
             .await
             .map(drop),
         Some(acceptor) => {
-            let tls = &tls;
+            let (tls, tls_error) = (&tls, &tls_error);
             // Boxed: the TLS state machine is larger, and a plaintext
             // session's task should not carry its size.
-            Box::pin(serve_tls(
+            let served = Box::pin(serve_tls(
                 io,
                 &mut TokioTimer,
                 config,
@@ -485,18 +559,36 @@ async fn session(socket: TcpStream, peer: SocketAddr, options: Arc<Options>) {
                 tx,
                 &mut sink,
                 |io| async move {
-                    let stream = acceptor.accept(io.into_inner()).await?;
+                    let stream = acceptor.accept(io.into_inner()).await.inspect_err(|e| {
+                        note_tls_error(tls_error, || format!("TLS handshake: {e}"));
+                    })?;
                     tls.store(true, Ordering::Relaxed);
-                    Ok::<_, std::io::Error>(FromTokio::new(stream))
+                    Ok::<_, std::io::Error>(Noted {
+                        io: FromTokio::new(stream),
+                        error: tls_error,
+                    })
                 },
             ))
-            .await
+            .await;
+            // The session is over: a TLS stream ends with its close_notify
+            // alert (RFC 8446 §6.1), then the TCP FIN. Bounded, and a
+            // client already gone is no error of the session.
+            match served {
+                Ok(Transport::Tls(noted)) => {
+                    let mut stream = noted.io.into_inner();
+                    let _ = tokio::time::timeout(CLOSE_NOTIFY, stream.shutdown()).await;
+                    Ok(())
+                }
+                other => other.map(drop),
+            }
         }
     };
-    let outcome = match (result, &sink.error) {
-        (Err(e), _) => format!("error: {e}"),
-        (Ok(()), Some(e)) => format!("error: {e}"),
-        (Ok(()), None) => "ok".into(),
+    let tls_error = tls_error.into_inner().unwrap_or_else(|e| e.into_inner());
+    let outcome = match (result, &sink.error, tls_error) {
+        (Err(Error::Io(_) | Error::Tls), _, Some(e)) => format!("error: {e}"),
+        (Err(e), _, _) => format!("error: {e}"),
+        (Ok(()), Some(e), _) => format!("error: {e}"),
+        (Ok(()), None, _) => "ok".into(),
     };
     eprintln!(
         "session {peer}: tls={} auth={} messages={} bytes={} {outcome}",

@@ -190,7 +190,10 @@ fn send_starttls_and_auth_to_sink() {
     assert_eq!(code, 4, "{out}\n{err}");
     assert!(out.is_empty(), "{out}");
 
-    // --insecure skips the check; a wrong password is refused (status 3).
+    // --insecure skips the check; a wrong password is refused: status 1,
+    // the server's reply on stderr, and QUIT (the sink's session ends
+    // with its 221 and close_notify: "ok", where a client that left
+    // without QUIT would be logged as gone without close_notify).
     let (code, out, err) = send(&[
         "--server",
         &addr,
@@ -205,8 +208,13 @@ fn send_starttls_and_auth_to_sink() {
         "--body",
         &file,
     ]);
-    assert_eq!(code, 3, "{out}\n{err}");
-    assert!(err.contains("authentication failed"), "{err}");
+    assert_eq!(code, 1, "{out}\n{err}");
+    assert!(out.is_empty(), "{out}");
+    // (the sink's refusal: RFC 4954 §6's reply for invalid credentials)
+    assert_eq!(
+        err,
+        "send: authentication failed: 535 5.7.8 Authentication credentials invalid\n"
+    );
 
     // Without TLS the sink (--require-tls) refuses the sender: status 1.
     let (code, out, err) = send(&[
@@ -232,6 +240,11 @@ fn send_starttls_and_auth_to_sink() {
     let (status, _, err) = sink.finish();
     assert!(status.success(), "{err}");
     assert!(err.contains("tls=yes auth=alice messages=1"), "{err}");
+    assert_eq!(
+        err.matches("tls=yes auth=- messages=0 bytes=0 ok").count(),
+        1,
+        "{err}"
+    );
 }
 
 #[test]
@@ -566,7 +579,10 @@ fn send_implicit_tls_to_a_rustls_server() {
             &mut tx,
             &mut keep,
         );
-        (served.is_ok(), keep)
+        // After the 221, send's close_notify (RFC 8446 §6.1): rustls reads
+        // the end of the stream (0), not an UnexpectedEof error.
+        let end = served.map(|t| std::io::Read::read(&mut t.into_inner(), &mut [0u8; 1]));
+        (end.map(|r| r.map_err(|e| e.kind())), keep)
     });
     let body = tricky_body();
     let file = dir.file("body.eml", &body);
@@ -588,8 +604,8 @@ fn send_implicit_tls_to_a_rustls_server() {
         out.ends_with("\n") && out.contains("delivered: 250 "),
         "{out}"
     );
-    let (served, keep) = server.join().expect("server thread");
-    assert!(served);
+    let (end, keep) = server.join().expect("server thread");
+    assert_eq!(end, Ok(Ok(0)));
     assert_eq!((keep.0, keep.1), (body, 1));
 }
 

@@ -20,7 +20,7 @@ use crate::server::{Server, ServerConfig};
 
 use super::batch::{Cursor, Message, OnBatchEvent};
 use super::client::{BodySource, ClientPump, Delivery, Goal, OnEvent};
-use super::server::{Handler, ServerPump};
+use super::server::{Handler, ServerPump, Transport};
 use super::{Error, Need};
 
 /// Bounds a future by a deadline: `None` when the time ran out first.
@@ -58,6 +58,21 @@ impl<'b, 'c, T: Read + Write, M: Timer> SmtpClient<'b, 'c, T, M> {
         rx: &'b mut [u8],
         tx: &'b mut [u8],
     ) -> Result<Self, Error> {
+        Self::connect_with_events(io, timer, config, rx, tx, |_| {}).await
+    }
+
+    /// As [`SmtpClient::connect`]; `on_event` sees each reply on the way
+    /// (the greeting, EHLO, STARTTLS, AUTH): an [`Event::AuthFailed`]
+    /// carries the server's refusal of the credentials, the session then
+    /// being ready but not authenticated.
+    pub async fn connect_with_events(
+        io: T,
+        timer: M,
+        config: ClientConfig<'c>,
+        rx: &'b mut [u8],
+        tx: &'b mut [u8],
+        mut on_event: impl FnMut(&Event<'_>),
+    ) -> Result<Self, Error> {
         let engine = Client::new(config).map_err(|e| Error::Client(e.into()))?;
         let mut s = SmtpClient {
             io,
@@ -69,7 +84,7 @@ impl<'b, 'c, T: Read + Write, M: Timer> SmtpClient<'b, 'c, T, M> {
             None,
             &mut &[][..],
             &mut Delivery::default(),
-            &mut |_| {},
+            &mut on_event,
         )
         .await?;
         Ok(s)
@@ -85,6 +100,20 @@ impl<'b, 'c, T: Read + Write, M: Timer> SmtpClient<'b, 'c, T, M> {
     pub async fn start_tls<U, E, Fut>(
         self,
         wrap: impl FnOnce(T) -> Fut,
+    ) -> Result<SmtpClient<'b, 'c, U, M>, Error>
+    where
+        U: Read + Write,
+        Fut: Future<Output = Result<U, E>>,
+    {
+        self.start_tls_with_events(wrap, |_| {}).await
+    }
+
+    /// As [`SmtpClient::start_tls`]; `on_event` sees each reply on the way
+    /// (EHLO, AUTH), as with [`SmtpClient::connect_with_events`].
+    pub async fn start_tls_with_events<U, E, Fut>(
+        self,
+        wrap: impl FnOnce(T) -> Fut,
+        mut on_event: impl FnMut(&Event<'_>),
     ) -> Result<SmtpClient<'b, 'c, U, M>, Error>
     where
         U: Read + Write,
@@ -106,7 +135,7 @@ impl<'b, 'c, T: Read + Write, M: Timer> SmtpClient<'b, 'c, T, M> {
             None,
             &mut &[][..],
             &mut Delivery::default(),
-            &mut |_| {},
+            &mut on_event,
         )
         .await?;
         Ok(s)
@@ -267,7 +296,10 @@ pub async fn serve<T: Read + Write, H: Handler, M: Timer>(
 }
 
 /// Serves one session that may upgrade to TLS (see the blocking
-/// [`serve_tls`](super::blocking::serve_tls)).
+/// [`serve_tls`](super::blocking::serve_tls)); gives back the transport,
+/// the TLS stream after an upgrade: close that one with its close_notify
+/// alert (RFC 8446 §6.1; tokio-rustls `shutdown().await`, embedded-tls
+/// `close().await`).
 pub async fn serve_tls<T, U, E, H, M, Fut>(
     io: T,
     timer: &mut M,
@@ -276,7 +308,7 @@ pub async fn serve_tls<T, U, E, H, M, Fut>(
     tx: &mut [u8],
     handler: &mut H,
     upgrade: impl FnOnce(T) -> Fut,
-) -> Result<(), Error>
+) -> Result<Transport<T, U>, Error>
 where
     T: Read + Write,
     U: Read + Write,
@@ -289,12 +321,12 @@ where
     pump.greet()?;
     let mut io = io;
     if serve_until(&mut io, timer, &mut pump, handler).await? != Need::StartTls {
-        return Ok(());
+        return Ok(Transport::Plain(io));
     }
     let mut io = upgrade(io).await.map_err(|_| Error::Tls)?;
     pump.tls_established()?;
     serve_until(&mut io, timer, &mut pump, handler).await?;
-    Ok(())
+    Ok(Transport::Tls(io))
 }
 
 async fn serve_until<T: Read + Write, H: Handler, M: Timer>(

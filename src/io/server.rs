@@ -35,6 +35,36 @@ pub enum Decision<'r> {
     },
 }
 
+/// The transport a server driver's `serve_tls` gives back when the session
+/// is over: the one it was given, or the TLS stream its `upgrade` made.
+///
+/// Close a TLS stream with its close_notify alert, which RFC 8446 §6.1
+/// requires before the connection ends (tokio-rustls: `shutdown().await`;
+/// rustls: `send_close_notify()` then flush; embedded-tls:
+/// `close().await`); the driver cannot, since `embedded-io` has no call for
+/// it.
+///
+/// ```
+/// use embedded_smtp::io::Transport;
+///
+/// // What `serve_tls` gives back, as a name for the log.
+/// fn kind<T, U>(served: &Transport<T, U>) -> &'static str {
+///     match served {
+///         Transport::Plain(_) => "plain",
+///         Transport::Tls(_) => "TLS",
+///     }
+/// }
+/// assert_eq!(kind(&Transport::<(), ()>::Tls(())), "TLS");
+/// ```
+#[derive(Debug, PartialEq, Eq)]
+pub enum Transport<T, U> {
+    /// The session never upgraded: the transport given to `serve_tls`.
+    Plain(T),
+    /// The session went on over TLS after STARTTLS: the stream `upgrade`
+    /// returned.
+    Tls(U),
+}
+
 /// What an application decides and receives while a server driver runs a
 /// session. Every method has a default: accept the envelope and the
 /// message, refuse credentials and VRFY, ignore the data.

@@ -3,3 +3,4 @@
 mod exim;
 mod peers;
 mod postfix;
+mod tls_ending;

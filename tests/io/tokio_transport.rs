@@ -1,7 +1,8 @@
 //! The async drivers on tokio without TLS: 1 KiB buffers over loopback
 //! TCP, deadlines through the `Timer` (a silent server, a silent client
-//! under paused time), and a pipelined envelope larger than the transport
-//! over a 1 KiB pipe. Harness: `support/io_tokio.rs`.
+//! under paused time), a pipelined envelope larger than the transport
+//! over a 1 KiB pipe, and the events of a refused AUTH seen through
+//! `connect_with_events`. Harness: `support/io_tokio.rs`.
 #![cfg(feature = "async")]
 
 use std::time::Duration;
@@ -220,4 +221,77 @@ async fn a_transport_read_timeout_is_answered_with_421() {
     let last = said.trim_end().lines().last().unwrap();
     assert!(said.starts_with("220 mx.example"), "{said}");
     assert!(last.starts_with("421 4.4.2 "), "{said}");
+}
+
+/// `connect_with_events` hands the caller every reply of the opening: a
+/// refused AUTH is an `Event::AuthFailed` with the server's reply (the
+/// `send` example reports it), and the session stays usable, so QUIT
+/// still goes out.
+#[tokio::test]
+async fn refused_auth_is_an_event_of_connect_with_events() {
+    use embedded_smtp::client::{AuthConfig, Event};
+    use embedded_smtp::syntax::{AuthMechanism, AuthMechanisms, Verb};
+
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = async {
+        let (stream, _) = listener.accept().await.unwrap();
+        let mut config = ServerConfig::new("mx.example");
+        config.auth = AuthMechanisms::empty().with(AuthMechanism::Plain);
+        config.auth_without_tls = true;
+        let mut store = Store::default();
+        let (mut rx, mut tx) = (server_rx(config), [0u8; 1024]);
+        let r = serve(
+            FromTokio::new(stream),
+            &mut TokioTimer,
+            config,
+            &mut rx,
+            &mut tx,
+            &mut store,
+        )
+        .await
+        .map(drop);
+        (r, store)
+    };
+    let client = async {
+        let stream = TcpStream::connect(addr).await.unwrap();
+        let mut config = client_config(Some(AuthConfig::password("alice", "wrong")));
+        config.tls = TlsPolicy::Never;
+        config.allow_plaintext_auth = true;
+        let (mut rx, mut tx) = ([0u8; 1024], [0u8; 1024]);
+        let mut seen = Vec::new();
+        let client = SmtpClient::connect_with_events(
+            FromTokio::new(stream),
+            TokioTimer,
+            config,
+            &mut rx,
+            &mut tx,
+            |event| {
+                seen.push(match event {
+                    Event::Greeting(r) => ("greeting", r.code().get()),
+                    Event::Hello(r) => ("hello", r.code.get()),
+                    Event::AuthFailed(r) => ("auth failed", r.code().get()),
+                    Event::Authenticated(r) => ("authenticated", r.code().get()),
+                    _ => ("other", 0),
+                });
+            },
+        )
+        .await
+        .unwrap();
+        assert!(!client.engine().is_authenticated());
+        client.quit().await.unwrap();
+        seen
+    };
+    let ((served, store), seen) = bounded(async { tokio::join!(server, client) }).await;
+    assert_eq!(
+        seen,
+        [("greeting", 220), ("hello", 250), ("auth failed", 535)]
+    );
+    // The server saw the credentials, then a QUIT that ended the session.
+    assert_eq!(served, Ok(()));
+    assert_eq!(store.verbs(), [Verb::Ehlo]);
+    assert_eq!(
+        store.seen.auths,
+        [("PLAIN", "alice".to_owned(), "wrong".to_owned())]
+    );
 }

@@ -14,6 +14,8 @@ pub const SMTP_SINK: &str = "/usr/sbin/smtp-sink";
 pub const SMTP_SOURCE: &str = "/usr/sbin/smtp-source";
 pub const SWAKS: &str = "/usr/bin/swaks";
 pub const CURL: &str = "/usr/bin/curl";
+/// OpenSSL's command line (`s_client -starttls smtp`).
+pub const OPENSSL: &str = "/usr/bin/openssl";
 /// msmtp (Debian's, built with GnuTLS and GNU SASL).
 pub const MSMTP: &str = "/usr/bin/msmtp";
 /// Exim 4 from Debian's `exim4-daemon-light`, unpacked by `.ci/peers`

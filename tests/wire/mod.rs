@@ -3,3 +3,4 @@
 mod bdat;
 mod dot;
 mod line;
+mod normalize;
