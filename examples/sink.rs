@@ -7,7 +7,7 @@
 //!      [--max-recipients N] [--bare-lf reject|normalize]
 //!      [--tls-cert PEM --tls-key PEM] [--require-tls] [--auth USER:PASS]...
 //!      [--no-pipelining] [--no-chunking] [--lmtp] [--max-sessions N]
-//!      [--max-line N]
+//!      [--max-line N] [--proxy-protocol]
 //! ```
 //!
 //! - `--listen`: default `127.0.0.1:2525`; port 0 picks a free port. Once
@@ -36,6 +36,9 @@
 //!   `input_room` for the configuration: 2058 bytes by default, 522 with
 //!   `--max-line 512` (the smallest idle session; README, "Performance
 //!   under load").
+//! - `--proxy-protocol`: each connection starts with a PROXY protocol header
+//!   (HAProxy's `send-proxy[-v2]`; README, "Behind a load balancer"); the
+//!   log line then says `session CLIENT via PROXY`.
 //!
 //! A TLS session ends with the sink's close_notify alert after its `221`
 //! (RFC 8446 §6.1). One log line per session on stderr; a TLS client gone
@@ -57,7 +60,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use embedded_io_adapters::tokio_1::FromTokio;
-use embedded_smtp::io::asynch::{Timer, serve, serve_tls};
+use embedded_smtp::io::asynch::{Timer, serve_proxied};
 use embedded_smtp::io::{Decision, Error, Handler, Transport};
 use embedded_smtp::sasl::{Credentials, Decoded};
 use embedded_smtp::server::{AbortReason, BareLfPolicy, ServerConfig};
@@ -76,7 +79,7 @@ const USAGE: &str =
     "usage: sink [--listen ADDR] [--maildir DIR] [--hostname NAME] [--max-size BYTES]
             [--max-recipients N] [--bare-lf reject|normalize] [--tls-cert PEM --tls-key PEM]
             [--require-tls] [--auth USER:PASS]... [--no-pipelining] [--no-chunking] [--lmtp]
-            [--max-sessions N] [--max-line N]";
+            [--max-sessions N] [--max-line N] [--proxy-protocol]";
 
 /// Most sessions served at once, by default.
 const MAX_SESSIONS: usize = 1024;
@@ -105,6 +108,7 @@ struct Options {
     lmtp: bool,
     max_sessions: usize,
     max_line: usize,
+    proxy_protocol: bool,
     /// Each session's receive buffer: the engine's `input_room`.
     rx_size: usize,
 }
@@ -125,6 +129,7 @@ fn parse_args() -> Result<Options, String> {
         lmtp: false,
         max_sessions: MAX_SESSIONS,
         max_line: 2048,
+        proxy_protocol: false,
         rx_size: 0,
     };
     let (mut cert, mut key) = (None::<PathBuf>, None::<PathBuf>);
@@ -170,6 +175,7 @@ fn parse_args() -> Result<Options, String> {
             "--no-pipelining" => o.pipelining = false,
             "--no-chunking" => o.chunking = false,
             "--lmtp" => o.lmtp = true,
+            "--proxy-protocol" => o.proxy_protocol = true,
             "--max-sessions" => {
                 o.max_sessions = value()?
                     .parse()
@@ -231,6 +237,7 @@ fn config(o: &Options) -> ServerConfig<'_> {
     c.limits.max_line = o.max_line;
     c.tls_available = o.tls.is_some();
     c.tls_required = o.require_tls;
+    c.proxy_protocol = o.proxy_protocol;
     if !o.users.is_empty() {
         c.auth = AuthMechanisms::empty()
             .with(AuthMechanism::Plain)
@@ -543,15 +550,29 @@ async fn session(socket: TcpStream, peer: SocketAddr, options: Arc<Options>) {
     // What went wrong under TLS, in rustls's words (the driver sees only an
     // error's kind, `Other` for most of them).
     let tls_error = Mutex::new(None);
+    let mut header = None; // the PROXY header, with --proxy-protocol
     let result = match &options.tls {
-        None => serve(io, &mut TokioTimer, config, rx, tx, &mut sink)
+        // No STARTTLS offered: never upgraded.
+        None => {
+            let never = |io| async move { Ok::<_, std::io::Error>(io) };
+            serve_proxied(
+                io,
+                &mut TokioTimer,
+                config,
+                rx,
+                tx,
+                &mut sink,
+                never,
+                &mut header,
+            )
             .await
-            .map(drop),
+            .map(drop)
+        }
         Some(acceptor) => {
             let (tls, tls_error) = (&tls, &tls_error);
             // Boxed: the TLS state machine is larger, and a plaintext
             // session's task should not carry its size.
-            let served = Box::pin(serve_tls(
+            let served = Box::pin(serve_proxied(
                 io,
                 &mut TokioTimer,
                 config,
@@ -568,6 +589,7 @@ async fn session(socket: TcpStream, peer: SocketAddr, options: Arc<Options>) {
                         error: tls_error,
                     })
                 },
+                &mut header,
             ))
             .await;
             // The session is over: a TLS stream ends with its close_notify
@@ -588,10 +610,19 @@ async fn session(socket: TcpStream, peer: SocketAddr, options: Arc<Options>) {
         (Err(Error::Io(_) | Error::Tls), _, Some(e)) => format!("error: {e}"),
         (Err(e), _, _) => format!("error: {e}"),
         (Ok(()), Some(e), _) => format!("error: {e}"),
+        // The engine closes a connection without a valid header silently.
+        (Ok(()), None, _) if options.proxy_protocol && header.is_none() => {
+            "error: no valid PROXY header".into()
+        }
         (Ok(()), None, _) => "ok".into(),
     };
+    // Behind a proxy: the client from its header, and the proxy itself.
+    let who = match header.and_then(|h| h.source()) {
+        Some(client) => format!("{client} via {peer}"),
+        None => peer.to_string(),
+    };
     eprintln!(
-        "session {peer}: tls={} auth={} messages={} bytes={} {outcome}",
+        "session {who}: tls={} auth={} messages={} bytes={} {outcome}",
         if tls.load(Ordering::Relaxed) {
             "yes"
         } else {

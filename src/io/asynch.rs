@@ -17,6 +17,7 @@ use embedded_io_async::{Error as _, ErrorKind, Read, Write};
 
 use crate::client::{Client, ClientConfig, Envelope, Event};
 use crate::server::{Server, ServerConfig};
+use crate::wire::proxy::ProxyHeader;
 
 use super::batch::{Cursor, Message, OnBatchEvent};
 use super::client::{BodySource, ClientPump, Delivery, Goal, OnEvent};
@@ -316,11 +317,40 @@ where
     M: Timer,
     Fut: Future<Output = Result<U, E>>,
 {
+    let mut header = None;
+    serve_proxied(io, timer, config, rx, tx, handler, upgrade, &mut header).await
+}
+
+/// [`serve_tls`] for a server behind a proxy that sends the PROXY protocol
+/// header ([`ServerConfig::proxy_protocol`]): `header` is set as soon as
+/// the header has arrived (it stays `None` if the session ended before a
+/// valid one), so that the caller knows the client's address however the
+/// session ends. Without STARTTLS in `config`, `upgrade` is never called.
+#[allow(clippy::too_many_arguments)]
+pub async fn serve_proxied<T, U, E, H, M, Fut>(
+    io: T,
+    timer: &mut M,
+    config: ServerConfig<'_>,
+    rx: &mut [u8],
+    tx: &mut [u8],
+    handler: &mut H,
+    upgrade: impl FnOnce(T) -> Fut,
+    header: &mut Option<ProxyHeader>,
+) -> Result<Transport<T, U>, Error>
+where
+    T: Read + Write,
+    U: Read + Write,
+    H: Handler,
+    M: Timer,
+    Fut: Future<Output = Result<U, E>>,
+{
     let engine = Server::new(config).map_err(Error::ServerConfig)?;
     let mut pump = ServerPump::new(engine, rx, tx);
     pump.greet()?;
     let mut io = io;
-    if serve_until(&mut io, timer, &mut pump, handler).await? != Need::StartTls {
+    let first = serve_until(&mut io, timer, &mut pump, handler).await;
+    *header = pump.proxy;
+    if first? != Need::StartTls {
         return Ok(Transport::Plain(io));
     }
     let mut io = upgrade(io).await.map_err(|_| Error::Tls)?;

@@ -8,6 +8,7 @@ use crate::server::{AbortReason, Event, Server};
 use crate::syntax::{
     EnhancedCode, ForwardPath, Host, MailParameters, RcptParameters, ReplyCode, ReversePath, Verb,
 };
+use crate::wire::proxy::ProxyHeader;
 
 use super::{Error, Need, RxBuffer, TxBuffer};
 
@@ -108,6 +109,8 @@ pub(crate) struct ServerPump<'b, 'c> {
     pub(crate) tx: TxBuffer<'b>,
     /// The engine asked for TLS; its 220 may still be in `tx`.
     tls_pending: bool,
+    /// The PROXY protocol header, once the engine reported it.
+    pub(crate) proxy: Option<ProxyHeader>,
 }
 
 impl<'b, 'c> ServerPump<'b, 'c> {
@@ -117,6 +120,7 @@ impl<'b, 'c> ServerPump<'b, 'c> {
             rx: RxBuffer::new(rx),
             tx: TxBuffer::new(tx),
             tls_pending: false,
+            proxy: None,
         }
     }
 
@@ -181,6 +185,7 @@ impl<'b, 'c> ServerPump<'b, 'c> {
                 rx,
                 tx,
                 tls_pending,
+                proxy,
             } = self;
             let step = engine.feed(rx.data(), tx.free())?;
             tx.push(step.written);
@@ -206,6 +211,10 @@ impl<'b, 'c> ServerPump<'b, 'c> {
                     None
                 }
                 Event::Auth(credentials) => Some(handler.auth(&credentials)),
+                Event::Proxy(header) => {
+                    *proxy = Some(header);
+                    None
+                }
                 Event::NeedInput | Event::Flush | Event::StartTls | Event::Close => None,
             };
             if let Some(decision) = decision {

@@ -268,13 +268,23 @@ pub struct ServerConfig<'c> {
     pub limits: Limits,
     /// Timeouts.
     pub timeouts: Timeouts,
+    /// Expect a PROXY protocol header (HAProxy's v1 or v2,
+    /// [`wire::proxy`](crate::wire::proxy)) before anything else: the
+    /// greeting waits for it, its client address is reported as
+    /// [`Event::Proxy`](super::Event::Proxy), and a connection without a
+    /// valid one is closed with no reply. Turn it on only behind a proxy
+    /// that sends it, and let only that proxy connect: whoever can reach the
+    /// port can claim any address. Default off: a header is then an unknown
+    /// command like any other.
+    pub proxy_protocol: bool,
 }
 
 impl<'c> ServerConfig<'c> {
     /// The defaults for `hostname`: ESMTP service with PIPELINING, 8BITMIME,
     /// CHUNKING and ENHANCEDSTATUSCODES, a 10240000-octet size limit, no TLS,
     /// no AUTH, VRFY and EXPN answered `252`, strict bare-LF rejection,
-    /// strict pipelining, strict grammar, [`Limits::DEFAULT`], [`Timeouts::DEFAULT`].
+    /// strict pipelining, strict grammar, [`Limits::DEFAULT`], [`Timeouts::DEFAULT`],
+    /// no PROXY protocol.
     pub const fn new(hostname: &'c str) -> Self {
         ServerConfig {
             hostname,
@@ -302,6 +312,7 @@ impl<'c> ServerConfig<'c> {
             mode: Mode::Strict,
             limits: Limits::DEFAULT,
             timeouts: Timeouts::DEFAULT,
+            proxy_protocol: false,
         }
     }
 

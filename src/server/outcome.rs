@@ -155,7 +155,8 @@ impl Outcome<'_> {
 pub(super) enum Change {
     /// Neither the phase nor the session changes (progress inside a phase).
     Stay,
-    /// Input before the greeting was let through: now reading commands.
+    /// The greeting was written after input that came before it (let
+    /// through, or the PROXY header): now reading commands.
     Greeted,
     /// HELO, EHLO or LHLO: the greeting is recorded and the transaction is
     /// reset (RFC 5321 §4.1.4).

@@ -7,8 +7,9 @@
 
 use core::time::Duration;
 
-use crate::syntax::{Extension, ReplyClass, ReplyCode, WriteError, write_with};
+use crate::syntax::{Extension, ReplyClass, ReplyCode, Status, WriteError, write_with};
 use crate::wire::line::LineFramer;
+use crate::wire::proxy;
 
 use super::command;
 use super::config::{ConfigError, PipeliningPolicy, ServerConfig};
@@ -108,11 +109,21 @@ impl<'c> Server<'c> {
 
     /// Writes the greeting: `220 <hostname> ESMTP <text>` (`LMTP` under
     /// LMTP), or `554 <hostname> <text>` with [`Service::NoService`](super::Service::NoService).
+    ///
+    /// With [`ServerConfig::proxy_protocol`] it writes nothing (returns 0):
+    /// the greeting waits for the PROXY header, and `feed` writes it with
+    /// [`Event::Proxy`] (proxy-protocol.txt §2: "The receiver MUST NOT start
+    /// processing the connection before it receives a complete and valid
+    /// PROXY protocol header").
     pub fn greet(&mut self, out: &mut [u8]) -> Result<usize, ServerError> {
         match self.state {
             State::Fresh => {}
             State::Closed => return Err(ServerError::Closed),
             _ => return Err(ServerError::WrongState),
+        }
+        if self.config.proxy_protocol {
+            self.set_state(State::Proxy);
+            return Ok(0);
         }
         let n = say::write(out, Say::Greeting, self.view())?;
         self.set_state(State::Command);
@@ -153,7 +164,7 @@ impl<'c> Server<'c> {
         // returns, so the loop is bounded by the input and the recipients.
         loop {
             let idle = match self.state {
-                State::Command | State::Auth(_) | State::Fresh => true,
+                State::Command | State::Auth(_) | State::Fresh | State::Proxy => true,
                 State::Data(d) => d.refused != super::state::Refusal::TooBigDue,
                 _ => false,
             };
@@ -180,6 +191,7 @@ impl<'c> Server<'c> {
             let v = View { config, session };
             let outcome = match state {
                 State::Fresh => early_talker(v),
+                State::Proxy => proxy_header(v, input),
                 State::Command => command::step(framer, v, input),
                 State::Data(d) => d.step(v, input),
                 State::Chunk(c) => c.step(input),
@@ -448,7 +460,8 @@ impl<'c> Server<'c> {
     }
 
     /// How long the engine may wait for the client now (rule D12): the
-    /// command timeout while waiting for a command, the data timeout inside
+    /// command timeout while waiting for a command or the PROXY header,
+    /// the data timeout inside
     /// DATA/BDAT ([`Server::phase`] says which); `None` when closed, before
     /// the greeting, during the TLS handshake, or while a decision is
     /// pending (the application's time). When it passes, call
@@ -456,7 +469,7 @@ impl<'c> Server<'c> {
     pub fn deadline(&self) -> Option<Duration> {
         let t = &self.config.timeouts;
         match self.state {
-            State::Command | State::Auth(_) => Some(t.command),
+            State::Command | State::Auth(_) | State::Proxy => Some(t.command),
             State::Data(_) | State::Chunk(_) => Some(t.data),
             _ => None,
         }
@@ -465,9 +478,16 @@ impl<'c> Server<'c> {
     /// The deadline passed: writes `421 4.4.2 <hostname> Error: timeout
     /// exceeded` and closes (rule D12). Send it, then close the connection;
     /// an open message is discarded.
+    /// While the PROXY header is awaited nothing is written: the peer is
+    /// the proxy, which gets no reply to a header it did not send.
     pub fn timeout(&mut self, out: &mut [u8]) -> Result<usize, ServerError> {
-        if matches!(self.state, State::Closed) {
-            return Err(ServerError::Closed);
+        match self.state {
+            State::Closed => return Err(ServerError::Closed),
+            State::Proxy => {
+                self.close();
+                return Ok(0);
+            }
+            _ => {}
         }
         let c = r::TIMEOUT;
         let esc = Some(c.esc).filter(|_| self.config.enhanced_status_codes);
@@ -540,9 +560,16 @@ impl<'c> Server<'c> {
     }
 
     /// Unconsumed input the caller's receive buffer must be able to hold:
-    /// the longest command line, or two AUTH lines during AUTH LOGIN.
+    /// the longest command line, or two AUTH lines during AUTH LOGIN; with
+    /// [`ServerConfig::proxy_protocol`], at least the longest PROXY header
+    /// ([`proxy::MAX_HEADER`], 536 octets).
     pub fn input_room(&self) -> usize {
-        self.view().input_room()
+        let room = self.view().input_room();
+        if self.config.proxy_protocol {
+            room.max(proxy::MAX_HEADER)
+        } else {
+            room
+        }
     }
 }
 
@@ -555,6 +582,38 @@ fn early_talker<'a>(v: View<'_, '_>) -> Outcome<'a> {
     Outcome::Close {
         consumed: 0,
         reply: Say::Canned(r::SYNC),
+    }
+}
+
+/// The PROXY protocol header, before the greeting. A valid one is consumed,
+/// the greeting written and the header reported; bytes behind it were sent
+/// before the greeting (rule D8: under the strict policy `554 5.5.0` and
+/// close, as for input before any greeting). Anything else closes the
+/// connection with no reply (proxy-protocol.txt §2.1: "Any sequence which
+/// does not exactly match the protocol must be discarded and cause the
+/// receiver to abort the connection"; §2.2).
+fn proxy_header<'a>(v: View<'_, '_>, input: &'a [u8]) -> Outcome<'a> {
+    match proxy::parse(input) {
+        Ok(Status::Partial) => Outcome::NeedInput,
+        Ok(Status::Complete((header, n))) => {
+            debug!("server: PROXY header from {:?}", header.source());
+            if input.len() > n && v.config.pipelining_violations == PipeliningPolicy::Reject {
+                return Outcome::Close {
+                    consumed: n,
+                    reply: Say::Canned(r::SYNC),
+                };
+            }
+            Outcome::go(n, Change::Greeted)
+                .say(Say::Greeting)
+                .report(Event::Proxy(header))
+        }
+        Err(_e) => {
+            debug!("server: no valid PROXY header ({:?}), closing", _e);
+            Outcome::Close {
+                consumed: 0,
+                reply: Say::Nothing,
+            }
+        }
     }
 }
 
