@@ -260,13 +260,16 @@ fn v1_fields(line: &[u8]) -> Result<ProxyHeader, ProxyError> {
         Some("") | None => return Err(ProxyError::Syntax),
         Some(_) => return Err(ProxyError::Protocol),
     };
+    // Exactly four non-empty fields: an empty one is a doubled or trailing space.
     let mut next = || fields.next().filter(|f| !f.is_empty());
     let (src, dst) = (next(), next());
     let (sport, dport) = (next(), next());
-    let (Some(src), Some(dst), Some(sport), Some(dport), None) = (src, dst, sport, dport, next())
-    else {
+    let (Some(src), Some(dst), Some(sport), Some(dport)) = (src, dst, sport, dport) else {
         return Err(ProxyError::Syntax);
     };
+    if fields.next().is_some() {
+        return Err(ProxyError::Syntax);
+    }
     let source = SocketAddr::new(v1_address(src, ipv6)?, v1_port(sport)?);
     let destination = SocketAddr::new(v1_address(dst, ipv6)?, v1_port(dport)?);
     Ok(ProxyHeader {

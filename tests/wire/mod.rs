@@ -4,3 +4,4 @@ mod bdat;
 mod dot;
 mod line;
 mod normalize;
+mod proxy;
