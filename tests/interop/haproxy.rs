@@ -1,0 +1,142 @@
+//! The server on more than one machine: HAProxy (Debian's) in TCP mode in
+//! front of two `sink --proxy-protocol` instances, round robin, each
+//! relayed connection preceded by a PROXY protocol header (`send-proxy-v2`,
+//! and `send-proxy` for version 1); everything on 127.0.0.1 except the
+//! swaks client, which binds 127.0.0.2 so that its address cannot be
+//! confused with the proxy's. Messages from `send` and from swaks must be
+//! stored exactly once across the two Maildirs, alternately, and each
+//! sink's session log must name the client HAProxy saw (its address and
+//! port, from HAProxy's own log), not HAProxy.
+#![cfg(all(feature = "blocking", feature = "async"))]
+
+use std::path::Path;
+
+use crate::support::haproxy::{Haproxy, SendProxy};
+use crate::support::peers::{self, SWAKS};
+use crate::support::{Proc, TempDir, assert_same_messages, dot_stuff, files, stop, stored};
+
+/// Messages sent with `send`, and with swaks, each on its own connection.
+const BY_SEND: usize = 4;
+const BY_SWAKS: usize = 2;
+
+fn body(n: usize) -> Vec<u8> {
+    format!(
+        "From: alice@example.org\r\nTo: bob@example.net\r\nSubject: through haproxy {n}\r\n\r\n\
+         .leading dot\r\nline {n}\r\n"
+    )
+    .into_bytes()
+}
+
+fn through_haproxy(test: &str, version: SendProxy) {
+    if !peers::haproxy(test) || !peers::swaks(test, &[]) {
+        return;
+    }
+    let dir = TempDir::new("interop-haproxy");
+    let maildirs = [dir.path("mail1"), dir.path("mail2")];
+    let sink = |maildir: &str| {
+        Proc::example_server(
+            "sink",
+            &[
+                "--listen",
+                "127.0.0.1:0",
+                "--maildir",
+                maildir,
+                "--proxy-protocol",
+            ],
+        )
+    };
+    let (sink1, addr1) = sink(&maildirs[0]);
+    let (sink2, addr2) = sink(&maildirs[1]);
+    let proxy = Haproxy::start(&[&addr1, &addr2], version);
+
+    let mut expected = Vec::new();
+    for i in 0..BY_SEND {
+        let from = format!("send{i}@example.org");
+        let file = dir.file(&format!("send{i}.eml"), &body(i));
+        let args = [
+            "--server",
+            &proxy.addr,
+            "--from",
+            &from,
+            "--to",
+            "bob@example.net",
+            "--body",
+            &file,
+        ];
+        let (status, out, err) = Proc::example("send", &args).finish();
+        assert!(status.success(), "send {i}: {out}{err}");
+        assert!(out.contains("delivered: 250 "), "send {i}: {out}");
+        expected.push(stored(&from, &body(i)));
+    }
+    for i in BY_SEND..BY_SEND + BY_SWAKS {
+        let from = format!("swaks{i}@example.org");
+        // As the message file: dot-stuffed, then the final dot (swaks adds
+        // the CRLF after it with --no-data-fixup).
+        let mut wire = dot_stuff(&body(i));
+        wire.push(b'.');
+        let data = format!("@{}", dir.file(&format!("swaks{i}.txt"), &wire));
+        let args = [
+            "--server",
+            &proxy.addr,
+            "--local-interface",
+            "127.0.0.2",
+            "--timeout",
+            "30",
+            "--helo",
+            "client.example",
+            "--from",
+            &from,
+            "--to",
+            "bob@example.net",
+            "--no-data-fixup",
+            "--data",
+            &data,
+        ];
+        let (code, out, err) = crate::support::run(SWAKS, &args);
+        assert_eq!(code, 0, "swaks {i}: {out}\n{err}");
+        assert!(out.contains(" 250 2.0.0 Ok: queued"), "swaks {i}: {out}");
+        expected.push(stored(&from, &body(i)));
+    }
+
+    let (relayed, proxy_log) = proxy.stop();
+    let logs = [stop(sink1), stop(sink2)];
+    let stored_in = |i: usize| files(&Path::new(&maildirs[i]).join("new"));
+    let (one, two) = (stored_in(0), stored_in(1));
+    let total = BY_SEND + BY_SWAKS;
+    // Round robin: one connection each in turn.
+    assert_eq!((one.len(), two.len()), (total / 2, total / 2));
+    // Each message stored once, byte for byte.
+    assert_same_messages([one, two].concat(), expected);
+
+    // Every connection HAProxy relayed is a session of the sink it went to,
+    // logged with the client's address and port, through the proxy.
+    assert_eq!(relayed.len(), total, "{proxy_log}");
+    let from_swaks = relayed
+        .iter()
+        .filter(|r| r.client.starts_with("127.0.0.2:"))
+        .count();
+    assert_eq!(from_swaks, BY_SWAKS, "{proxy_log}");
+    for r in &relayed {
+        let log = match r.server.as_str() {
+            "sink1" => &logs[0],
+            "sink2" => &logs[1],
+            other => panic!("relayed to {other}: {proxy_log}"),
+        };
+        let line = log
+            .lines()
+            .find(|l| l.starts_with(&format!("session {} via 127.0.0.1:", r.client)))
+            .unwrap_or_else(|| panic!("{} not in {}'s log:\n{log}", r.client, r.server));
+        assert!(line.contains(" messages=1 "), "{line}");
+        assert!(line.ends_with(" ok"), "{line}");
+    }
+}
+
+#[test]
+fn haproxy_send_proxy_v2_in_front_of_two_sinks() {
+    through_haproxy("haproxy_send_proxy_v2_in_front_of_two_sinks", SendProxy::V2);
+}
+
+#[test]
+fn haproxy_send_proxy_v1_in_front_of_two_sinks() {
+    through_haproxy("haproxy_send_proxy_v1_in_front_of_two_sinks", SendProxy::V1);
+}
