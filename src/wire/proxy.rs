@@ -139,9 +139,8 @@ pub enum ProxyError {
     Syntax,
     /// Version 1: a protocol other than `TCP4`, `TCP6` and `UNKNOWN` (§2.1).
     Protocol,
-    /// Version 1: an address that is not a canonical address of the
-    /// announced family (§2.1: dotted quad without leading zeros; colon hex
-    /// without an embedded IPv4 part).
+    /// Version 1: an address that is not one of the announced family
+    /// (§2.1: a dotted quad without leading zeros; colon hex).
     Address,
     /// Version 1: a port that is not a decimal in 0..=65535 without
     /// leading zeros (§2.1).
@@ -281,14 +280,13 @@ fn v1_fields(line: &[u8]) -> Result<ProxyHeader, ProxyError> {
     })
 }
 
-/// A canonical address of the announced family (§2.1). `core::net`
-/// rejects leading zeros in a dotted quad; the IPv6 form must not embed
-/// one ("series of sets of 4 hexadecimal digits").
+/// An address of the announced family (§2.1), as `inet_pton` reads it
+/// (`core::net` parses the same forms): a dotted quad without leading
+/// zeros; colon hex with at most one `::`, which may end in a dotted quad
+/// (`::ffff:192.0.2.7`: HAProxy writes its addresses with `inet_ntop`,
+/// which writes IPv4-mapped addresses that way). No zone index.
 fn v1_address(text: &str, ipv6: bool) -> Result<IpAddr, ProxyError> {
     if ipv6 {
-        if text.contains('.') {
-            return Err(ProxyError::Address);
-        }
         Ipv6Addr::from_str(text).map(IpAddr::V6)
     } else {
         Ipv4Addr::from_str(text).map(IpAddr::V4)

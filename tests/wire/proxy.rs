@@ -100,6 +100,11 @@ fn valid() -> Vec<(Vec<u8>, ProxyHeader)> {
                 "[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]:65535",
             )),
         ),
+        // IPv4-mapped, as inet_ntop writes it (and HAProxy sends it).
+        (
+            b"PROXY TCP6 ::ffff:192.0.2.7 ::1 50123 25\r\n".to_vec(),
+            v1(addrs("[::ffff:192.0.2.7]:50123", "[::1]:25")),
+        ),
         (b"PROXY UNKNOWN\r\n".to_vec(), v1(None)),
         (worst_unknown.into_bytes(), v1(None)),
         (
@@ -236,7 +241,6 @@ fn malformed() -> Vec<(Vec<u8>, ProxyError)> {
         (b("PROXY TCP4 192.0.2 198.51.100.1 50123 25\r\n"), Address),
         (b("PROXY TCP4 ::1 198.51.100.1 50123 25\r\n"), Address),
         (b("PROXY TCP6 192.0.2.7 ::1 50123 25\r\n"), Address),
-        (b("PROXY TCP6 ::ffff:192.0.2.7 ::1 50123 25\r\n"), Address),
         (b("PROXY TCP6 1:2:3:4:5:6:7 ::1 50123 25\r\n"), Address),
         (b("PROXY TCP6 fe80::1%eth0 ::1 50123 25\r\n"), Address),
         (b("PROXY TCP4 192.0.2.7 198.51.100.1 050123 25\r\n"), Port),
