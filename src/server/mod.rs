@@ -93,6 +93,7 @@ mod data;
 mod decision;
 mod error;
 mod event;
+mod greeting;
 mod outcome;
 mod replies;
 mod say;

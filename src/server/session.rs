@@ -7,14 +7,15 @@
 
 use core::time::Duration;
 
-use crate::syntax::{Extension, ReplyClass, ReplyCode, Status, WriteError, write_with};
+use crate::syntax::{Extension, ReplyClass, ReplyCode, WriteError, write_with};
 use crate::wire::line::LineFramer;
 use crate::wire::proxy;
 
 use super::command;
-use super::config::{ConfigError, PipeliningPolicy, ServerConfig};
+use super::config::{ConfigError, ServerConfig};
 use super::error::ServerError;
 use super::event::{AbortReason, Event, Phase, Step};
+use super::greeting;
 use super::outcome::{Change, ChunkStart, Move, Outcome, Report};
 use super::replies as r;
 use super::say::{self, Say};
@@ -190,8 +191,8 @@ impl<'c> Server<'c> {
             } = self;
             let v = View { config, session };
             let outcome = match state {
-                State::Fresh => early_talker(v),
-                State::Proxy => proxy_header(v, input),
+                State::Fresh => greeting::early_talker(v),
+                State::Proxy => greeting::proxy_header(v, input),
                 State::Command => command::step(framer, v, input),
                 State::Data(d) => d.step(v, input),
                 State::Chunk(c) => c.step(input),
@@ -569,50 +570,6 @@ impl<'c> Server<'c> {
             room.max(proxy::MAX_HEADER)
         } else {
             room
-        }
-    }
-}
-
-/// Input before the greeting (rule D8): greet and go on under the lenient
-/// policy, else `554 5.5.0` and close.
-fn early_talker<'a>(v: View<'_, '_>) -> Outcome<'a> {
-    if v.config.pipelining_violations == PipeliningPolicy::Lenient {
-        return Outcome::go(0, Change::Greeted).say(Say::Greeting);
-    }
-    Outcome::Close {
-        consumed: 0,
-        reply: Say::Canned(r::SYNC),
-    }
-}
-
-/// The PROXY protocol header, before the greeting. A valid one is consumed,
-/// the greeting written and the header reported; bytes behind it were sent
-/// before the greeting (rule D8: under the strict policy `554 5.5.0` and
-/// close, as for input before any greeting). Anything else closes the
-/// connection with no reply (proxy-protocol.txt §2.1: "Any sequence which
-/// does not exactly match the protocol must be discarded and cause the
-/// receiver to abort the connection"; §2.2).
-fn proxy_header<'a>(v: View<'_, '_>, input: &'a [u8]) -> Outcome<'a> {
-    match proxy::parse(input) {
-        Ok(Status::Partial) => Outcome::NeedInput,
-        Ok(Status::Complete((header, n))) => {
-            debug!("server: PROXY header from {:?}", header.source());
-            if input.len() > n && v.config.pipelining_violations == PipeliningPolicy::Reject {
-                return Outcome::Close {
-                    consumed: n,
-                    reply: Say::Canned(r::SYNC),
-                };
-            }
-            Outcome::go(n, Change::Greeted)
-                .say(Say::Greeting)
-                .report(Event::Proxy(header))
-        }
-        Err(_e) => {
-            debug!("server: no valid PROXY header ({:?}), closing", _e);
-            Outcome::Close {
-                consumed: 0,
-                reply: Say::Nothing,
-            }
         }
     }
 }
