@@ -6,14 +6,17 @@
 //! confused with the proxy's. Messages from `send` and from swaks must be
 //! stored exactly once across the two Maildirs, alternately, and each
 //! sink's session log must name the client HAProxy saw (its address and
-//! port, from HAProxy's own log), not HAProxy.
+//! port, from HAProxy's own log), not HAProxy. One more test plays the
+//! proxy itself (no peer needed): a header by hand, then SMTP.
 #![cfg(all(feature = "blocking", feature = "async"))]
 
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
 use std::path::Path;
 
 use crate::support::haproxy::{Haproxy, SendProxy};
 use crate::support::peers::{self, SWAKS};
-use crate::support::{Proc, TempDir, assert_same_messages, dot_stuff, files, stop, stored};
+use crate::support::{LIMIT, Proc, TempDir, assert_same_messages, dot_stuff, files, stop, stored};
 
 /// Messages sent with `send`, and with swaks, each on its own connection.
 const BY_SEND: usize = 4;
@@ -139,4 +142,72 @@ fn haproxy_send_proxy_v2_in_front_of_two_sinks() {
 #[test]
 fn haproxy_send_proxy_v1_in_front_of_two_sinks() {
     through_haproxy("haproxy_send_proxy_v1_in_front_of_two_sinks", SendProxy::V1);
+}
+
+/// Reads one reply line from a raw connection.
+fn line(r: &mut BufReader<TcpStream>) -> String {
+    let mut line = String::new();
+    r.read_line(&mut line).expect("read a reply line");
+    line
+}
+
+#[test]
+fn sink_behind_a_scripted_proxy() {
+    let dir = TempDir::new("interop-proxy");
+    let maildir = dir.path("mail");
+    let (sink, addr) = Proc::example_server(
+        "sink",
+        &[
+            "--listen",
+            "127.0.0.1:0",
+            "--maildir",
+            &maildir,
+            "--proxy-protocol",
+        ],
+    );
+    // The header in two pieces: the greeting waits for all of it.
+    let stream = TcpStream::connect(&addr).expect("connect");
+    stream.set_read_timeout(Some(LIMIT)).expect("timeout");
+    let mut w = stream.try_clone().expect("clone");
+    let mut r = BufReader::new(stream);
+    w.write_all(b"PROXY TCP6 2001:db8::7 2001:db8::1 ")
+        .expect("write");
+    w.write_all(b"50123 25\r\n").expect("write");
+    assert!(line(&mut r).starts_with("220 localhost ESMTP"));
+    for (command, code) in [
+        ("HELO client.example\r\n", "250 "),
+        ("MAIL FROM:<a@example.org>\r\n", "250 "),
+        ("RCPT TO:<b@example.net>\r\n", "250 "),
+        ("DATA\r\n", "354 "),
+        ("Subject: proxied\r\n\r\nhi\r\n.\r\n", "250 "),
+        ("QUIT\r\n", "221 "),
+    ] {
+        w.write_all(command.as_bytes()).expect("write");
+        let reply = line(&mut r);
+        assert!(reply.starts_with(code), "{command:?}: {reply}");
+    }
+    // No header: closed before any reply.
+    let mut bare = TcpStream::connect(&addr).expect("connect");
+    bare.set_read_timeout(Some(LIMIT)).expect("timeout");
+    bare.write_all(b"EHLO client.example\r\n").expect("write");
+    let mut heard = Vec::new();
+    bare.read_to_end(&mut heard).expect("read to the end");
+    assert_eq!(heard, b"", "a reply without a header");
+
+    let log = stop(sink);
+    assert_eq!(
+        files(&Path::new(&maildir).join("new")),
+        [b"Return-Path: <a@example.org>\r\nSubject: proxied\r\n\r\nhi\r\n".to_vec()]
+    );
+    let proxied = log
+        .lines()
+        .find(|l| l.starts_with("session [2001:db8::7]:50123 via 127.0.0.1:"))
+        .unwrap_or_else(|| panic!("the proxied session is not logged:\n{log}"));
+    assert!(proxied.ends_with(" messages=1 bytes=24 ok"), "{proxied}");
+    assert!(
+        log.lines()
+            .any(|l| l.starts_with("session 127.0.0.1:")
+                && l.ends_with(" error: no valid PROXY header")),
+        "{log}"
+    );
 }
