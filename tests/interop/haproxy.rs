@@ -3,8 +3,9 @@
 //! relayed connection preceded by a PROXY protocol header (`send-proxy-v2`,
 //! and `send-proxy` for version 1); everything on 127.0.0.1 except the
 //! swaks client, which binds 127.0.0.2 so that its address cannot be
-//! confused with the proxy's. Messages from `send` and from swaks must be
-//! stored exactly once across the two Maildirs, alternately, and each
+//! confused with the proxy's; HAProxy health-checks both sinks with EHLO
+//! (`option smtpchk`, `check-send-proxy`). Messages from `send` and swaks
+//! must be stored exactly once across the two Maildirs, alternately, each
 //! sink's session log must name the client HAProxy saw (its address and
 //! port, from HAProxy's own log), not HAProxy. One more test plays the
 //! proxy itself (no peer needed): a header by hand, then SMTP.
@@ -13,6 +14,7 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 use crate::support::haproxy::{Haproxy, SendProxy};
 use crate::support::peers::{self, SWAKS};
@@ -101,6 +103,18 @@ fn through_haproxy(test: &str, version: SendProxy) {
         expected.push(stored(&from, &body(i)));
     }
 
+    // HAProxy's health checks (EHLO every 500 ms, each behind a header of
+    // its own: v2 LOCAL, or a v1 line with the check's own addresses) are
+    // clean sessions of both sinks.
+    let start = Instant::now();
+    let checked = |sink: &Proc| sink.stderr().contains(" messages=0 bytes=0 ok\n");
+    while !(checked(&sink1) && checked(&sink2)) {
+        assert!(
+            start.elapsed() < LIMIT,
+            "no health check in the sinks' logs"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
     let (relayed, proxy_log) = proxy.stop();
     let logs = [stop(sink1), stop(sink2)];
     let stored_in = |i: usize| files(&Path::new(&maildirs[i]).join("new"));
@@ -131,6 +145,9 @@ fn through_haproxy(test: &str, version: SendProxy) {
             .unwrap_or_else(|| panic!("{} not in {}'s log:\n{log}", r.client, r.server));
         assert!(line.contains(" messages=1 "), "{line}");
         assert!(line.ends_with(" ok"), "{line}");
+    }
+    for log in &logs {
+        assert!(!log.contains("error"), "{log}");
     }
 }
 

@@ -1,8 +1,10 @@
 //! A private HAProxy for the PROXY protocol tests (tests/interop/haproxy.rs):
 //! its own configuration in a temp dir, a TCP front end on 127.0.0.1 and a
 //! free port, round robin over the given back ends with `send-proxy` (v1)
-//! or `send-proxy-v2`, run in the foreground (`-db`) and killed when its
-//! guard drops (a failed assertion included).
+//! or `send-proxy-v2`, SMTP health checks every 500 ms preceded by a
+//! header too (`check-send-proxy`), run in the foreground (`-db`) and killed when its guard drops (a failed
+//! assertion included). It is README's "Behind a load balancer"
+//! configuration with test addresses.
 //!
 //! It logs one line per connection on stderr (`log stderr`, a `log-format`
 //! of our own): the client's address as HAProxy saw it and the back end it
@@ -50,7 +52,8 @@ pub struct Haproxy {
 }
 
 /// The configuration: TCP mode, one front end, the back ends in round
-/// robin as `sink1`, `sink2`, …, each sent the PROXY header.
+/// robin as `sink1`, `sink2`, …, each sent the PROXY header, each
+/// health-checked with EHLO.
 pub fn config(port: u16, backends: &[&str], send: SendProxy) -> String {
     let mut c = String::from(
         "global\n\
@@ -66,11 +69,11 @@ pub fn config(port: u16, backends: &[&str], send: SendProxy) -> String {
     );
     c.push_str(&format!(
         "frontend smtp\n    bind 127.0.0.1:{port}\n    default_backend sinks\n\
-         backend sinks\n    balance roundrobin\n"
+         backend sinks\n    balance roundrobin\n    option smtpchk EHLO haproxy.example\n"
     ));
     for (i, b) in backends.iter().enumerate() {
         c.push_str(&format!(
-            "    server sink{} {b} {}\n",
+            "    server sink{} {b} {} check check-send-proxy inter 500ms\n",
             i + 1,
             send.keyword()
         ));
