@@ -161,7 +161,10 @@ impl<'c> Client<'c> {
     /// The current wait timed out: a transient failure, as if the server
     /// had said 451 (rule D12). The session is closed; if a transaction was
     /// open, its failure is returned: the message was NOT delivered (in LMTP
-    /// mode: to the recipients whose final reply had not come yet).
+    /// mode: to the recipients whose final reply had not come yet). With a
+    /// transaction pipelined behind one whose final reply was awaited
+    /// ([`Client::settles_previous`]), the earlier one's failure is
+    /// returned; the later one was not delivered either.
     pub fn timeout(&mut self) -> Option<Failure<'static>> {
         self.abandon()
     }

@@ -290,3 +290,88 @@ fn the_deadline_is_the_final_replys_until_it_comes() {
     assert!(!client.settles_previous());
     assert_eq!(client.deadline(), Some(t.mail));
 }
+
+/// A second transaction pipelined behind a delivered first one, whose
+/// replies settle it in `second`; the client's next writes follow.
+fn second_goes_wrong(
+    second: &'static [u8],
+    after: Vec<(&'static [u8], &'static [u8])>,
+) -> Script<'static> {
+    let mut steps: Vec<(&'static [u8], &'static [u8])> = vec![
+        (b"", GREETING),
+        (b"EHLO c.example\r\n", EHLO_PIPE),
+        (ENVELOPE, b"250 ok\r\n250 ok\r\n354 go\r\n"),
+        (cat(&[b"one\r\n.\r\n", ENVELOPE]), second),
+    ];
+    steps.extend(after);
+    two_messages(plain_config(), steps)
+}
+
+#[test]
+fn every_recipient_of_the_second_transaction_refused() {
+    for (rcpt, kind) in [
+        (&b"550 5.1.1 no such user\r\n"[..], "Permanent"),
+        (b"450 4.2.1 busy\r\n", "Transient"),
+    ] {
+        let second = cat(&[
+            b"250 2.0.0 queued\r\n250 ok\r\n",
+            rcpt,
+            b"554 5.5.1 no valid recipients\r\n",
+        ]);
+        let run = check(&second_goes_wrong(
+            second,
+            vec![(b"RSET\r\n", b"250 ok\r\n"), (b"QUIT\r\n", b"221 bye\r\n")],
+        ));
+        assert_eq!(settled(&run), ["Delivered", "Failed"], "{:#?}", run.events);
+        let failed = run.with_reply("Failed");
+        assert!(failed[0].0.contains("stage: Recipients") && failed[0].0.contains(kind));
+        let refused = run.with_reply("Recipient");
+        assert_eq!(refused.len(), 2, "message 1's and message 2's");
+        assert_eq!(refused[1].1.unwrap().raw, rcpt);
+    }
+}
+
+#[test]
+fn a_4xx_to_data_in_the_second_transaction() {
+    let run = check(&second_goes_wrong(
+        b"250 2.0.0 queued\r\n250 ok\r\n250 ok\r\n451 4.3.0 try later\r\n",
+        vec![(b"RSET\r\n", b"250 ok\r\n"), (b"QUIT\r\n", b"221 bye\r\n")],
+    ));
+    assert_eq!(settled(&run), ["Delivered", "Failed"], "{:#?}", run.events);
+    let failed = run.with_reply("Failed");
+    assert!(failed[0].0.contains("stage: Data") && failed[0].0.contains("Transient"));
+    assert_eq!(failed[0].1.unwrap().code, 451);
+}
+
+#[test]
+fn a_421_in_the_middle_of_the_second_transaction() {
+    // Message 1 delivered, message 2's MAIL accepted, then the server
+    // closes: message 2 fails transiently, message 1 stays delivered, and
+    // nothing more is written.
+    let mut s = second_goes_wrong(
+        b"250 2.0.0 queued\r\n250 ok\r\n421 4.3.2 shutting down\r\n",
+        vec![],
+    );
+    s.no_quit = true;
+    let run = check(&s);
+    assert_eq!(settled(&run), ["Delivered", "Failed"], "{:#?}", run.events);
+    let failed = run.with_reply("Failed");
+    assert!(failed[0].0.contains("stage: Recipients") && failed[0].0.contains("Transient"));
+    assert_eq!(failed[0].1.unwrap().code, 421);
+    assert!(run.closed);
+    assert!(script::tail(&run).is_empty());
+}
+
+#[test]
+fn a_421_as_the_final_reply_of_the_first_fails_both() {
+    // The server closes instead of answering message 1's content: message
+    // 1 fails (transient, Content stage); message 2's envelope, already
+    // written, is never answered.
+    let mut s = second_goes_wrong(b"421 4.3.2 shutting down\r\n", vec![]);
+    s.no_quit = true;
+    let run = check(&s);
+    assert_eq!(settled(&run), ["Failed"], "{:#?}", run.events);
+    let failed = run.with_reply("Failed");
+    assert!(failed[0].0.contains("stage: Content") && failed[0].0.contains("Transient"));
+    assert!(run.closed);
+}
