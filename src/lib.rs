@@ -28,6 +28,7 @@ pub use server::{Server, ServerConfig};
 pub mod client;
 #[cfg(any(feature = "blocking", feature = "async"))]
 pub mod io;
+pub mod message;
 pub mod sasl;
 pub mod server;
 pub mod syntax;

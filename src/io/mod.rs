@@ -160,6 +160,7 @@
 //!   `auth_without_tls` to offer AUTH on this (already encrypted) session.
 
 mod client;
+mod message;
 mod server;
 
 #[cfg(feature = "async")]
@@ -170,6 +171,7 @@ pub mod blocking;
 pub mod embassy;
 
 pub use client::{BodySource, Delivery};
+pub use message::MessageBody;
 pub use server::{Decision, Handler};
 
 pub use embedded_io::ErrorKind;

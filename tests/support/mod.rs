@@ -7,6 +7,7 @@
 //! every temporary directory is removed when its guard drops.
 #![allow(dead_code)]
 
+pub mod alloc_count;
 pub mod client_pair;
 pub mod client_script;
 pub mod exim;
@@ -16,6 +17,7 @@ pub mod handler;
 pub mod io_blocking;
 #[cfg(feature = "async")]
 pub mod io_tokio;
+pub mod mail;
 pub mod peers;
 pub mod postfix;
 pub mod server_harness;
