@@ -22,7 +22,9 @@
 //! unstructured value is written as it is when it is plain printable
 //! ASCII, otherwise as encoded-words ([`super::encoded_word`]).
 
-use super::encoded_word::{encode, is_plain, pieces};
+use super::encoded_word::{
+    ENCODED_WORD_OVERHEAD, MAX_NAME_INPUT, MAX_WORD, MAX_WORD_INPUT, encode, is_plain,
+};
 use super::sink::Sink;
 use super::{Address, Problem};
 
@@ -30,8 +32,9 @@ use super::{Address, Problem};
 pub(super) const LINE: usize = 78;
 
 /// The longest field name accepted: the name, `:` and a space leave room
-/// for a word on the first line.
-pub const MAX_FIELD_NAME: usize = 64;
+/// on the first line for an encoded-word of one character (20 columns), so
+/// a value never starts with a fold.
+pub const MAX_FIELD_NAME: usize = 56;
 
 /// The longest plain word of an unstructured value: one that fits a
 /// folded line (a space, the word).
@@ -41,6 +44,8 @@ const MAX_PLAIN_WORD: usize = LINE - 1;
 pub(super) struct Folder<'s, 'o> {
     sink: &'s mut Sink<'o>,
     col: usize,
+    /// No word is written yet.
+    empty: bool,
 }
 
 impl<'s, 'o> Folder<'s, 'o> {
@@ -51,6 +56,7 @@ impl<'s, 'o> Folder<'s, 'o> {
         Folder {
             sink,
             col: name.len() + 1,
+            empty: true,
         }
     }
 
@@ -63,6 +69,7 @@ impl<'s, 'o> Folder<'s, 'o> {
         }
         self.sink.put(b" ");
         self.col += 1 + len;
+        self.empty = false;
         self.sink
     }
 
@@ -75,12 +82,36 @@ impl<'s, 'o> Folder<'s, 'o> {
         }
     }
 
-    /// The text as encoded-words, one word per piece.
-    pub(super) fn encoded(&mut self, text: &str) {
-        for piece in pieces(text) {
-            let mut w = [0u8; 64];
+    /// The text as encoded-words, one word per piece of at most `max`
+    /// octets; the first word of a field is cut shorter when that lets it
+    /// stay on the field's first line (some readers keep the white space of a fold
+    /// right after the colon).
+    pub(super) fn encoded(&mut self, text: &str, max: usize) {
+        // Room on this line for the word's base64, in whole quanta.
+        let room = LINE.saturating_sub(self.col + 1 + ENCODED_WORD_OVERHEAD) / 4 * 3;
+        let first = if self.empty && room >= 4 {
+            room.min(max)
+        } else {
+            max
+        };
+        let mut rest = text;
+        let mut limit = first;
+        while !rest.is_empty() {
+            let mut cut = rest.len().min(limit);
+            while !rest.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            if cut == 0 {
+                // Not one character fits this line: fold before the word.
+                limit = max;
+                continue;
+            }
+            let (piece, tail) = rest.split_at(cut);
+            rest = tail;
+            let mut w = [0u8; MAX_WORD];
             let n = encode(piece, &mut w);
             self.word(&[&w[..n]]);
+            limit = max;
         }
     }
 
@@ -93,12 +124,15 @@ impl<'s, 'o> Folder<'s, 'o> {
 /// An unstructured field (`Subject:` and the caller's own fields).
 pub(super) fn unstructured(sink: &mut Sink<'_>, name: &[u8], value: &str) {
     let mut f = Folder::field(sink, name);
-    if is_plain(value, MAX_PLAIN_WORD) {
+    // Plain when it is, and its first word fits the first line (see
+    // `Folder::encoded`).
+    let first = value.split(' ').next().map_or(0, str::len);
+    if is_plain(value, MAX_PLAIN_WORD) && name.len() + 2 + first <= LINE {
         for w in value.split(' ') {
             f.word(&[w.as_bytes()]);
         }
     } else {
-        f.encoded(value);
+        f.encoded(value, MAX_WORD_INPUT);
     }
     f.end();
 }
@@ -153,16 +187,22 @@ fn display_name(f: &mut Folder<'_, '_>, name: &str) {
             return;
         }
     }
-    f.encoded(name);
+    f.encoded(name, MAX_NAME_INPUT);
 }
 
-/// A caller string that goes into a header: no CR, LF or NUL (rule D5).
+/// A caller string that goes into a header: no CR, LF or NUL (rule D5),
+/// nor another ASCII control character (readers flag them or turn a tab
+/// into a space, and no header value needs one).
 pub(super) fn check_text(s: &str) -> Result<(), Problem> {
-    if s.bytes().any(|b| matches!(b, b'\r' | b'\n' | 0)) {
-        Err(Problem::LineBreak)
-    } else {
-        Ok(())
+    let mut problem = None;
+    for b in s.bytes() {
+        match b {
+            b'\r' | b'\n' | 0 => return Err(Problem::LineBreak),
+            0..=31 | 127 => problem = Some(Problem::Control),
+            _ => {}
+        }
     }
+    problem.map_or(Ok(()), Err)
 }
 
 /// The fields the writer writes itself, which the caller may not add.

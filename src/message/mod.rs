@@ -5,7 +5,8 @@
 //! slices), a text body, an optional HTML alternative and any number of
 //! [`Attachment`]s whose bytes come from the caller in chunks. A
 //! [`MessageWriter`] checks all of it before it writes a byte (rule D5:
-//! a CR, LF or NUL in any caller string, an address that is not a mailbox
+//! a CR, LF or NUL in any caller string (or another control character in
+//! a header value), an address that is not a mailbox
 //! of the crate's own grammar, a bad field name or content type is the
 //! caller's error, and nothing is written), then writes it as a stream:
 //! a full output buffer stops it, the next call goes on, exactly as the
@@ -291,6 +292,8 @@ pub enum Field {
 pub enum Problem {
     /// A CR, LF or NUL: it could end the field and start another (rule D5).
     LineBreak,
+    /// Another ASCII control character (HTAB included).
+    Control,
     /// Not a mailbox, or not a domain, by the crate's grammar.
     Address(AddressError),
     /// A non-ASCII address without [`Message::utf8`].
@@ -332,6 +335,7 @@ impl core::fmt::Display for ComposeError {
         }
         match self.problem {
             Problem::LineBreak => f.write_str(": CR, LF or NUL"),
+            Problem::Control => f.write_str(": control character"),
             Problem::Address(e) => write!(f, ": {e}"),
             Problem::NonAscii => f.write_str(": non-ASCII address without SMTPUTF8"),
             Problem::FieldName => f.write_str(": not a field name"),

@@ -4,5 +4,9 @@
 //! at every output-buffer size (props.rs), and a 10 MB attachment through
 //! the blocking client's 1 KiB buffers (streaming.rs).
 
+mod bodies;
+mod headers;
 mod parse_back;
+mod props;
+mod refusals;
 mod streaming;
