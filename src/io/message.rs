@@ -41,6 +41,8 @@ pub struct MessageBody<'w, 'a, 'b> {
     buf: &'w mut [u8],
     start: usize,
     end: usize,
+    /// The writer's source failed (seen while refilling in `consume`).
+    failed: bool,
 }
 
 impl<'w, 'a, 'b> MessageBody<'w, 'a, 'b> {
@@ -51,6 +53,21 @@ impl<'w, 'a, 'b> MessageBody<'w, 'a, 'b> {
             buf,
             start: 0,
             end: 0,
+            failed: false,
+        }
+    }
+
+    /// Writes the next bytes of the message into the empty buffer.
+    fn refill(&mut self) {
+        if self.writer.is_done() || self.buf.is_empty() || self.failed {
+            return;
+        }
+        match self.writer.write(self.buf) {
+            Ok(n) => {
+                self.start = 0;
+                self.end = n;
+            }
+            Err(_) => self.failed = true,
         }
     }
 
@@ -62,18 +79,24 @@ impl<'w, 'a, 'b> MessageBody<'w, 'a, 'b> {
 
 impl BodySource for MessageBody<'_, '_, '_> {
     fn fill(&mut self) -> Result<&[u8], Error> {
-        if self.start == self.end && !self.writer.is_done() {
-            if self.buf.is_empty() {
-                return Err(Error::Body);
-            }
-            self.start = 0;
-            self.end = self.writer.write(self.buf).map_err(|_| Error::Body)?;
+        if self.start == self.end {
+            self.refill();
+        }
+        if self.failed || (self.start == self.end && !self.writer.is_done()) {
+            // The source failed, or there is no buffer to write into.
+            return Err(Error::Body);
         }
         Ok(&self.buf[self.start..self.end])
     }
 
+    /// Refills at once when the buffer empties, so that
+    /// [`fill_ends_body`](BodySource::fill_ends_body) knows when the rest
+    /// is the end (and BDAT sends `BDAT n LAST`, not `BDAT 0 LAST`).
     fn consume(&mut self, n: usize) {
         self.start = (self.start + n).min(self.end);
+        if self.start == self.end {
+            self.refill();
+        }
     }
 
     fn fill_ends_body(&self) -> bool {
