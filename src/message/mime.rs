@@ -52,7 +52,7 @@ impl Encoding {
     /// boundaries' common part).
     pub(super) fn choose(text: &str, allow_8bit: bool, marker: &[u8]) -> Encoding {
         let b = text.as_bytes();
-        if !fits_plain(b) || memchr::memmem::find(b, marker).is_some() {
+        if !fits_plain(b) || contains(b, marker) {
             Encoding::QuotedPrintable
         } else if b.is_ascii() {
             Encoding::SevenBit
@@ -71,6 +71,20 @@ impl Encoding {
             Encoding::EightBit => "8bit",
         }
     }
+}
+
+/// Whether `needle` (not empty) occurs in `hay`: each `needle[0]` found by
+/// `memchr`, then compared. Linear for a marker whose first byte (`=`) is
+/// rare; `memmem` would cost a kilobyte and a half of flash more.
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    let mut at = 0;
+    while let Some(i) = memchr::memchr(needle[0], &hay[at..]) {
+        if hay[at + i..].starts_with(needle) {
+            return true;
+        }
+        at += i + 1;
+    }
+    false
 }
 
 /// Which multipart a boundary delimits.
