@@ -161,18 +161,18 @@ impl<'a> MessageId<'a> {
 
 /// A message to write: build it, then hand it to [`MessageWriter::new`].
 pub struct Message<'a, 'b> {
-    pub(crate) from: Address<'a>,
-    pub(crate) to: &'a [Address<'a>],
-    pub(crate) cc: &'a [Address<'a>],
-    pub(crate) subject: Option<&'a str>,
-    pub(crate) date: Date,
-    pub(crate) id: MessageId<'a>,
-    pub(crate) headers: &'a [(&'a str, &'a str)],
-    pub(crate) text: &'a str,
-    pub(crate) html: Option<&'a str>,
-    pub(crate) attachments: &'b mut [Attachment<'a>],
-    pub(crate) allow_8bit: bool,
-    pub(crate) utf8: bool,
+    from: Address<'a>,
+    to: &'a [Address<'a>],
+    cc: &'a [Address<'a>],
+    subject: Option<&'a str>,
+    date: Date,
+    id: MessageId<'a>,
+    headers: &'a [(&'a str, &'a str)],
+    text: &'a str,
+    html: Option<&'a str>,
+    attachments: &'b mut [Attachment<'a>],
+    allow_8bit: bool,
+    utf8: bool,
 }
 
 impl<'a, 'b> Message<'a, 'b> {

@@ -5,7 +5,8 @@
 //! and under BDAT, to the crate's own server over 127.0.0.1. The client's
 //! thread makes no heap allocation from the first byte of the message to
 //! the server's final reply, and the server receives a message that
-//! `mail-parser` decodes into the same 10 MB.
+//! `mail-parser` decodes into the same 10 MB. And 8bit text only when the
+//! server offers 8BITMIME, with `BODY=8BITMIME` declared.
 
 use std::net::{TcpListener, TcpStream};
 use std::thread;
@@ -116,6 +117,72 @@ fn ten_megabytes_through_1k_buffers_over_data() {
 #[test]
 fn ten_megabytes_through_1k_buffers_over_bdat() {
     bounded(|| send_big(true));
+}
+
+/// 8bit only when the server offers 8BITMIME: the caller asks the engine
+/// for the capability, lets the writer use 8bit, and declares
+/// `BODY=8BITMIME` when the writer says it needs it. Against a server
+/// without 8BITMIME the same text goes quoted-printable; and an 8bit body
+/// without the declaration never leaves the client.
+fn send_text(offer_8bit: bool) -> (Vec<u8>, bool) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = thread::spawn(move || {
+        let (stream, _) = listener.accept().unwrap();
+        let mut config = ServerConfig::new("mx.example");
+        config.eight_bit_mime = offer_8bit;
+        let room = Server::new(config).unwrap().input_room();
+        let (mut rx, mut tx) = (vec![0u8; room], vec![0u8; 1024]);
+        let mut store = Store::default();
+        serve(FromStd::new(stream), config, &mut rx, &mut tx, &mut store).unwrap();
+        store.seen.messages
+    });
+    let stream = TcpStream::connect(addr).unwrap();
+    let mut config = ClientConfig::new("client.example");
+    config.tls = TlsPolicy::Never;
+    let (mut rx, mut tx) = ([0u8; 1024], [0u8; 1024]);
+    let mut client = SmtpClient::connect(FromStd::new(stream), config, &mut rx, &mut tx).unwrap();
+    let offered = client
+        .engine()
+        .capabilities()
+        .has(embedded_smtp::syntax::Extension::EightBitMime);
+    let to = [Address::new("bob@mx.example")];
+    let message = Message::new(
+        Address::new("a@client.example"),
+        Date::new(1_796_368_884, 0).unwrap(),
+        MessageId::new([3; 16], "client.example"),
+    )
+    .to(&to)
+    .text("Température : 41 °C\n")
+    .allow_8bit(offered);
+    let writer = MessageWriter::new(message).unwrap();
+    let eight_bit = writer.needs_8bitmime();
+    let rcpts = [Recipient::new("bob@mx.example").unwrap()];
+    let mut envelope = Envelope::new("a@client.example", &rcpts).unwrap();
+    if eight_bit {
+        envelope = envelope.body(embedded_smtp::syntax::params::Body::EightBitMime);
+    }
+    let mut buf = [0u8; 64];
+    let d = client
+        .send(&envelope, MessageBody::new(writer, &mut buf), |_| {})
+        .unwrap();
+    assert!(d.is_delivered(), "{d:?}");
+    client.quit().unwrap();
+    let messages = server.join().unwrap();
+    (messages[0].clone(), eight_bit)
+}
+
+#[test]
+fn eight_bit_only_when_the_server_offers_8bitmime() {
+    let (raw, eight_bit) = send_text(true);
+    assert!(eight_bit);
+    let text = String::from_utf8(raw).unwrap();
+    assert!(text.contains("Content-Transfer-Encoding: 8bit\r\n\r\nTempérature : 41 °C\r\n"));
+    let (raw, eight_bit) = send_text(false);
+    assert!(!eight_bit);
+    assert!(raw.is_ascii());
+    let m = MessageParser::default().parse(raw.as_slice()).unwrap();
+    assert_eq!(m.body_text(0).as_deref(), Some("Température : 41 °C\r\n"));
 }
 
 #[test]
