@@ -205,3 +205,30 @@ fn the_message_id_is_the_entropy_at_the_domain() {
         "Message-ID: <000102030405060708090a0b0c0d0eff@mail.example.com>\r\n"
     );
 }
+
+#[test]
+fn non_ascii_addresses_only_with_utf8_and_then_as_they_are() {
+    let spec = Spec {
+        to: vec![(Some("José".into()), "josé@exemple.fr".into())],
+        utf8: true,
+        ..Spec::default()
+    };
+    let needs = spec.with_message(|m| {
+        embedded_smtp::message::MessageWriter::new(m)
+            .unwrap()
+            .needs_smtputf8()
+    });
+    assert!(needs);
+    // RFC 6532 §3.2: the address in UTF-8 as it is; the name still encoded.
+    assert_eq!(
+        field(&head(&spec), "To"),
+        "To: =?utf-8?b?Sm9zw6k=?= <josé@exemple.fr>\r\n"
+    );
+    let raw = spec.write(4096);
+    crate::support::mail::assert_parsed(
+        "mail-parser",
+        &crate::support::mail::mail_parser(&raw),
+        &spec.expected(),
+        &raw,
+    );
+}

@@ -82,6 +82,7 @@ pub fn spec() -> impl Strategy<Value = Spec> {
                 html,
                 attachments,
                 allow_8bit,
+                utf8: false,
             },
         )
 }

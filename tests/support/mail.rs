@@ -31,6 +31,8 @@ pub struct Spec {
     /// File name, content type, bytes.
     pub attachments: Vec<(String, String, Vec<u8>)>,
     pub allow_8bit: bool,
+    /// Non-ASCII addresses allowed (RFC 6532).
+    pub utf8: bool,
 }
 
 impl Default for Spec {
@@ -48,6 +50,7 @@ impl Default for Spec {
             html: None,
             attachments: Vec::new(),
             allow_8bit: false,
+            utf8: false,
         }
     }
 }
@@ -111,6 +114,7 @@ impl Spec {
         .headers(&headers)
         .text(&self.text)
         .allow_8bit(self.allow_8bit)
+        .utf8(self.utf8)
         .attachments(&mut files);
         if let Some(s) = &self.subject {
             m = m.subject(s);
