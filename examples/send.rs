@@ -17,7 +17,8 @@
 //! out (never whole in memory). Output: one line per recipient, `accepted ADDR: REPLY` or
 //! `rejected ADDR: REPLY`, and one per message, `delivered: REPLY` or
 //! `failed: REPLY`. Exit status: 0 every recipient of every message
-//! accepted; 1 some recipient or message refused; 2 invalid arguments or
+//! accepted; 1 some recipient or message refused, or the credentials
+//! (`authentication failed: REPLY` on stderr); 2 invalid arguments or
 //! input, nothing sent (everything is validated before connecting); 3
 //! connection or protocol error; 4 TLS error. With `--count N --sessions S`
 //! it sends N messages on each of S parallel connections and ends with
@@ -27,7 +28,8 @@
 //! `--tls` (implicit TLS, RFC 8314, port 465). The server certificate is
 //! checked against `--ca PEM` or the system's CA bundle; `--insecure` skips
 //! the check (testing only). Credentials are sent only over TLS, or in
-//! plaintext to a loopback address.
+//! plaintext to a loopback address. After QUIT a TLS session ends with the
+//! client's close_notify alert (RFC 8446 §6.1).
 //!
 //! Run: `cargo run --example send -- --server 127.0.0.1:2525 --from a@example.org --to b@example.net < message.eml`
 
@@ -45,6 +47,7 @@ use embedded_smtp::client::{
     Stage, TlsPolicy,
 };
 use embedded_smtp::io::Error as DriverError;
+use embedded_smtp::io::Message;
 use embedded_smtp::io::blocking::SmtpClient;
 use embedded_smtp::syntax::Reply;
 use embedded_smtp::syntax::params::{Body, Notify, Ret};
@@ -272,6 +275,18 @@ impl Read for Conn {
         match self {
             Conn::Plain(s) => s.read(buf),
             Conn::Tls(s) => s.read(buf),
+        }
+    }
+}
+
+impl Conn {
+    /// Ends the connection after QUIT: a TLS one with its close_notify
+    /// alert first (RFC 8446 §6.1), best effort (the server may be gone).
+    fn close(self) {
+        if let Conn::Tls(mut s) = self {
+            s.conn.send_close_notify();
+            let _ = s.sock.set_write_timeout(Some(Duration::from_secs(5)));
+            let _ = s.flush();
         }
     }
 }
@@ -550,6 +565,9 @@ fn text(reply: &Reply<'_>) -> String {
         .join(" / ")
 }
 
+/// Messages per `send_many` call.
+const BATCH: usize = 256;
+
 /// One connection: `count` messages, then QUIT. Returns the worst exit
 /// status seen and the number of messages delivered.
 fn session(plan: &Plan<'_>) -> (u8, usize) {
@@ -574,13 +592,26 @@ fn session(plan: &Plan<'_>) -> (u8, usize) {
         Conn::Plain(tcp)
     };
     let (mut rx, mut tx) = ([0u8; 4096], [0u8; 4096]);
-    let mut client = match SmtpClient::connect(FromStd::new(conn), plan.config, &mut rx, &mut tx) {
+    // The server's refusal of the credentials (RFC 4954 §4), if any.
+    let mut auth_refused = None;
+    let mut note = |event: &Event<'_>| {
+        if let Event::AuthFailed(reply) = event {
+            auth_refused = Some(text(reply));
+        }
+    };
+    let mut client = match SmtpClient::connect_with_events(
+        FromStd::new(conn),
+        plan.config,
+        &mut rx,
+        &mut tx,
+        &mut note,
+    ) {
         Ok(c) => c,
         Err(e) => return (fail(status_of(&e), format!("connect: {e}")), 0),
     };
     if client.wants_tls() {
         let mut why = String::new();
-        client = match client.start_tls(|io| {
+        let wrap = |io: FromStd<Conn>| {
             let tls = match io.into_inner() {
                 Conn::Plain(tcp) => handshake(plan, tcp).map(FromStd::new),
                 Conn::Tls(_) => Err("already TLS".to_string()),
@@ -589,14 +620,25 @@ fn session(plan: &Plan<'_>) -> (u8, usize) {
                 why.clone_from(e);
             }
             tls
-        }) {
+        };
+        client = match client.start_tls_with_events(wrap, &mut note) {
             Ok(c) => c,
             Err(DriverError::Tls) => return (fail(TLS, format!("STARTTLS: {why}")), 0),
             Err(e) => return (fail(status_of(&e), format!("after STARTTLS: {e}")), 0),
         };
     }
     if plan.config.auth.is_some() && !client.engine().is_authenticated() {
-        return (fail(CONNECTION, "authentication failed".into()), 0);
+        // A refusal (status 1) with the server's reply, then QUIT as on
+        // every other path (RFC 5321 §4.1.1.10).
+        let why = auth_refused.map_or_else(String::new, |r| format!(": {r}"));
+        let status = fail(REFUSED, format!("authentication failed{why}"));
+        return match client.quit() {
+            Ok(conn) => {
+                conn.into_inner().close();
+                (status, 0)
+            }
+            Err(e) => (status.max(fail(CONNECTION, format!("QUIT: {e}"))), 0),
+        };
     }
 
     // The report lines, written to stdout a whole message at a time and at
@@ -608,28 +650,39 @@ fn session(plan: &Plan<'_>) -> (u8, usize) {
         log.clear();
     };
     let (mut status, mut delivered) = (0u8, 0usize);
-    for _ in 0..plan.count {
-        let mut last_refusal = None;
-        let mut on_event = |event: &Event<'_>| match event {
+    // The messages go in batches: with PIPELINING each one's envelope is
+    // written with the end of the previous one's content (RFC 2920 §3.1),
+    // and each keeps its own outcome. A composed message goes alone: its
+    // writer and its open attachments live for its own send.
+    let mut left = plan.count;
+    while left > 0 {
+        let n = if plan.composed.is_some() {
+            1
+        } else {
+            left.min(BATCH)
+        };
+        left -= n;
+        // Per message: the last refusal (MAIL, or a RCPT), which a failure
+        // without a reply of its own repeats.
+        let mut last_refusal: Vec<Option<String>> = vec![None; n];
+        let mut on_event = |i: usize, event: &Event<'_>| match event {
             Event::Recipient { index, reply } => {
                 let addr = plan.addresses.get(*index).map_or("?", String::as_str);
                 if reply.code().is_positive() {
                     let _ = writeln!(log, "accepted {addr}: {}", text(reply));
                 } else {
-                    last_refusal = Some(text(reply));
+                    last_refusal[i] = Some(text(reply));
                     let _ = writeln!(log, "rejected {addr}: {}", text(reply));
                 }
             }
             Event::MailFrom(reply) if !reply.code().is_positive() => {
-                last_refusal = Some(text(reply));
+                last_refusal[i] = Some(text(reply));
             }
             Event::Delivered { reply, .. } => {
                 let _ = writeln!(log, "delivered: {}", text(reply));
             }
             Event::Failed(f) => {
-                // Without a reply of its own, a failure repeats the refusal
-                // that caused it (MAIL, or the last RCPT).
-                let why = match (f.reply, &last_refusal, f.stage) {
+                let why = match (f.reply, &last_refusal[i], f.stage) {
                     (Some(r), _, _) => text(&r),
                     (None, Some(refusal), _) => refusal.clone(),
                     (None, None, Stage::Recipients) => "no recipient accepted".into(),
@@ -639,44 +692,53 @@ fn session(plan: &Plan<'_>) -> (u8, usize) {
             }
             _ => {}
         };
-        let result = match plan.composed {
-            Some(c) => c.send(&mut client, &plan.envelope, &mut on_event),
-            None => client.send(&plan.envelope, plan.body, &mut on_event),
+        let (result, outcomes) = match plan.composed {
+            Some(c) => c.send(&mut client, plan.envelope, &mut on_event),
+            None => {
+                let mut bodies = vec![plan.body; n];
+                let mut batch: Vec<Message<'_>> = bodies
+                    .iter_mut()
+                    .map(|b| Message::new(plan.envelope, b))
+                    .collect();
+                let result = client.send_many(&mut batch, &mut on_event);
+                let outcomes: Vec<_> = batch.iter().map(|m| (m.delivery, m.refused)).collect();
+                (result, outcomes)
+            }
         };
+        for (d, refused) in outcomes {
+            if let Some(ClientError::Envelope(e)) = refused {
+                // The server's extensions do not allow this envelope;
+                // nothing of it was sent.
+                let _ = writeln!(log, "failed: {e}");
+                status = status.max(REFUSED);
+            } else if d.is_delivered() && d.rejected == 0 {
+                delivered += 1;
+            } else {
+                if d.is_delivered() {
+                    delivered += 1;
+                }
+                status = status.max(REFUSED);
+            }
+        }
         if log.len() >= 64 * 1024 {
             flush(&mut log);
         }
-        match result {
-            Ok(d) => {
-                if d.is_delivered() && d.rejected == 0 {
-                    delivered += 1;
-                } else {
-                    if d.is_delivered() {
-                        delivered += 1;
-                    }
-                    status = status.max(REFUSED);
-                }
-            }
-            Err(DriverError::Client(ClientError::Envelope(e))) => {
-                // The server's extensions do not allow this envelope; nothing
-                // of it was sent.
-                let _ = writeln!(log, "failed: {e}");
-                status = status.max(REFUSED);
-            }
-            Err(e) => {
-                flush(&mut log);
-                return (status.max(fail(status_of(&e), format!("{e}"))), delivered);
-            }
+        if let Err(e) = result {
+            flush(&mut log);
+            return (status.max(fail(status_of(&e), format!("{e}"))), delivered);
         }
     }
     flush(&mut log);
-    if let Err(e) = client.quit() {
-        return (
+    match client.quit() {
+        Ok(conn) => {
+            conn.into_inner().close();
+            (status, delivered)
+        }
+        Err(e) => (
             status.max(fail(CONNECTION, format!("QUIT: {e}"))),
             delivered,
-        );
+        ),
     }
-    (status, delivered)
 }
 
 // ------------------------------------------------------------ composing
@@ -689,15 +751,23 @@ mod compose {
     use std::time::{SystemTime, UNIX_EPOCH};
 
     use embedded_io_adapters::std::FromStd;
+    use embedded_smtp::client::ClientError;
     use embedded_smtp::client::Envelope;
     use embedded_smtp::io::blocking::SmtpClient;
-    use embedded_smtp::io::{Delivery, Error as DriverError, MessageBody};
+    use embedded_smtp::io::{Delivery, Error as DriverError, Message, MessageBody};
     use embedded_smtp::message::{
-        Address, Attachment, Date, FromRead, Message, MessageId, MessageWriter, Source,
+        Address, Attachment, Date, FromRead, Message as Composed, MessageId, MessageWriter, Source,
     };
     use rand_core::{OsRng, RngCore};
 
     use super::{Event, Fail, invalid};
+
+    /// What a send did: its result, and each message's delivery and
+    /// refusal.
+    pub type Outcome = (
+        Result<(), DriverError>,
+        Vec<(Delivery, Option<ClientError>)>,
+    );
 
     /// The composing flags as given.
     #[derive(Default)]
@@ -823,7 +893,7 @@ mod compose {
         fn with_message<R>(
             &self,
             sources: &mut [&mut dyn Source],
-            f: impl FnOnce(Message<'_, '_>) -> R,
+            f: impl FnOnce(Composed<'_, '_>) -> R,
         ) -> R {
             let to: Vec<Address<'_>> = self.to.iter().map(|t| Address::new(t)).collect();
             let mut files: Vec<Attachment<'_>> = self
@@ -838,7 +908,7 @@ mod compose {
             let mut entropy = [0u8; 16];
             OsRng.fill_bytes(&mut entropy);
             let utf8 = !self.from.is_ascii() || self.to.iter().any(|t| !t.is_ascii());
-            let mut m = Message::new(
+            let mut m = Composed::new(
                 Address::new(&self.from),
                 Date::new(now, 0).unwrap_or(Date::new(0, 0).expect("the epoch")),
                 MessageId::new(entropy, &self.domain),
@@ -856,28 +926,36 @@ mod compose {
             f(m)
         }
 
-        /// Sends the message: the attachments are opened again and read
-        /// as it goes out.
+        /// Sends the message as a batch of one (`send_many`, as the
+        /// messages given as they are): the attachments are opened again
+        /// and read as it goes out. The result, and the message's
+        /// delivery and refusal.
         pub fn send<T: embedded_io::Read + embedded_io::Write>(
             &self,
             client: &mut SmtpClient<'_, '_, T>,
-            envelope: &Envelope<'_>,
-            on_event: &mut dyn FnMut(&Event<'_>),
-        ) -> Result<Delivery, DriverError> {
+            envelope: Envelope<'_>,
+            on_event: &mut dyn FnMut(usize, &Event<'_>),
+        ) -> Outcome {
             let mut opened = Vec::new();
             for f in &self.files {
                 // Checked before connecting; a file gone since is the
                 // body source failing.
-                opened.push(FromRead(FromStd::new(
-                    File::open(&f.path).map_err(|_| DriverError::Body)?,
-                )));
+                match File::open(&f.path) {
+                    Ok(file) => opened.push(FromRead(FromStd::new(file))),
+                    Err(_) => return (Err(DriverError::Body), Vec::new()),
+                }
             }
             let mut sources: Vec<&mut dyn Source> =
                 opened.iter_mut().map(|s| s as &mut dyn Source).collect();
             self.with_message(&mut sources, |m| {
-                let writer = MessageWriter::new(m).map_err(|_| DriverError::Body)?;
+                let Ok(writer) = MessageWriter::new(m) else {
+                    return (Err(DriverError::Body), Vec::new());
+                };
                 let mut buf = [0u8; 1024];
-                client.send(envelope, MessageBody::new(writer, &mut buf), on_event)
+                let mut body = MessageBody::new(writer, &mut buf);
+                let mut batch = [Message::new(envelope, &mut body)];
+                let result = client.send_many(&mut batch, on_event);
+                (result, vec![(batch[0].delivery, batch[0].refused)])
             })
         }
     }

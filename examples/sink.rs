@@ -7,7 +7,7 @@
 //!      [--max-recipients N] [--bare-lf reject|normalize]
 //!      [--tls-cert PEM --tls-key PEM] [--require-tls] [--auth USER:PASS]...
 //!      [--no-pipelining] [--no-chunking] [--lmtp] [--max-sessions N]
-//!      [--max-line N]
+//!      [--max-line N] [--proxy-protocol]
 //! ```
 //!
 //! - `--listen`: default `127.0.0.1:2525`; port 0 picks a free port. Once
@@ -25,6 +25,9 @@
 //!   stored as received.
 //! - `--max-recipients N` is enforced by the handler (`452 4.5.3`), so any
 //!   N works; the engine keeps its RFC floor of 100.
+//! - `--bare-lf normalize`: a bare LF in DATA ends a line (stored as CRLF),
+//!   a bare CR is stored as a space, a `.` line next to a bare LF is kept;
+//!   `reject` (the default) refuses such a message (`550 5.5.2`).
 //! - `--max-sessions N`: most sessions served at once (default 1024);
 //!   further connections wait in the listen queue.
 //! - `--max-line N`: the longest command line (default 2048, as Postfix's
@@ -33,10 +36,16 @@
 //!   `input_room` for the configuration: 2058 bytes by default, 522 with
 //!   `--max-line 512` (the smallest idle session; README, "Performance
 //!   under load").
+//! - `--proxy-protocol`: each connection starts with a PROXY protocol header
+//!   (HAProxy's `send-proxy[-v2]`; README, "Behind a load balancer"); the
+//!   log line then says `session CLIENT via PROXY`.
 //!
-//! One log line per session on stderr. SIGINT or SIGTERM stops accepting,
-//! lets the running sessions finish (at most 10 s), and exits 0; a message
-//! counts as accepted only once its file is in `new/`, so none is lost.
+//! A TLS session ends with the sink's close_notify alert after its `221`
+//! (RFC 8446 §6.1). One log line per session on stderr; a TLS client gone
+//! without its own close_notify is logged as such. SIGINT or SIGTERM stops
+//! accepting, lets the running sessions finish (at most 10 s), and exits 0;
+//! a message counts as accepted only once its file is in `new/`, so none is
+//! lost.
 //!
 //! Run: `cargo run --example sink -- --maildir /tmp/mail`
 
@@ -46,13 +55,13 @@ use std::io::{BufWriter, Write};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use embedded_io_adapters::tokio_1::FromTokio;
-use embedded_smtp::io::asynch::{Timer, serve, serve_tls};
-use embedded_smtp::io::{Decision, Handler};
+use embedded_smtp::io::asynch::{Timer, serve_proxied};
+use embedded_smtp::io::{Decision, Error, Handler, Transport};
 use embedded_smtp::sasl::{Credentials, Decoded};
 use embedded_smtp::server::{AbortReason, BareLfPolicy, ServerConfig};
 use embedded_smtp::syntax::{
@@ -61,6 +70,7 @@ use embedded_smtp::syntax::{
 };
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::Semaphore;
@@ -69,7 +79,7 @@ const USAGE: &str =
     "usage: sink [--listen ADDR] [--maildir DIR] [--hostname NAME] [--max-size BYTES]
             [--max-recipients N] [--bare-lf reject|normalize] [--tls-cert PEM --tls-key PEM]
             [--require-tls] [--auth USER:PASS]... [--no-pipelining] [--no-chunking] [--lmtp]
-            [--max-sessions N] [--max-line N]";
+            [--max-sessions N] [--max-line N] [--proxy-protocol]";
 
 /// Most sessions served at once, by default.
 const MAX_SESSIONS: usize = 1024;
@@ -79,6 +89,8 @@ const MAX_SESSIONS: usize = 1024;
 const TX_SIZE: usize = 1024;
 /// How long running sessions may go on after SIGINT / SIGTERM.
 const GRACE: Duration = Duration::from_secs(10);
+/// How long the TLS close_notify and the FIN may take to go out.
+const CLOSE_NOTIFY: Duration = Duration::from_secs(5);
 
 /// The command line.
 struct Options {
@@ -96,6 +108,7 @@ struct Options {
     lmtp: bool,
     max_sessions: usize,
     max_line: usize,
+    proxy_protocol: bool,
     /// Each session's receive buffer: the engine's `input_room`.
     rx_size: usize,
 }
@@ -116,6 +129,7 @@ fn parse_args() -> Result<Options, String> {
         lmtp: false,
         max_sessions: MAX_SESSIONS,
         max_line: 2048,
+        proxy_protocol: false,
         rx_size: 0,
     };
     let (mut cert, mut key) = (None::<PathBuf>, None::<PathBuf>);
@@ -161,6 +175,7 @@ fn parse_args() -> Result<Options, String> {
             "--no-pipelining" => o.pipelining = false,
             "--no-chunking" => o.chunking = false,
             "--lmtp" => o.lmtp = true,
+            "--proxy-protocol" => o.proxy_protocol = true,
             "--max-sessions" => {
                 o.max_sessions = value()?
                     .parse()
@@ -222,6 +237,7 @@ fn config(o: &Options) -> ServerConfig<'_> {
     c.limits.max_line = o.max_line;
     c.tls_available = o.tls.is_some();
     c.tls_required = o.require_tls;
+    c.proxy_protocol = o.proxy_protocol;
     if !o.users.is_empty() {
         c.auth = AuthMechanisms::empty()
             .with(AuthMechanism::Plain)
@@ -454,6 +470,68 @@ impl Handler for Sink<'_> {
     }
 }
 
+/// The TLS stream of a session, keeping what its first failure was: the
+/// driver sees only an error's kind, and rustls reports most failures as
+/// `Other`.
+struct Noted<'e, S> {
+    io: FromTokio<S>,
+    error: &'e Mutex<Option<String>>,
+}
+
+impl<S> Noted<'_, S> {
+    fn note(&self, e: &std::io::Error) {
+        note_tls_error(self.error, || {
+            if e.kind() == std::io::ErrorKind::UnexpectedEof {
+                // The TCP connection ended without the TLS close_notify
+                // alert: the client vanished (or cut the session short).
+                "the client closed the connection without a TLS close_notify".into()
+            } else {
+                format!("TLS: {e}")
+            }
+        });
+    }
+}
+
+/// Keeps the first TLS failure of a session for its log line.
+fn note_tls_error(error: &Mutex<Option<String>>, why: impl FnOnce() -> String) {
+    let mut error = error.lock().unwrap_or_else(|e| e.into_inner());
+    if error.is_none() {
+        *error = Some(why());
+    }
+}
+
+impl<S> embedded_io_async::ErrorType for Noted<'_, S> {
+    type Error = std::io::Error;
+}
+
+impl<S: tokio::io::AsyncRead + Unpin> embedded_io_async::Read for Noted<'_, S> {
+    async fn read(&mut self, buf: &mut [u8]) -> Result<usize, Self::Error> {
+        let r = embedded_io_async::Read::read(&mut self.io, buf).await;
+        if let Err(e) = &r {
+            self.note(e);
+        }
+        r
+    }
+}
+
+impl<S: tokio::io::AsyncWrite + Unpin> embedded_io_async::Write for Noted<'_, S> {
+    async fn write(&mut self, buf: &[u8]) -> Result<usize, Self::Error> {
+        let r = embedded_io_async::Write::write(&mut self.io, buf).await;
+        if let Err(e) = &r {
+            self.note(e);
+        }
+        r
+    }
+
+    async fn flush(&mut self) -> Result<(), Self::Error> {
+        let r = embedded_io_async::Write::flush(&mut self.io).await;
+        if let Err(e) = &r {
+            self.note(e);
+        }
+        r
+    }
+}
+
 /// One session, then its log line.
 async fn session(socket: TcpStream, peer: SocketAddr, options: Arc<Options>) {
     let _ = socket.set_nodelay(true);
@@ -469,15 +547,32 @@ async fn session(socket: TcpStream, peer: SocketAddr, options: Arc<Options>) {
     let (rx, tx) = buffers.split_at_mut(rx_size);
     let config = config(&options);
     let io = FromTokio::new(socket);
+    // What went wrong under TLS, in rustls's words (the driver sees only an
+    // error's kind, `Other` for most of them).
+    let tls_error = Mutex::new(None);
+    let mut header = None; // the PROXY header, with --proxy-protocol
     let result = match &options.tls {
-        None => serve(io, &mut TokioTimer, config, rx, tx, &mut sink)
+        // No STARTTLS offered: never upgraded.
+        None => {
+            let never = |io| async move { Ok::<_, std::io::Error>(io) };
+            serve_proxied(
+                io,
+                &mut TokioTimer,
+                config,
+                rx,
+                tx,
+                &mut sink,
+                never,
+                &mut header,
+            )
             .await
-            .map(drop),
+            .map(drop)
+        }
         Some(acceptor) => {
-            let tls = &tls;
+            let (tls, tls_error) = (&tls, &tls_error);
             // Boxed: the TLS state machine is larger, and a plaintext
             // session's task should not carry its size.
-            Box::pin(serve_tls(
+            let served = Box::pin(serve_proxied(
                 io,
                 &mut TokioTimer,
                 config,
@@ -485,21 +580,49 @@ async fn session(socket: TcpStream, peer: SocketAddr, options: Arc<Options>) {
                 tx,
                 &mut sink,
                 |io| async move {
-                    let stream = acceptor.accept(io.into_inner()).await?;
+                    let stream = acceptor.accept(io.into_inner()).await.inspect_err(|e| {
+                        note_tls_error(tls_error, || format!("TLS handshake: {e}"));
+                    })?;
                     tls.store(true, Ordering::Relaxed);
-                    Ok::<_, std::io::Error>(FromTokio::new(stream))
+                    Ok::<_, std::io::Error>(Noted {
+                        io: FromTokio::new(stream),
+                        error: tls_error,
+                    })
                 },
+                &mut header,
             ))
-            .await
+            .await;
+            // The session is over: a TLS stream ends with its close_notify
+            // alert (RFC 8446 §6.1), then the TCP FIN. Bounded, and a
+            // client already gone is no error of the session.
+            match served {
+                Ok(Transport::Tls(noted)) => {
+                    let mut stream = noted.io.into_inner();
+                    let _ = tokio::time::timeout(CLOSE_NOTIFY, stream.shutdown()).await;
+                    Ok(())
+                }
+                other => other.map(drop),
+            }
         }
     };
-    let outcome = match (result, &sink.error) {
-        (Err(e), _) => format!("error: {e}"),
-        (Ok(()), Some(e)) => format!("error: {e}"),
-        (Ok(()), None) => "ok".into(),
+    let tls_error = tls_error.into_inner().unwrap_or_else(|e| e.into_inner());
+    let outcome = match (result, &sink.error, tls_error) {
+        (Err(Error::Io(_) | Error::Tls), _, Some(e)) => format!("error: {e}"),
+        (Err(e), _, _) => format!("error: {e}"),
+        (Ok(()), Some(e), _) => format!("error: {e}"),
+        // The engine closes a connection without a valid header silently.
+        (Ok(()), None, _) if options.proxy_protocol && header.is_none() => {
+            "error: no valid PROXY header".into()
+        }
+        (Ok(()), None, _) => "ok".into(),
+    };
+    // Behind a proxy: the client from its header, and the proxy itself.
+    let who = match header.and_then(|h| h.source()) {
+        Some(client) => format!("{client} via {peer}"),
+        None => peer.to_string(),
     };
     eprintln!(
-        "session {peer}: tls={} auth={} messages={} bytes={} {outcome}",
+        "session {who}: tls={} auth={} messages={} bytes={} {outcome}",
         if tls.load(Ordering::Relaxed) {
             "yes"
         } else {

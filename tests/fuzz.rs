@@ -61,6 +61,11 @@ fn bdat_seeds() {
 }
 
 #[test]
+fn proxy_seeds() {
+    replay("proxy", checks::proxy);
+}
+
+#[test]
 fn server_seeds() {
     replay("server", checks::server);
 }

@@ -17,9 +17,11 @@ use embedded_io_async::{Error as _, ErrorKind, Read, Write};
 
 use crate::client::{Client, ClientConfig, Envelope, Event};
 use crate::server::{Server, ServerConfig};
+use crate::wire::proxy::ProxyHeader;
 
+use super::batch::{Cursor, Message, OnBatchEvent};
 use super::client::{BodySource, ClientPump, Delivery, Goal, OnEvent};
-use super::server::{Handler, ServerPump};
+use super::server::{Handler, ServerPump, Transport};
 use super::{Error, Need};
 
 /// Bounds a future by a deadline: `None` when the time ran out first.
@@ -57,6 +59,21 @@ impl<'b, 'c, T: Read + Write, M: Timer> SmtpClient<'b, 'c, T, M> {
         rx: &'b mut [u8],
         tx: &'b mut [u8],
     ) -> Result<Self, Error> {
+        Self::connect_with_events(io, timer, config, rx, tx, |_| {}).await
+    }
+
+    /// As [`SmtpClient::connect`]; `on_event` sees each reply on the way
+    /// (the greeting, EHLO, STARTTLS, AUTH): an [`Event::AuthFailed`]
+    /// carries the server's refusal of the credentials, the session then
+    /// being ready but not authenticated.
+    pub async fn connect_with_events(
+        io: T,
+        timer: M,
+        config: ClientConfig<'c>,
+        rx: &'b mut [u8],
+        tx: &'b mut [u8],
+        mut on_event: impl FnMut(&Event<'_>),
+    ) -> Result<Self, Error> {
         let engine = Client::new(config).map_err(|e| Error::Client(e.into()))?;
         let mut s = SmtpClient {
             io,
@@ -68,7 +85,7 @@ impl<'b, 'c, T: Read + Write, M: Timer> SmtpClient<'b, 'c, T, M> {
             None,
             &mut &[][..],
             &mut Delivery::default(),
-            &mut |_| {},
+            &mut on_event,
         )
         .await?;
         Ok(s)
@@ -84,6 +101,20 @@ impl<'b, 'c, T: Read + Write, M: Timer> SmtpClient<'b, 'c, T, M> {
     pub async fn start_tls<U, E, Fut>(
         self,
         wrap: impl FnOnce(T) -> Fut,
+    ) -> Result<SmtpClient<'b, 'c, U, M>, Error>
+    where
+        U: Read + Write,
+        Fut: Future<Output = Result<U, E>>,
+    {
+        self.start_tls_with_events(wrap, |_| {}).await
+    }
+
+    /// As [`SmtpClient::start_tls`]; `on_event` sees each reply on the way
+    /// (EHLO, AUTH), as with [`SmtpClient::connect_with_events`].
+    pub async fn start_tls_with_events<U, E, Fut>(
+        self,
+        wrap: impl FnOnce(T) -> Fut,
+        mut on_event: impl FnMut(&Event<'_>),
     ) -> Result<SmtpClient<'b, 'c, U, M>, Error>
     where
         U: Read + Write,
@@ -105,7 +136,7 @@ impl<'b, 'c, T: Read + Write, M: Timer> SmtpClient<'b, 'c, T, M> {
             None,
             &mut &[][..],
             &mut Delivery::default(),
-            &mut |_| {},
+            &mut on_event,
         )
         .await?;
         Ok(s)
@@ -129,6 +160,46 @@ impl<'b, 'c, T: Read + Write, M: Timer> SmtpClient<'b, 'c, T, M> {
         )
         .await?;
         Ok(delivery)
+    }
+
+    /// Sends a batch of messages, pipelined across transactions (see the
+    /// blocking [`send_many`](super::blocking::SmtpClient::send_many)).
+    pub async fn send_many(
+        &mut self,
+        batch: &mut [Message<'_>],
+        mut on_event: impl FnMut(usize, &Event<'_>),
+    ) -> Result<(), Error> {
+        let mut at = Cursor::default();
+        let on_event: &mut OnBatchEvent<'_> = &mut on_event;
+        loop {
+            match self.pump.step_batch(batch, &mut at, on_event)? {
+                Need::Write => {
+                    write_all(&mut self.io, self.pump.tx.pending()).await?;
+                    self.pump.tx.clear();
+                }
+                Need::Read => {
+                    let wait = self.pump.engine.deadline().unwrap_or(Duration::MAX);
+                    let space = self.pump.rx.space()?;
+                    match self.timer.timeout(wait, self.io.read(space)).await {
+                        None => {
+                            self.pump.timeout_batch(batch, &mut at, on_event);
+                            return Err(Error::Timeout);
+                        }
+                        Some(Ok(0)) => {
+                            self.pump.eof_batch(batch, &mut at, on_event);
+                            return Err(Error::Eof);
+                        }
+                        Some(Ok(n)) => self.pump.rx.received(n),
+                        Some(Err(e)) if e.kind() == ErrorKind::TimedOut => {
+                            self.pump.timeout_batch(batch, &mut at, on_event);
+                            return Err(Error::Timeout);
+                        }
+                        Some(Err(e)) => return Err(Error::Io(e.kind())),
+                    }
+                }
+                Need::StartTls | Need::Done => return Ok(()),
+            }
+        }
     }
 
     /// Says QUIT, waits for the `221`, and gives the transport back.
@@ -226,7 +297,10 @@ pub async fn serve<T: Read + Write, H: Handler, M: Timer>(
 }
 
 /// Serves one session that may upgrade to TLS (see the blocking
-/// [`serve_tls`](super::blocking::serve_tls)).
+/// [`serve_tls`](super::blocking::serve_tls)); gives back the transport,
+/// the TLS stream after an upgrade: close that one with its close_notify
+/// alert (RFC 8446 §6.1; tokio-rustls `shutdown().await`, embedded-tls
+/// `close().await`).
 pub async fn serve_tls<T, U, E, H, M, Fut>(
     io: T,
     timer: &mut M,
@@ -235,7 +309,34 @@ pub async fn serve_tls<T, U, E, H, M, Fut>(
     tx: &mut [u8],
     handler: &mut H,
     upgrade: impl FnOnce(T) -> Fut,
-) -> Result<(), Error>
+) -> Result<Transport<T, U>, Error>
+where
+    T: Read + Write,
+    U: Read + Write,
+    H: Handler,
+    M: Timer,
+    Fut: Future<Output = Result<U, E>>,
+{
+    let mut header = None;
+    serve_proxied(io, timer, config, rx, tx, handler, upgrade, &mut header).await
+}
+
+/// [`serve_tls`] for a server behind a proxy that sends the PROXY protocol
+/// header ([`ServerConfig::proxy_protocol`]): `header` is set as soon as
+/// the header has arrived (it stays `None` if the session ended before a
+/// valid one), so that the caller knows the client's address however the
+/// session ends. Without STARTTLS in `config`, `upgrade` is never called.
+#[allow(clippy::too_many_arguments)]
+pub async fn serve_proxied<T, U, E, H, M, Fut>(
+    io: T,
+    timer: &mut M,
+    config: ServerConfig<'_>,
+    rx: &mut [u8],
+    tx: &mut [u8],
+    handler: &mut H,
+    upgrade: impl FnOnce(T) -> Fut,
+    header: &mut Option<ProxyHeader>,
+) -> Result<Transport<T, U>, Error>
 where
     T: Read + Write,
     U: Read + Write,
@@ -247,13 +348,15 @@ where
     let mut pump = ServerPump::new(engine, rx, tx);
     pump.greet()?;
     let mut io = io;
-    if serve_until(&mut io, timer, &mut pump, handler).await? != Need::StartTls {
-        return Ok(());
+    let first = serve_until(&mut io, timer, &mut pump, handler).await;
+    *header = pump.proxy;
+    if first? != Need::StartTls {
+        return Ok(Transport::Plain(io));
     }
     let mut io = upgrade(io).await.map_err(|_| Error::Tls)?;
     pump.tls_established()?;
     serve_until(&mut io, timer, &mut pump, handler).await?;
-    Ok(())
+    Ok(Transport::Tls(io))
 }
 
 async fn serve_until<T: Read + Write, H: Handler, M: Timer>(

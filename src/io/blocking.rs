@@ -58,8 +58,9 @@ use embedded_io::{Error as _, ErrorKind, Read, Write};
 use crate::client::{Client, ClientConfig, Envelope, Event};
 use crate::server::{Server, ServerConfig};
 
+use super::batch::{Cursor, Message, OnBatchEvent};
 use super::client::{BodySource, ClientPump, Delivery, Goal, OnEvent};
-use super::server::{Handler, ServerPump};
+use super::server::{Handler, ServerPump, Transport};
 use super::{Error, Need};
 
 /// A client session over a blocking transport `T`.
@@ -79,6 +80,20 @@ impl<'b, 'c, T: Read + Write> SmtpClient<'b, 'c, T> {
         rx: &'b mut [u8],
         tx: &'b mut [u8],
     ) -> Result<Self, Error> {
+        Self::connect_with_events(io, config, rx, tx, |_| {})
+    }
+
+    /// As [`SmtpClient::connect`]; `on_event` sees each reply on the way
+    /// (the greeting, EHLO, STARTTLS, AUTH): an
+    /// [`Event::AuthFailed`] carries the server's refusal of the
+    /// credentials, the session then being ready but not authenticated.
+    pub fn connect_with_events(
+        io: T,
+        config: ClientConfig<'c>,
+        rx: &'b mut [u8],
+        tx: &'b mut [u8],
+        mut on_event: impl FnMut(&Event<'_>),
+    ) -> Result<Self, Error> {
         let engine = Client::new(config).map_err(|e| Error::Client(e.into()))?;
         let mut s = SmtpClient {
             io,
@@ -89,7 +104,7 @@ impl<'b, 'c, T: Read + Write> SmtpClient<'b, 'c, T> {
             None,
             &mut &[][..],
             &mut Delivery::default(),
-            &mut |_| {},
+            &mut on_event,
         )?;
         Ok(s)
     }
@@ -109,6 +124,19 @@ impl<'b, 'c, T: Read + Write> SmtpClient<'b, 'c, T> {
     where
         U: Read + Write,
     {
+        self.start_tls_with_events(wrap, |_| {})
+    }
+
+    /// As [`SmtpClient::start_tls`]; `on_event` sees each reply on the way
+    /// (EHLO, AUTH), as with [`SmtpClient::connect_with_events`].
+    pub fn start_tls_with_events<U, E>(
+        self,
+        wrap: impl FnOnce(T) -> Result<U, E>,
+        mut on_event: impl FnMut(&Event<'_>),
+    ) -> Result<SmtpClient<'b, 'c, U>, Error>
+    where
+        U: Read + Write,
+    {
         let SmtpClient { io, mut pump } = self;
         if !pump.wants_tls() {
             return Err(Error::Closed);
@@ -121,7 +149,7 @@ impl<'b, 'c, T: Read + Write> SmtpClient<'b, 'c, T> {
             None,
             &mut &[][..],
             &mut Delivery::default(),
-            &mut |_| {},
+            &mut on_event,
         )?;
         Ok(s)
     }
@@ -146,6 +174,45 @@ impl<'b, 'c, T: Read + Write> SmtpClient<'b, 'c, T> {
             &mut on_event,
         )?;
         Ok(delivery)
+    }
+
+    /// Sends the messages of `batch` in order on this connection and fills
+    /// in each one's [`Message::delivery`]. With PIPELINING each message's
+    /// envelope goes in the same write as the end of the previous one's
+    /// content (RFC 2920 §3.1), and its outcome stays its own; without it,
+    /// one after the other as with [`send`](Self::send). `on_event` sees
+    /// every reply with the index of the message it belongs to. A message
+    /// whose envelope the engine refuses gets [`Message::refused`] and the
+    /// batch goes on; an I/O error ends it (the messages not settled then
+    /// failed, transiently, or were not attempted).
+    pub fn send_many(
+        &mut self,
+        batch: &mut [Message<'_>],
+        mut on_event: impl FnMut(usize, &Event<'_>),
+    ) -> Result<(), Error> {
+        let mut at = Cursor::default();
+        let on_event: &mut OnBatchEvent<'_> = &mut on_event;
+        loop {
+            match self.pump.step_batch(batch, &mut at, on_event)? {
+                Need::Write => {
+                    write_all(&mut self.io, self.pump.tx.pending())?;
+                    self.pump.tx.clear();
+                }
+                Need::Read => match self.io.read(self.pump.rx.space()?) {
+                    Ok(0) => {
+                        self.pump.eof_batch(batch, &mut at, on_event);
+                        return Err(Error::Eof);
+                    }
+                    Ok(n) => self.pump.rx.received(n),
+                    Err(e) if e.kind() == ErrorKind::TimedOut => {
+                        self.pump.timeout_batch(batch, &mut at, on_event);
+                        return Err(Error::Timeout);
+                    }
+                    Err(e) => return Err(Error::Io(e.kind())),
+                },
+                Need::StartTls | Need::Done => return Ok(()),
+            }
+        }
     }
 
     /// Says QUIT, waits for the `221`, and gives the transport back.
@@ -235,7 +302,10 @@ pub fn serve<T: Read + Write, H: Handler>(
 /// Serves one session that may upgrade to TLS: when the client says
 /// STARTTLS, the transport goes to `upgrade` (which performs the server
 /// side of the handshake) and the same session carries on over the
-/// wrapped transport, reset as RFC 3207 §4.2 requires.
+/// wrapped transport, reset as RFC 3207 §4.2 requires. When the session is
+/// over, the transport comes back as a [`Transport`]: close a
+/// [`Transport::Tls`] stream with its close_notify alert (RFC 8446 §6.1),
+/// e.g. rustls `send_close_notify()` and a flush, before dropping it.
 pub fn serve_tls<T, U, E, H>(
     io: T,
     config: ServerConfig<'_>,
@@ -243,7 +313,7 @@ pub fn serve_tls<T, U, E, H>(
     tx: &mut [u8],
     handler: &mut H,
     upgrade: impl FnOnce(T) -> Result<U, E>,
-) -> Result<(), Error>
+) -> Result<Transport<T, U>, Error>
 where
     T: Read + Write,
     U: Read + Write,
@@ -254,12 +324,12 @@ where
     pump.greet()?;
     let mut io = io;
     if serve_until(&mut io, &mut pump, handler)? != Need::StartTls {
-        return Ok(());
+        return Ok(Transport::Plain(io));
     }
     let mut io = upgrade(io).map_err(|_| Error::Tls)?;
     pump.tls_established()?;
     serve_until(&mut io, &mut pump, handler)?;
-    Ok(())
+    Ok(Transport::Tls(io))
 }
 
 fn serve_until<T: Read + Write, H: Handler>(

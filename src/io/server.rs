@@ -8,6 +8,7 @@ use crate::server::{AbortReason, Event, Server};
 use crate::syntax::{
     EnhancedCode, ForwardPath, Host, MailParameters, RcptParameters, ReplyCode, ReversePath, Verb,
 };
+use crate::wire::proxy::ProxyHeader;
 
 use super::{Error, Need, RxBuffer, TxBuffer};
 
@@ -33,6 +34,36 @@ pub enum Decision<'r> {
         /// The text.
         text: &'r str,
     },
+}
+
+/// The transport a server driver's `serve_tls` gives back when the session
+/// is over: the one it was given, or the TLS stream its `upgrade` made.
+///
+/// Close a TLS stream with its close_notify alert, which RFC 8446 §6.1
+/// requires before the connection ends (tokio-rustls: `shutdown().await`;
+/// rustls: `send_close_notify()` then flush; embedded-tls:
+/// `close().await`); the driver cannot, since `embedded-io` has no call for
+/// it.
+///
+/// ```
+/// use embedded_smtp::io::Transport;
+///
+/// // What `serve_tls` gives back, as a name for the log.
+/// fn kind<T, U>(served: &Transport<T, U>) -> &'static str {
+///     match served {
+///         Transport::Plain(_) => "plain",
+///         Transport::Tls(_) => "TLS",
+///     }
+/// }
+/// assert_eq!(kind(&Transport::<(), ()>::Tls(())), "TLS");
+/// ```
+#[derive(Debug, PartialEq, Eq)]
+pub enum Transport<T, U> {
+    /// The session never upgraded: the transport given to `serve_tls`.
+    Plain(T),
+    /// The session went on over TLS after STARTTLS: the stream `upgrade`
+    /// returned.
+    Tls(U),
 }
 
 /// What an application decides and receives while a server driver runs a
@@ -78,6 +109,8 @@ pub(crate) struct ServerPump<'b, 'c> {
     pub(crate) tx: TxBuffer<'b>,
     /// The engine asked for TLS; its 220 may still be in `tx`.
     tls_pending: bool,
+    /// The PROXY protocol header, once the engine reported it.
+    pub(crate) proxy: Option<ProxyHeader>,
 }
 
 impl<'b, 'c> ServerPump<'b, 'c> {
@@ -87,6 +120,7 @@ impl<'b, 'c> ServerPump<'b, 'c> {
             rx: RxBuffer::new(rx),
             tx: TxBuffer::new(tx),
             tls_pending: false,
+            proxy: None,
         }
     }
 
@@ -151,6 +185,7 @@ impl<'b, 'c> ServerPump<'b, 'c> {
                 rx,
                 tx,
                 tls_pending,
+                proxy,
             } = self;
             let step = engine.feed(rx.data(), tx.free())?;
             tx.push(step.written);
@@ -176,6 +211,10 @@ impl<'b, 'c> ServerPump<'b, 'c> {
                     None
                 }
                 Event::Auth(credentials) => Some(handler.auth(&credentials)),
+                Event::Proxy(header) => {
+                    *proxy = Some(header);
+                    None
+                }
                 Event::NeedInput | Event::Flush | Event::StartTls | Event::Close => None,
             };
             if let Some(decision) = decision {

@@ -1,5 +1,6 @@
 //! The drivers (`src/io`).
 
+mod batch;
 mod blocking;
 mod blocking_edges;
 #[cfg(feature = "embassy")]

@@ -1,6 +1,7 @@
 //! Running programs from a test, bounded: the example binaries (built once
 //! by `cargo build --examples`, as tests/examples.rs does), and the mail
-//! software of the interop tests (see `peers`; a private Exim: `exim`).
+//! software of the interop tests (see `peers`; a private Exim: `exim`; a
+//! private HAProxy: `haproxy`).
 //!
 //! Every spawned process is killed and reaped when its guard drops (a
 //! failed assertion included), every wait is bounded by [`LIMIT`], and
@@ -13,6 +14,7 @@ pub mod client_script;
 pub mod exim;
 #[cfg(any(feature = "blocking", feature = "async"))]
 pub mod handler;
+pub mod haproxy;
 #[cfg(feature = "blocking")]
 pub mod io_blocking;
 #[cfg(feature = "async")]
