@@ -39,6 +39,29 @@ impl core::error::Error for SourceError {}
 
 /// Where an attachment's bytes come from: like `embedded_io::Read`, `read`
 /// fills the start of `buf` and says how many bytes it wrote, 0 at the end.
+/// A slice is a source; so are [`FromFn`] and `FromRead`.
+///
+/// ```
+/// use embedded_smtp::message::{Source, SourceError};
+///
+/// /// A flash region read 32 bytes at a time.
+/// struct Flash<'a> { image: &'a [u8], at: usize }
+///
+/// impl Source for Flash<'_> {
+///     fn read(&mut self, buf: &mut [u8]) -> Result<usize, SourceError> {
+///         let n = buf.len().min(32).min(self.image.len() - self.at);
+///         buf[..n].copy_from_slice(&self.image[self.at..self.at + n]);
+///         self.at += n;
+///         Ok(n)
+///     }
+/// }
+///
+/// let mut flash = Flash { image: &[7; 40], at: 0 };
+/// let mut buf = [0u8; 57];
+/// assert_eq!(flash.read(&mut buf), Ok(32));
+/// assert_eq!(flash.read(&mut buf), Ok(8));
+/// assert_eq!(flash.read(&mut buf), Ok(0));
+/// ```
 pub trait Source {
     /// Fills `buf` with the next bytes; returns how many, 0 at the end.
     fn read(&mut self, buf: &mut [u8]) -> Result<usize, SourceError>;

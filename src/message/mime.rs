@@ -33,6 +33,25 @@ use super::qp::fits_plain;
 use super::sink::Sink;
 
 /// How a text part's octets travel (RFC 2045 §6.1, RFC 6152).
+///
+/// ```
+/// use embedded_smtp::message::{Address, Date, Encoding, Message, MessageId, MessageWriter};
+///
+/// let writer = |text: &'static str, allow_8bit: bool| {
+///     let m = Message::new(
+///         Address::new("a@example.org"),
+///         Date::new(0, 0).unwrap(),
+///         MessageId::new([0; 16], "example.org"),
+///     )
+///     .text(text)
+///     .allow_8bit(allow_8bit);
+///     MessageWriter::new(m).unwrap().text_encoding()
+/// };
+/// assert_eq!(writer("plain ASCII", false), Encoding::SevenBit);
+/// assert_eq!(writer("déjà", false), Encoding::QuotedPrintable);
+/// assert_eq!(writer("déjà", true), Encoding::EightBit);
+/// assert_eq!(Encoding::QuotedPrintable.as_str(), "quoted-printable");
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum Encoding {

@@ -160,6 +160,33 @@ impl<'a> MessageId<'a> {
 }
 
 /// A message to write: build it, then hand it to [`MessageWriter::new`].
+///
+/// ```
+/// use embedded_smtp::message::{Address, Date, Message, MessageId, MessageWriter};
+///
+/// let to = [Address::new("b@example.net"), Address::new("c@example.net")];
+/// let cc = [Address::new("d@example.net").name("D. Dee")];
+/// let headers = [("X-Priority", "1")];
+/// let m = Message::new(
+///     Address::new("a@example.org"),
+///     Date::new(0, 0).unwrap(),
+///     MessageId::new([0; 16], "example.org"),
+/// )
+/// .to(&to)
+/// .cc(&cc)
+/// .subject("Hi")
+/// .headers(&headers)
+/// .text("Hello.\n")
+/// .html("<p>Hello.</p>");
+/// let mut w = MessageWriter::new(m).unwrap();
+/// let mut out = [0u8; 2048];
+/// let n = w.write(&mut out).unwrap();
+/// assert!(w.is_done());
+/// let mail = core::str::from_utf8(&out[..n]).unwrap();
+/// assert!(mail.contains("\r\nTo: b@example.net, c@example.net\r\n"));
+/// assert!(mail.contains("\r\nCc: \"D. Dee\" <d@example.net>\r\n"));
+/// assert!(mail.contains("Content-Type: multipart/alternative;"));
+/// ```
 pub struct Message<'a, 'b> {
     from: Address<'a>,
     to: &'a [Address<'a>],
@@ -312,6 +339,23 @@ pub enum Problem {
 
 /// The caller's message cannot be written: nothing was. The caller is at
 /// fault.
+///
+/// ```
+/// use embedded_smtp::message::{Address, Date, Field, Message, MessageId, MessageWriter, Problem};
+/// use embedded_smtp::syntax::AddressError;
+///
+/// let to = [Address::new("ok@example.net"), Address::new("not an address")];
+/// let m = Message::new(
+///     Address::new("a@example.org"),
+///     Date::new(0, 0).unwrap(),
+///     MessageId::new([0; 16], "example.org"),
+/// )
+/// .to(&to);
+/// let e = MessageWriter::new(m).err().unwrap();
+/// assert_eq!(e.field, Field::To(1));
+/// assert_eq!(e.problem, Problem::Address(AddressError::Syntax));
+/// assert_eq!(e.to_string(), "To #2: address syntax error");
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct ComposeError {
