@@ -6,7 +6,8 @@
 //! thread makes no heap allocation from the first byte of the message to
 //! the server's final reply, and the server receives a message that
 //! `mail-parser` decodes into the same 10 MB. And 8bit text only when the
-//! server offers 8BITMIME, with `BODY=8BITMIME` declared.
+//! server offers 8BITMIME, with `BODY=8BITMIME` declared; a source that
+//! fails half-way never gets a truncated message delivered.
 
 use std::net::{TcpListener, TcpStream};
 use std::thread;
@@ -192,4 +193,70 @@ fn the_writer_is_small_and_of_fixed_size() {
     // the borrowed views of the `Message`). 304 bytes on x86-64.
     let size = std::mem::size_of::<MessageWriter<'static, 'static>>();
     assert!(size <= 320, "MessageWriter is {size} bytes");
+}
+
+/// An attachment's source that fails half-way: `send` stops with
+/// `Error::Body`, and whatever the caller does next (QUIT, or dropping the
+/// connection), the server never stores a truncated message — under DATA
+/// (no end mark was sent) or BDAT (no `LAST` chunk).
+fn failing_source(chunking: bool) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = thread::spawn(move || {
+        let (stream, _) = listener.accept().unwrap();
+        let mut config = ServerConfig::new("mx.example");
+        config.chunking = chunking;
+        let room = Server::new(config).unwrap().input_room();
+        let (mut rx, mut tx) = (vec![0u8; room], vec![0u8; 1024]);
+        let mut store = Store::default();
+        let _ = serve(FromStd::new(stream), config, &mut rx, &mut tx, &mut store);
+        store.seen.messages
+    });
+    let stream = TcpStream::connect(addr).unwrap();
+    let mut config = ClientConfig::new("client.example");
+    config.tls = TlsPolicy::Never;
+    let (mut rx, mut tx) = ([0u8; 1024], [0u8; 1024]);
+    let mut client = SmtpClient::connect(FromStd::new(stream), config, &mut rx, &mut tx).unwrap();
+    let rcpts = [Recipient::new("bob@mx.example").unwrap()];
+    let envelope = Envelope::new("camera@client.example", &rcpts).unwrap();
+    let mut given = 0usize;
+    let mut flaky = FromFn(|buf: &mut [u8]| -> Result<usize, SourceError> {
+        if given >= 20_000 {
+            return Err(SourceError);
+        }
+        let n = buf.len().min(20_000 - given);
+        buf[..n].fill(b'x');
+        given += n;
+        Ok(n)
+    });
+    let mut files = [Attachment::new(
+        "a.bin",
+        "application/octet-stream",
+        &mut flaky,
+    )];
+    let to = [Address::new("bob@mx.example")];
+    let message = Message::new(
+        Address::new("camera@client.example"),
+        Date::new(1_796_368_884, 0).unwrap(),
+        MessageId::new([5; 16], "client.example"),
+    )
+    .to(&to)
+    .attachments(&mut files);
+    let writer = MessageWriter::new(message).unwrap();
+    let mut buf = [0u8; 256];
+    let r = client.send(&envelope, MessageBody::new(writer, &mut buf), |_| {});
+    assert_eq!(r.err(), Some(embedded_smtp::io::Error::Body));
+    // Whatever QUIT does now, it cannot complete the message.
+    let _ = client.quit();
+    assert_eq!(server.join().unwrap(), Vec::<Vec<u8>>::new());
+}
+
+#[test]
+fn a_failing_source_never_delivers_a_truncated_message_over_data() {
+    bounded(|| failing_source(false));
+}
+
+#[test]
+fn a_failing_source_never_delivers_a_truncated_message_over_bdat() {
+    bounded(|| failing_source(true));
 }
