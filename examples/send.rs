@@ -5,10 +5,16 @@
 //!      [--starttls | --tls] [--ca PEM | --insecure] [--auth USER:PASS]
 //!      [--body FILE] [--count N] [--sessions S] [--no-pipelining]
 //!      [--chunking auto|never] [--notify LIST] [--ret full|hdrs] [--envid ID]
+//!      [--subject TEXT] [--text FILE] [--html FILE] [--attach FILE]...
 //! ```
 //!
 //! The body comes from FILE, or from stdin without `--body`, and is sent as
-//! given. Output: one line per recipient, `accepted ADDR: REPLY` or
+//! given. With `--subject`, `--text`, `--html` or `--attach` (repeatable)
+//! the message is composed instead, by the crate's `message` writer: `From`
+//! and `To` from `--from` and `--to`, the current time as `Date`, a
+//! `Message-ID` from the OS's random numbers, the text (UTF-8) with an HTML
+//! alternative, and the files attached, read in chunks as the message goes
+//! out (never whole in memory). Output: one line per recipient, `accepted ADDR: REPLY` or
 //! `rejected ADDR: REPLY`, and one per message, `delivered: REPLY` or
 //! `failed: REPLY`. Exit status: 0 every recipient of every message
 //! accepted; 1 some recipient or message refused, or the credentials
@@ -52,7 +58,8 @@ const USAGE: &str =
     "usage: send --server HOST:PORT --from ADDR --to ADDR [--to ADDR]... [--helo NAME]
             [--starttls | --tls] [--ca PEM | --insecure] [--auth USER:PASS] [--body FILE]
             [--count N] [--sessions S] [--no-pipelining] [--chunking auto|never]
-            [--notify LIST] [--ret full|hdrs] [--envid ID]";
+            [--notify LIST] [--ret full|hdrs] [--envid ID]
+            [--subject TEXT] [--text FILE] [--html FILE] [--attach FILE]...";
 
 /// Exit statuses.
 const REFUSED: u8 = 1;
@@ -86,6 +93,7 @@ struct Args {
     notify: Option<Notify>,
     ret: Option<Ret>,
     envid: Option<String>,
+    compose: compose::Options,
 }
 
 /// Why the program stops early: a message and an exit status.
@@ -114,6 +122,7 @@ fn parse_args() -> Result<Args, Fail> {
         notify: None,
         ret: None,
         envid: None,
+        compose: compose::Options::default(),
     };
     let (mut server, mut from) = (None, None);
     let mut it = std::env::args_os().skip(1);
@@ -182,6 +191,9 @@ fn parse_args() -> Result<Args, Fail> {
                 })
             }
             "--envid" => args.envid = Some(value()?),
+            "--subject" | "--text" | "--html" | "--attach" => {
+                args.compose.flag(&flag, value()?);
+            }
             "-h" | "--help" => return Err(invalid(USAGE)),
             other => return Err(invalid(format!("unknown argument {other:?}\n{USAGE}"))),
         }
@@ -190,6 +202,11 @@ fn parse_args() -> Result<Args, Fail> {
     args.from = from.ok_or_else(|| invalid(format!("--from is required\n{USAGE}")))?;
     if args.to.is_empty() {
         return Err(invalid(format!("at least one --to is required\n{USAGE}")));
+    }
+    if args.body.is_some() && args.compose.is_on() {
+        return Err(invalid(
+            "--body excludes --subject, --text, --html and --attach",
+        ));
     }
     if args.ca.is_some() && args.insecure {
         return Err(invalid("--ca and --insecure exclude each other"));
@@ -300,6 +317,7 @@ struct Plan<'a> {
     envelope: Envelope<'a>,
     addresses: &'a [String],
     body: &'a [u8],
+    composed: Option<&'a compose::Compose>,
     count: usize,
 }
 
@@ -318,8 +336,10 @@ fn run() -> Result<u8, Fail> {
 
     // Everything is validated before connecting: a CR or LF in an address
     // fails here, with exit status 2 and nothing sent.
+    let composed = compose::Compose::new(&args.compose, &args.from, &args.to)?;
     let body = match &args.body {
         Some(path) => fs::read(path).map_err(|e| invalid(format!("{}: {e}", path.display())))?,
+        None if composed.is_some() => Vec::new(),
         None => {
             let mut b = Vec::new();
             io::stdin()
@@ -343,7 +363,9 @@ fn run() -> Result<u8, Fail> {
     if !body.is_empty() && !body.ends_with(b"\r\n") {
         size += 2; // the engine ends the last line
     }
-    envelope = envelope.size(size);
+    if composed.is_none() {
+        envelope = envelope.size(size);
+    }
     if body.iter().any(|&b| b > 127) {
         envelope = envelope.body(Body::EightBitMime);
     }
@@ -399,6 +421,7 @@ fn run() -> Result<u8, Fail> {
         envelope,
         addresses: &args.to,
         body: &body,
+        composed: composed.as_ref(),
         count: args.count,
     };
     let start = Instant::now();
@@ -629,20 +652,20 @@ fn session(plan: &Plan<'_>) -> (u8, usize) {
     let (mut status, mut delivered) = (0u8, 0usize);
     // The messages go in batches: with PIPELINING each one's envelope is
     // written with the end of the previous one's content (RFC 2920 §3.1),
-    // and each keeps its own outcome.
+    // and each keeps its own outcome. A composed message goes alone: its
+    // writer and its open attachments live for its own send.
     let mut left = plan.count;
     while left > 0 {
-        let n = left.min(BATCH);
+        let n = if plan.composed.is_some() {
+            1
+        } else {
+            left.min(BATCH)
+        };
         left -= n;
-        let mut bodies = vec![plan.body; n];
-        let mut batch: Vec<Message<'_>> = bodies
-            .iter_mut()
-            .map(|b| Message::new(plan.envelope, b))
-            .collect();
         // Per message: the last refusal (MAIL, or a RCPT), which a failure
         // without a reply of its own repeats.
         let mut last_refusal: Vec<Option<String>> = vec![None; n];
-        let result = client.send_many(&mut batch, |i, event| match event {
+        let mut on_event = |i: usize, event: &Event<'_>| match event {
             Event::Recipient { index, reply } => {
                 let addr = plan.addresses.get(*index).map_or("?", String::as_str);
                 if reply.code().is_positive() {
@@ -668,10 +691,22 @@ fn session(plan: &Plan<'_>) -> (u8, usize) {
                 let _ = writeln!(log, "failed: {why}");
             }
             _ => {}
-        });
-        for m in &batch {
-            let d = m.delivery;
-            if let Some(ClientError::Envelope(e)) = m.refused {
+        };
+        let (result, outcomes) = match plan.composed {
+            Some(c) => c.send(&mut client, plan.envelope, &mut on_event),
+            None => {
+                let mut bodies = vec![plan.body; n];
+                let mut batch: Vec<Message<'_>> = bodies
+                    .iter_mut()
+                    .map(|b| Message::new(plan.envelope, b))
+                    .collect();
+                let result = client.send_many(&mut batch, &mut on_event);
+                let outcomes: Vec<_> = batch.iter().map(|m| (m.delivery, m.refused)).collect();
+                (result, outcomes)
+            }
+        };
+        for (d, refused) in outcomes {
+            if let Some(ClientError::Envelope(e)) = refused {
                 // The server's extensions do not allow this envelope;
                 // nothing of it was sent.
                 let _ = writeln!(log, "failed: {e}");
@@ -703,5 +738,225 @@ fn session(plan: &Plan<'_>) -> (u8, usize) {
             status.max(fail(CONNECTION, format!("QUIT: {e}"))),
             delivered,
         ),
+    }
+}
+
+// ------------------------------------------------------------ composing
+
+/// `--subject`, `--text`, `--html`, `--attach`: the message composed by
+/// the crate's `message` writer (a section of its own).
+mod compose {
+    use std::fs::{self, File};
+    use std::path::{Path, PathBuf};
+    use std::time::{SystemTime, UNIX_EPOCH};
+
+    use embedded_io_adapters::std::FromStd;
+    use embedded_smtp::client::ClientError;
+    use embedded_smtp::client::Envelope;
+    use embedded_smtp::io::blocking::SmtpClient;
+    use embedded_smtp::io::{Delivery, Error as DriverError, Message, MessageBody};
+    use embedded_smtp::message::{
+        Address, Attachment, Date, FromRead, Message as Composed, MessageId, MessageWriter, Source,
+    };
+    use rand_core::{OsRng, RngCore};
+
+    use super::{Event, Fail, invalid};
+
+    /// What a send did: its result, and each message's delivery and
+    /// refusal.
+    pub type Outcome = (
+        Result<(), DriverError>,
+        Vec<(Delivery, Option<ClientError>)>,
+    );
+
+    /// The composing flags as given.
+    #[derive(Default)]
+    pub struct Options {
+        subject: Option<String>,
+        text: Option<PathBuf>,
+        html: Option<PathBuf>,
+        attach: Vec<PathBuf>,
+    }
+
+    impl Options {
+        pub fn flag(&mut self, flag: &str, value: String) {
+            match flag {
+                "--subject" => self.subject = Some(value),
+                "--text" => self.text = Some(value.into()),
+                "--html" => self.html = Some(value.into()),
+                _ => self.attach.push(value.into()),
+            }
+        }
+
+        pub fn is_on(&self) -> bool {
+            self.subject.is_some()
+                || self.text.is_some()
+                || self.html.is_some()
+                || !self.attach.is_empty()
+        }
+    }
+
+    /// A file to attach: its name, content type and path.
+    struct Attached {
+        name: String,
+        content_type: &'static str,
+        path: PathBuf,
+    }
+
+    /// Everything a composed message is made of, read and checked before
+    /// connecting (the attachments are only opened: they are read as the
+    /// message goes out).
+    pub struct Compose {
+        from: String,
+        to: Vec<String>,
+        subject: Option<String>,
+        text: String,
+        html: Option<String>,
+        files: Vec<Attached>,
+        domain: String,
+    }
+
+    fn read_text(path: &Path) -> Result<String, Fail> {
+        let bytes = fs::read(path).map_err(|e| invalid(format!("{}: {e}", path.display())))?;
+        String::from_utf8(bytes).map_err(|_| invalid(format!("{}: not UTF-8", path.display())))
+    }
+
+    /// The content type of a file, by its extension.
+    fn content_type(path: &Path) -> &'static str {
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase);
+        match ext.as_deref() {
+            Some("csv") => "text/csv",
+            Some("txt" | "log") => "text/plain",
+            Some("json") => "application/json",
+            Some("pdf") => "application/pdf",
+            Some("png") => "image/png",
+            Some("jpg" | "jpeg") => "image/jpeg",
+            Some("gif") => "image/gif",
+            _ => "application/octet-stream",
+        }
+    }
+
+    impl Compose {
+        /// `None` without composing flags.
+        pub fn new(o: &Options, from: &str, to: &[String]) -> Result<Option<Compose>, Fail> {
+            if !o.is_on() {
+                return Ok(None);
+            }
+            let mut files = Vec::new();
+            for path in &o.attach {
+                File::open(path).map_err(|e| invalid(format!("{}: {e}", path.display())))?;
+                let name = path
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .ok_or_else(|| invalid(format!("{}: no UTF-8 file name", path.display())))?;
+                files.push(Attached {
+                    name: name.to_string(),
+                    content_type: content_type(path),
+                    path: path.clone(),
+                });
+            }
+            let c = Compose {
+                from: from.to_string(),
+                to: to.to_vec(),
+                subject: o.subject.clone(),
+                text: o
+                    .text
+                    .as_deref()
+                    .map(read_text)
+                    .transpose()?
+                    .unwrap_or_default(),
+                html: o.html.as_deref().map(read_text).transpose()?,
+                files,
+                domain: from
+                    .rsplit_once('@')
+                    .map_or("localhost", |d| d.1)
+                    .to_string(),
+            };
+            // Every value checked now, with empty sources: a CR or LF in
+            // the subject fails here, before connecting.
+            let mut empty: Vec<&[u8]> = vec![&[]; c.files.len()];
+            let mut sources: Vec<&mut dyn Source> =
+                empty.iter_mut().map(|s| s as &mut dyn Source).collect();
+            c.with_message(&mut sources, |m| {
+                MessageWriter::new(m)
+                    .map(drop)
+                    .map_err(|e| invalid(format!("message: {e}")))
+            })?;
+            Ok(Some(c))
+        }
+
+        /// Builds the message over `sources` (one per attachment) and
+        /// hands it to `f`.
+        fn with_message<R>(
+            &self,
+            sources: &mut [&mut dyn Source],
+            f: impl FnOnce(Composed<'_, '_>) -> R,
+        ) -> R {
+            let to: Vec<Address<'_>> = self.to.iter().map(|t| Address::new(t)).collect();
+            let mut files: Vec<Attachment<'_>> = self
+                .files
+                .iter()
+                .zip(sources.iter_mut())
+                .map(|(f, s)| Attachment::new(&f.name, f.content_type, &mut **s))
+                .collect();
+            let now = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs() as i64);
+            let mut entropy = [0u8; 16];
+            OsRng.fill_bytes(&mut entropy);
+            let utf8 = !self.from.is_ascii() || self.to.iter().any(|t| !t.is_ascii());
+            let mut m = Composed::new(
+                Address::new(&self.from),
+                Date::new(now, 0).unwrap_or(Date::new(0, 0).expect("the epoch")),
+                MessageId::new(entropy, &self.domain),
+            )
+            .to(&to)
+            .text(&self.text)
+            .utf8(utf8)
+            .attachments(&mut files);
+            if let Some(s) = &self.subject {
+                m = m.subject(s);
+            }
+            if let Some(h) = &self.html {
+                m = m.html(h);
+            }
+            f(m)
+        }
+
+        /// Sends the message as a batch of one (`send_many`, as the
+        /// messages given as they are): the attachments are opened again
+        /// and read as it goes out. The result, and the message's
+        /// delivery and refusal.
+        pub fn send<T: embedded_io::Read + embedded_io::Write>(
+            &self,
+            client: &mut SmtpClient<'_, '_, T>,
+            envelope: Envelope<'_>,
+            on_event: &mut dyn FnMut(usize, &Event<'_>),
+        ) -> Outcome {
+            let mut opened = Vec::new();
+            for f in &self.files {
+                // Checked before connecting; a file gone since is the
+                // body source failing.
+                match File::open(&f.path) {
+                    Ok(file) => opened.push(FromRead(FromStd::new(file))),
+                    Err(_) => return (Err(DriverError::Body), Vec::new()),
+                }
+            }
+            let mut sources: Vec<&mut dyn Source> =
+                opened.iter_mut().map(|s| s as &mut dyn Source).collect();
+            self.with_message(&mut sources, |m| {
+                let Ok(writer) = MessageWriter::new(m) else {
+                    return (Err(DriverError::Body), Vec::new());
+                };
+                let mut buf = [0u8; 1024];
+                let mut body = MessageBody::new(writer, &mut buf);
+                let mut batch = [Message::new(envelope, &mut body)];
+                let result = client.send_many(&mut batch, on_event);
+                (result, vec![(batch[0].delivery, batch[0].refused)])
+            })
+        }
     }
 }

@@ -34,10 +34,13 @@ pub use io::embassy;
 pub use io::{Decision, Delivery, Handler};
 pub use server::{Server, ServerConfig};
 
-// The layers, bottom up: grammar, framing, SASL, the engines, the drivers.
+// The layers, bottom up: grammar, framing, SASL, the engines, the drivers;
+// and the message writer, beside the engines (it uses grammar and framing
+// only; the drivers take it as a body). `tests/rules.rs` checks the order.
 pub mod client;
 #[cfg(any(feature = "blocking", feature = "async"))]
 pub mod io;
+pub mod message;
 pub mod sasl;
 pub mod server;
 pub mod syntax;

@@ -62,6 +62,21 @@ fn demo_exits_0_and_prints_the_rejection() {
         "{out}"
     );
     assert!(out.contains("\ndelivered: 250 "), "{out}");
+    // The message, composed by the `message` writer, with its attachment
+    // (the CSV's base64 is "time,temperature\r\n08:00,21.5\r\n…").
+    assert!(
+        out.contains("C: Subject: hello from embedded-smtp\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("C: Content-Disposition: attachment; filename=\"temperature.csv\"\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("C: dGltZSx0ZW1wZXJhdHVyZQ0KMDg6MDAsMjEuNQ0K"),
+        "{out}"
+    );
+    assert!(out.contains("(body identical: true)"), "{out}");
 }
 
 #[test]
@@ -675,4 +690,99 @@ fn send_reports_a_refused_mail_not_the_503s_pipelined_behind_it() {
     assert_eq!(code, 1, "{err}");
     let seen = server.join().expect("server");
     assert!(seen.ends_with("DATA\r\nRSET\r\nQUIT\r\n"), "{seen}");
+}
+
+/// `send --subject --text --html --attach` composes the message with the
+/// crate's writer; `sink` stores it; Python's `email` reads back the same
+/// subject, text, HTML and attachments, byte for byte.
+#[test]
+fn send_composed_message_with_attachments_to_sink_parses_back_in_python() {
+    use crate::support::mail::{lf, python, python_parse};
+
+    let dir = TempDir::new("examples");
+    let maildir = dir.path("mail");
+    let (sink, addr) =
+        Proc::example_server("sink", &["--listen", "127.0.0.1:0", "--maildir", &maildir]);
+    let text = "Température du four : 41,2 °C\n.\nFin.\n";
+    let html = "<p>Température du four : <b>41,2 °C</b></p>\n";
+    let csv: Vec<u8> = (0..2000)
+        .flat_map(|i| format!("{i},{}\r\n", 20 + i % 7).into_bytes())
+        .collect();
+    let snapshot: Vec<u8> = (0..300_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
+        .collect();
+    let text_file = dir.file("alert.txt", text.as_bytes());
+    let html_file = dir.file("alert.html", html.as_bytes());
+    let csv_file = dir.file("relevé.csv", &csv);
+    let snapshot_file = dir.file("snapshot.jpg", &snapshot);
+    for chunking in ["auto", "never"] {
+        let (code, out, err) = send(&[
+            "--server",
+            &addr,
+            "--from",
+            "oven@example.org",
+            "--to",
+            "ops@example.net",
+            "--subject",
+            "Alarme : four n°3",
+            "--text",
+            &text_file,
+            "--html",
+            &html_file,
+            "--attach",
+            &csv_file,
+            "--attach",
+            &snapshot_file,
+            "--chunking",
+            chunking,
+        ]);
+        assert_eq!(code, 0, "{out}\n{err}");
+        assert!(out.contains("delivered: 250 "), "{out}");
+    }
+    let stored = files(&maildir, "new");
+    assert_eq!(stored.len(), 2);
+    sink.signal("TERM");
+    let (status, _, err) = sink.finish();
+    assert!(status.success(), "{err}");
+
+    if !python("send_composed_message_with_attachments_to_sink_parses_back_in_python") {
+        return;
+    }
+    let paths: Vec<String> = stored
+        .iter()
+        .enumerate()
+        .map(|(i, m)| dir.file(&format!("stored{i}.eml"), m))
+        .collect();
+    for got in python_parse(&paths) {
+        assert_eq!(got.defects, Vec::<String>::new());
+        assert_eq!(got.subject, "Alarme : four n°3");
+        assert_eq!(got.from, [(String::new(), "oven@example.org".to_string())]);
+        assert_eq!(got.to, [(String::new(), "ops@example.net".to_string())]);
+        assert_eq!(got.text, lf(text));
+        assert_eq!(got.html.as_deref(), Some(html));
+        assert_eq!(got.attachments.len(), 2);
+        assert_eq!(got.attachments[0].0, "relevé.csv");
+        assert_eq!(got.attachments[0].1, "text/csv");
+        assert!(got.attachments[0].2 == csv, "the CSV differs");
+        assert_eq!(got.attachments[1].0, "snapshot.jpg");
+        assert_eq!(got.attachments[1].1, "image/jpeg");
+        assert!(got.attachments[1].2 == snapshot, "the snapshot differs");
+    }
+}
+
+#[test]
+fn send_refuses_a_line_break_in_the_subject_before_connecting() {
+    // Nothing listens there: a refusal must come before connecting.
+    let (code, out, err) = send(&[
+        "--server",
+        "127.0.0.1:9",
+        "--from",
+        "a@example.org",
+        "--to",
+        "b@example.net",
+        "--subject",
+        "hi\r\nBcc: everyone@example.net",
+    ]);
+    assert_eq!(code, 2, "{out}\n{err}");
+    assert!(err.contains("Subject: CR, LF or NUL"), "{err}");
 }

@@ -79,3 +79,8 @@ fn client_seeds() {
 fn differential_seeds() {
     replay("differential", checks::differential::differential);
 }
+
+#[test]
+fn message_seeds() {
+    replay("message", checks::message);
+}

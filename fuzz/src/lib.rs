@@ -10,6 +10,9 @@
 //! reproduces from the file alone.
 
 pub mod differential;
+pub mod message;
+
+pub use message::message;
 
 use embedded_smtp::client::Step;
 use embedded_smtp::server::{self, Server};

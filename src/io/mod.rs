@@ -176,6 +176,7 @@
 
 mod batch;
 mod client;
+mod message;
 mod server;
 
 #[cfg(feature = "async")]
@@ -187,6 +188,7 @@ pub mod embassy;
 
 pub use batch::Message;
 pub use client::{BodySource, Delivery};
+pub use message::MessageBody;
 pub use server::{Decision, Handler, Transport};
 
 pub use embedded_io::ErrorKind;

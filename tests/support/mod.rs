@@ -8,6 +8,7 @@
 //! every temporary directory is removed when its guard drops.
 #![allow(dead_code)]
 
+pub mod alloc_count;
 pub mod client_pair;
 pub mod client_script;
 pub mod exim;
@@ -18,6 +19,7 @@ pub mod haproxy;
 pub mod io_blocking;
 #[cfg(feature = "async")]
 pub mod io_tokio;
+pub mod mail;
 pub mod peers;
 pub mod postfix;
 pub mod server_harness;

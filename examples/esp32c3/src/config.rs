@@ -57,8 +57,21 @@ pub const MAIL_FROM: &str = or(option_env!("SMTP_FROM"), "alarm-panel@example.ne
 /// here (at most `mail::MAX_RECIPIENTS`).
 pub const RCPT_TO: &[&str] = &[or(option_env!("SMTP_TO"), "oncall@example.net")];
 
-/// The subject line of the alert.
+/// The subject line of the alert (any UTF-8: the message writer encodes
+/// it when it is not plain ASCII).
 pub const SUBJECT: &str = "Alarm from the ESP32-C3";
+
+/// The display name of the sender in `From:`.
+pub const FROM_NAME: &str = "Alarm panel";
+
+/// The Unix time at boot, for the message's `Date:` (the crate reads no
+/// clock, and the board's RTC is not set): the date field is this plus the
+/// uptime. Set it from SNTP in a real product; the relay also stamps its
+/// own `Received:` time.
+pub const UNIX_TIME_AT_BOOT: i64 = 1_796_368_884;
+
+/// The zone of the `Date:` field, in minutes east of UTC.
+pub const UTC_OFFSET_MINUTES: i16 = 0;
 
 /// Seconds to wait for the relay at any one step (TCP connect, a reply, the
 /// TLS handshake) before giving up.
