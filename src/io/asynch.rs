@@ -19,8 +19,8 @@ use crate::client::{Client, ClientConfig, Envelope, Event};
 use crate::server::{Server, ServerConfig};
 use crate::wire::proxy::ProxyHeader;
 
-use super::batch::{Cursor, Message, OnBatchEvent};
-use super::client::{BodySource, ClientPump, Delivery, Goal, OnEvent};
+use super::batch::{Batch, Cursor, Message};
+use super::client::{BodySource, ClientPump, Delivery, Goal, OnEvent, One, Work};
 use super::server::{Handler, ServerPump, Transport};
 use super::{Error, Need};
 
@@ -169,37 +169,12 @@ impl<'b, 'c, T: Read + Write, M: Timer> SmtpClient<'b, 'c, T, M> {
         batch: &mut [Message<'_>],
         mut on_event: impl FnMut(usize, &Event<'_>),
     ) -> Result<(), Error> {
-        let mut at = Cursor::default();
-        let on_event: &mut OnBatchEvent<'_> = &mut on_event;
-        loop {
-            match self.pump.step_batch(batch, &mut at, on_event)? {
-                Need::Write => {
-                    write_all(&mut self.io, self.pump.tx.pending()).await?;
-                    self.pump.tx.clear();
-                }
-                Need::Read => {
-                    let wait = self.pump.engine.deadline().unwrap_or(Duration::MAX);
-                    let space = self.pump.rx.space()?;
-                    match self.timer.timeout(wait, self.io.read(space)).await {
-                        None => {
-                            self.pump.timeout_batch(batch, &mut at, on_event);
-                            return Err(Error::Timeout);
-                        }
-                        Some(Ok(0)) => {
-                            self.pump.eof_batch(batch, &mut at, on_event);
-                            return Err(Error::Eof);
-                        }
-                        Some(Ok(n)) => self.pump.rx.received(n),
-                        Some(Err(e)) if e.kind() == ErrorKind::TimedOut => {
-                            self.pump.timeout_batch(batch, &mut at, on_event);
-                            return Err(Error::Timeout);
-                        }
-                        Some(Err(e)) => return Err(Error::Io(e.kind())),
-                    }
-                }
-                Need::StartTls | Need::Done => return Ok(()),
-            }
-        }
+        let mut work = Batch {
+            messages: batch,
+            at: Cursor::default(),
+            on_event: &mut on_event,
+        };
+        self.drive(&mut work).await
     }
 
     /// Says QUIT, waits for the `221`, and gives the transport back.
@@ -234,8 +209,21 @@ impl<'b, 'c, T: Read + Write, M: Timer> SmtpClient<'b, 'c, T, M> {
         delivery: &mut Delivery,
         on_event: &mut OnEvent<'_>,
     ) -> Result<(), Error> {
+        let mut work = One {
+            goal,
+            envelope,
+            body,
+            delivery,
+            on_event,
+        };
+        self.drive(&mut work).await
+    }
+
+    /// The I/O loop: writes what the pump has, reads under the engine's
+    /// deadline, until the work is done.
+    async fn drive(&mut self, work: &mut dyn Work) -> Result<(), Error> {
         loop {
-            match self.pump.step(goal, envelope, body, delivery, on_event)? {
+            match work.step(&mut self.pump)? {
                 Need::Write => {
                     write_all(&mut self.io, self.pump.tx.pending()).await?;
                     self.pump.tx.clear();
@@ -244,21 +232,14 @@ impl<'b, 'c, T: Read + Write, M: Timer> SmtpClient<'b, 'c, T, M> {
                     let wait = self.pump.engine.deadline().unwrap_or(Duration::MAX);
                     let space = self.pump.rx.space()?;
                     match self.timer.timeout(wait, self.io.read(space)).await {
+                        Some(Ok(0)) => return work.eof(&mut self.pump),
+                        Some(Ok(n)) => self.pump.rx.received(n),
                         None => {
-                            self.pump.timeout(delivery, on_event);
+                            work.timeout(&mut self.pump);
                             return Err(Error::Timeout);
                         }
-                        Some(Ok(0)) => {
-                            self.pump.eof(delivery, on_event);
-                            return if goal == Goal::Quit {
-                                Ok(())
-                            } else {
-                                Err(Error::Eof)
-                            };
-                        }
-                        Some(Ok(n)) => self.pump.rx.received(n),
                         Some(Err(e)) if e.kind() == ErrorKind::TimedOut => {
-                            self.pump.timeout(delivery, on_event);
+                            work.timeout(&mut self.pump);
                             return Err(Error::Timeout);
                         }
                         Some(Err(e)) => return Err(Error::Io(e.kind())),

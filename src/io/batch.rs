@@ -8,7 +8,7 @@
 
 use crate::client::{ClientError, Envelope, Event, Failure, FailureKind, Stage};
 
-use super::client::{BodySource, ClientPump, Delivery};
+use super::client::{BodySource, ClientPump, Delivery, Work};
 use super::{Error, Need};
 
 /// One message of a batch for `send_many`
@@ -207,5 +207,27 @@ impl ClientPump<'_, '_> {
     ) {
         let f = self.engine.timeout();
         self.abandon_batch(f, batch, at, on_event);
+    }
+}
+
+/// A batch, as the drivers' loop drives it.
+pub(crate) struct Batch<'w, 'm> {
+    pub(crate) messages: &'w mut [Message<'m>],
+    pub(crate) at: Cursor,
+    pub(crate) on_event: &'w mut OnBatchEvent<'w>,
+}
+
+impl Work for Batch<'_, '_> {
+    fn step(&mut self, pump: &mut ClientPump<'_, '_>) -> Result<Need, Error> {
+        pump.step_batch(self.messages, &mut self.at, self.on_event)
+    }
+
+    fn eof(&mut self, pump: &mut ClientPump<'_, '_>) -> Result<(), Error> {
+        pump.eof_batch(self.messages, &mut self.at, self.on_event);
+        Err(Error::Eof)
+    }
+
+    fn timeout(&mut self, pump: &mut ClientPump<'_, '_>) {
+        pump.timeout_batch(self.messages, &mut self.at, self.on_event);
     }
 }

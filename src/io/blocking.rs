@@ -58,8 +58,8 @@ use embedded_io::{Error as _, ErrorKind, Read, Write};
 use crate::client::{Client, ClientConfig, Envelope, Event};
 use crate::server::{Server, ServerConfig};
 
-use super::batch::{Cursor, Message, OnBatchEvent};
-use super::client::{BodySource, ClientPump, Delivery, Goal, OnEvent};
+use super::batch::{Batch, Cursor, Message};
+use super::client::{BodySource, ClientPump, Delivery, Goal, OnEvent, One, Work};
 use super::server::{Handler, ServerPump, Transport};
 use super::{Error, Need};
 
@@ -190,29 +190,12 @@ impl<'b, 'c, T: Read + Write> SmtpClient<'b, 'c, T> {
         batch: &mut [Message<'_>],
         mut on_event: impl FnMut(usize, &Event<'_>),
     ) -> Result<(), Error> {
-        let mut at = Cursor::default();
-        let on_event: &mut OnBatchEvent<'_> = &mut on_event;
-        loop {
-            match self.pump.step_batch(batch, &mut at, on_event)? {
-                Need::Write => {
-                    write_all(&mut self.io, self.pump.tx.pending())?;
-                    self.pump.tx.clear();
-                }
-                Need::Read => match self.io.read(self.pump.rx.space()?) {
-                    Ok(0) => {
-                        self.pump.eof_batch(batch, &mut at, on_event);
-                        return Err(Error::Eof);
-                    }
-                    Ok(n) => self.pump.rx.received(n),
-                    Err(e) if e.kind() == ErrorKind::TimedOut => {
-                        self.pump.timeout_batch(batch, &mut at, on_event);
-                        return Err(Error::Timeout);
-                    }
-                    Err(e) => return Err(Error::Io(e.kind())),
-                },
-                Need::StartTls | Need::Done => return Ok(()),
-            }
-        }
+        let mut work = Batch {
+            messages: batch,
+            at: Cursor::default(),
+            on_event: &mut on_event,
+        };
+        self.drive(&mut work)
     }
 
     /// Says QUIT, waits for the `221`, and gives the transport back.
@@ -246,24 +229,30 @@ impl<'b, 'c, T: Read + Write> SmtpClient<'b, 'c, T> {
         delivery: &mut Delivery,
         on_event: &mut OnEvent<'_>,
     ) -> Result<(), Error> {
+        let mut work = One {
+            goal,
+            envelope,
+            body,
+            delivery,
+            on_event,
+        };
+        self.drive(&mut work)
+    }
+
+    /// The I/O loop: writes what the pump has, reads (a read timeout of the
+    /// transport is the deadline), until the work is done.
+    fn drive(&mut self, work: &mut dyn Work) -> Result<(), Error> {
         loop {
-            match self.pump.step(goal, envelope, body, delivery, on_event)? {
+            match work.step(&mut self.pump)? {
                 Need::Write => {
                     write_all(&mut self.io, self.pump.tx.pending())?;
                     self.pump.tx.clear();
                 }
                 Need::Read => match self.io.read(self.pump.rx.space()?) {
-                    Ok(0) => {
-                        self.pump.eof(delivery, on_event);
-                        return if goal == Goal::Quit {
-                            Ok(())
-                        } else {
-                            Err(Error::Eof)
-                        };
-                    }
+                    Ok(0) => return work.eof(&mut self.pump),
                     Ok(n) => self.pump.rx.received(n),
                     Err(e) if e.kind() == ErrorKind::TimedOut => {
-                        self.pump.timeout(delivery, on_event);
+                        work.timeout(&mut self.pump);
                         return Err(Error::Timeout);
                     }
                     Err(e) => return Err(Error::Io(e.kind())),

@@ -343,3 +343,50 @@ impl<'b, 'c> ClientPump<'b, 'c> {
         Ok(progressed)
     }
 }
+
+/// What a driver's I/O loop drives: the pump's work towards one goal, or a
+/// batch. The loop (`run` in each driver) does the reads and writes; this
+/// says which is next and what a timeout or the end of input means.
+pub(crate) trait Work {
+    /// The protocol work that needs no I/O; which I/O is next.
+    fn step(&mut self, pump: &mut ClientPump<'_, '_>) -> Result<Need, Error>;
+    /// The transport ended: what the loop returns.
+    fn eof(&mut self, pump: &mut ClientPump<'_, '_>) -> Result<(), Error>;
+    /// A deadline passed (the loop then returns [`Error::Timeout`]).
+    fn timeout(&mut self, pump: &mut ClientPump<'_, '_>);
+}
+
+/// Towards one goal: the opening, one message, or QUIT.
+pub(crate) struct One<'w> {
+    pub(crate) goal: Goal,
+    pub(crate) envelope: Option<&'w Envelope<'w>>,
+    pub(crate) body: &'w mut dyn BodySource,
+    pub(crate) delivery: &'w mut Delivery,
+    pub(crate) on_event: &'w mut OnEvent<'w>,
+}
+
+impl Work for One<'_> {
+    fn step(&mut self, pump: &mut ClientPump<'_, '_>) -> Result<Need, Error> {
+        pump.step(
+            self.goal,
+            self.envelope,
+            self.body,
+            self.delivery,
+            self.on_event,
+        )
+    }
+
+    fn eof(&mut self, pump: &mut ClientPump<'_, '_>) -> Result<(), Error> {
+        pump.eof(self.delivery, self.on_event);
+        // After QUIT the server's close is the goal.
+        if self.goal == Goal::Quit {
+            Ok(())
+        } else {
+            Err(Error::Eof)
+        }
+    }
+
+    fn timeout(&mut self, pump: &mut ClientPump<'_, '_>) {
+        pump.timeout(self.delivery, self.on_event);
+    }
+}

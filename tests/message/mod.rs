@@ -9,4 +9,5 @@ mod headers;
 mod parse_back;
 mod props;
 mod refusals;
+#[cfg(feature = "blocking")]
 mod streaming;
