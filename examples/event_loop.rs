@@ -121,9 +121,11 @@ impl<'c> Conn<'c> {
                     None
                 }
                 Event::StartTls => return Wait::Closed("STARTTLS is not offered"),
-                Event::Hello { .. } | Event::MessageAborted(_) | Event::Flush | Event::Close => {
-                    None
-                }
+                Event::Hello { .. }
+                | Event::MessageAborted(_)
+                | Event::Flush
+                | Event::Close
+                | Event::Proxy(_) => None,
             };
             match decided {
                 Some(Ok(n)) => self.tx_end += n,

@@ -8,13 +8,20 @@
 //!      [--starttls | --tls] [--ca PEM | --insecure] [--auth USER:PASS]
 //!      [--body FILE] [--count N] [--sessions S] [--no-pipelining]
 //!      [--chunking auto|never] [--notify LIST] [--ret full|hdrs] [--envid ID]
+//!      [--subject TEXT] [--text FILE] [--html FILE] [--attach FILE]...
 //! ```
 //!
 //! The body comes from FILE, or from stdin without `--body`, and is sent as
-//! given. Output: one line per recipient, `accepted ADDR: REPLY` or
+//! given. With `--subject`, `--text`, `--html` or `--attach` (repeatable)
+//! the message is composed instead, by the crate's `message` writer: `From`
+//! and `To` from `--from` and `--to`, the current time as `Date`, a
+//! `Message-ID` from the OS's random numbers, the text (UTF-8) with an HTML
+//! alternative, and the files attached, read in chunks as the message goes
+//! out (never whole in memory). Output: one line per recipient, `accepted ADDR: REPLY` or
 //! `rejected ADDR: REPLY`, and one per message, `delivered: REPLY` or
 //! `failed: REPLY`. Exit status: 0 every recipient of every message
-//! accepted; 1 some recipient or message refused; 2 invalid arguments or
+//! accepted; 1 some recipient or message refused, or the credentials
+//! (`authentication failed: REPLY` on stderr); 2 invalid arguments or
 //! input, nothing sent (everything is validated before connecting); 3
 //! connection or protocol error; 4 TLS error. With `--count N --sessions S`
 //! it sends N messages on each of S parallel connections and ends with
@@ -24,7 +31,8 @@
 //! `--tls` (implicit TLS, RFC 8314, port 465). The server certificate is
 //! checked against `--ca PEM` or the system's CA bundle; `--insecure` skips
 //! the check (testing only). Credentials are sent only over TLS, or in
-//! plaintext to a loopback address.
+//! plaintext to a loopback address. After QUIT a TLS session ends with the
+//! client's close_notify alert (RFC 8446 §6.1).
 //!
 //! Run: `cargo run --features rustls --example send -- --server 127.0.0.1:2525 --from a@example.org --to b@example.net < message.eml`
 
@@ -41,7 +49,8 @@ use embedded_smtp::client::{
     Stage, TlsPolicy,
 };
 use embedded_smtp::io::Error as DriverError;
-use embedded_smtp::io::tokio::{CLIENT_BUFFER, connect, connect_tls};
+use embedded_smtp::io::Message;
+use embedded_smtp::io::tokio::{CLIENT_BUFFER, connect_tls_with_events, connect_with_events};
 use embedded_smtp::syntax::Reply;
 use embedded_smtp::syntax::params::{Body, Notify, Ret};
 use rustls::pki_types::pem::PemObject;
@@ -51,7 +60,8 @@ const USAGE: &str =
     "usage: send --server HOST:PORT --from ADDR --to ADDR [--to ADDR]... [--helo NAME]
             [--starttls | --tls] [--ca PEM | --insecure] [--auth USER:PASS] [--body FILE]
             [--count N] [--sessions S] [--no-pipelining] [--chunking auto|never]
-            [--notify LIST] [--ret full|hdrs] [--envid ID]";
+            [--notify LIST] [--ret full|hdrs] [--envid ID]
+            [--subject TEXT] [--text FILE] [--html FILE] [--attach FILE]...";
 
 /// Exit statuses.
 const REFUSED: u8 = 1;
@@ -85,6 +95,7 @@ struct Args {
     notify: Option<Notify>,
     ret: Option<Ret>,
     envid: Option<String>,
+    compose: compose::Options,
 }
 
 /// Why the program stops early: a message and an exit status.
@@ -113,6 +124,7 @@ fn parse_args() -> Result<Args, Fail> {
         notify: None,
         ret: None,
         envid: None,
+        compose: compose::Options::default(),
     };
     let (mut server, mut from) = (None, None);
     let mut it = std::env::args_os().skip(1);
@@ -181,6 +193,9 @@ fn parse_args() -> Result<Args, Fail> {
                 })
             }
             "--envid" => args.envid = Some(value()?),
+            "--subject" | "--text" | "--html" | "--attach" => {
+                args.compose.flag(&flag, value()?);
+            }
             "-h" | "--help" => return Err(invalid(USAGE)),
             other => return Err(invalid(format!("unknown argument {other:?}\n{USAGE}"))),
         }
@@ -189,6 +204,11 @@ fn parse_args() -> Result<Args, Fail> {
     args.from = from.ok_or_else(|| invalid(format!("--from is required\n{USAGE}")))?;
     if args.to.is_empty() {
         return Err(invalid(format!("at least one --to is required\n{USAGE}")));
+    }
+    if args.body.is_some() && args.compose.is_on() {
+        return Err(invalid(
+            "--body excludes --subject, --text, --html and --attach",
+        ));
     }
     if args.ca.is_some() && args.insecure {
         return Err(invalid("--ca and --insecure exclude each other"));
@@ -255,6 +275,7 @@ struct Plan<'a> {
     envelope: Envelope<'a>,
     addresses: &'a [String],
     body: &'a [u8],
+    composed: Option<&'a compose::Compose>,
     count: usize,
 }
 
@@ -273,8 +294,10 @@ fn run() -> Result<u8, Fail> {
 
     // Everything is validated before connecting: a CR or LF in an address
     // fails here, with exit status 2 and nothing sent.
+    let composed = compose::Compose::new(&args.compose, &args.from, &args.to)?;
     let body = match &args.body {
         Some(path) => fs::read(path).map_err(|e| invalid(format!("{}: {e}", path.display())))?,
+        None if composed.is_some() => Vec::new(),
         None => {
             let mut b = Vec::new();
             io::stdin()
@@ -298,7 +321,9 @@ fn run() -> Result<u8, Fail> {
     if !body.is_empty() && !body.ends_with(b"\r\n") {
         size += 2; // the engine ends the last line
     }
-    envelope = envelope.size(size);
+    if composed.is_none() {
+        envelope = envelope.size(size);
+    }
     if body.iter().any(|&b| b > 127) {
         envelope = envelope.body(Body::EightBitMime);
     }
@@ -353,6 +378,7 @@ fn run() -> Result<u8, Fail> {
         envelope,
         addresses: &args.to,
         body: &body,
+        composed: composed.as_ref(),
         count: args.count,
     };
     let start = Instant::now();
@@ -484,6 +510,9 @@ fn text(reply: &Reply<'_>) -> String {
         .join(" / ")
 }
 
+/// Messages per `send_many` call.
+const BATCH: usize = 256;
+
 /// One session on a single-threaded runtime of this thread.
 fn run_session(plan: &Plan<'_>) -> (u8, usize) {
     match tokio::runtime::Builder::new_current_thread()
@@ -510,19 +539,38 @@ async fn session(plan: &Plan<'_>) -> (u8, usize) {
     // AUTH: one call. The engine's deadlines bound every wait
     // (`TokioTimer`, RFC 5321 §4.5.3.2).
     let (mut rx, mut tx) = (vec![0u8; CLIENT_BUFFER], vec![0u8; CLIENT_BUFFER]);
+    // The server's refusal of the credentials (RFC 4954 §4), if any.
+    let mut auth_refused = None;
+    let note = |event: &Event<'_>| {
+        if let Event::AuthFailed(reply) = event {
+            auth_refused = Some(text(reply));
+        }
+    };
     let connected = match &plan.tls {
         Some(connector) => {
             let name = plan.server_name.clone();
-            connect_tls(plan.addr, connector, name, plan.config, &mut rx, &mut tx).await
+            let (config, rx, tx) = (plan.config, &mut rx, &mut tx);
+            connect_tls_with_events(plan.addr, connector, name, config, rx, tx, note).await
         }
-        None => connect(plan.addr, plan.config, &mut rx, &mut tx).await,
+        None => connect_with_events(plan.addr, plan.config, &mut rx, &mut tx, note).await,
     };
     let mut client = match connected {
         Ok(c) => c,
         Err(e) => return (fail(status_of(&e), format!("{}: {e}", plan.addr)), 0),
     };
     if plan.config.auth.is_some() && !client.engine().is_authenticated() {
-        return (fail(CONNECTION, "authentication failed".into()), 0);
+        // A refusal (status 1) with the server's reply, then QUIT as on
+        // every other path (RFC 5321 §4.1.1.10).
+        let why = auth_refused.map_or_else(String::new, |r| format!(": {r}"));
+        let status = fail(REFUSED, format!("authentication failed{why}"));
+        return match client.quit().await {
+            // A TLS session ends with its close_notify (RFC 8446 §6.1).
+            Ok(mut stream) => {
+                stream.shutdown().await;
+                (status, 0)
+            }
+            Err(e) => (status.max(fail(CONNECTION, format!("QUIT: {e}"))), 0),
+        };
     }
 
     // The report lines, written to stdout a whole message at a time and at
@@ -534,28 +582,39 @@ async fn session(plan: &Plan<'_>) -> (u8, usize) {
         log.clear();
     };
     let (mut status, mut delivered) = (0u8, 0usize);
-    for _ in 0..plan.count {
-        let mut last_refusal = None;
-        let sent = client.send(&plan.envelope, plan.body, |event| match event {
+    // The messages go in batches: with PIPELINING each one's envelope is
+    // written with the end of the previous one's content (RFC 2920 §3.1),
+    // and each keeps its own outcome. A composed message goes alone: its
+    // writer and its open attachments live for its own send.
+    let mut left = plan.count;
+    while left > 0 {
+        let n = if plan.composed.is_some() {
+            1
+        } else {
+            left.min(BATCH)
+        };
+        left -= n;
+        // Per message: the last refusal (MAIL, or a RCPT), which a failure
+        // without a reply of its own repeats.
+        let mut last_refusal: Vec<Option<String>> = vec![None; n];
+        let mut on_event = |i: usize, event: &Event<'_>| match event {
             Event::Recipient { index, reply } => {
                 let addr = plan.addresses.get(*index).map_or("?", String::as_str);
                 if reply.code().is_positive() {
                     let _ = writeln!(log, "accepted {addr}: {}", text(reply));
                 } else {
-                    last_refusal = Some(text(reply));
+                    last_refusal[i] = Some(text(reply));
                     let _ = writeln!(log, "rejected {addr}: {}", text(reply));
                 }
             }
             Event::MailFrom(reply) if !reply.code().is_positive() => {
-                last_refusal = Some(text(reply));
+                last_refusal[i] = Some(text(reply));
             }
             Event::Delivered { reply, .. } => {
                 let _ = writeln!(log, "delivered: {}", text(reply));
             }
             Event::Failed(f) => {
-                // Without a reply of its own, a failure repeats the refusal
-                // that caused it (MAIL, or the last RCPT).
-                let why = match (f.reply, &last_refusal, f.stage) {
+                let why = match (f.reply, &last_refusal[i], f.stage) {
                     (Some(r), _, _) => text(&r),
                     (None, Some(refusal), _) => refusal.clone(),
                     (None, None, Stage::Recipients) => "no recipient accepted".into(),
@@ -564,40 +623,287 @@ async fn session(plan: &Plan<'_>) -> (u8, usize) {
                 let _ = writeln!(log, "failed: {why}");
             }
             _ => {}
-        });
-        let result = sent.await;
+        };
+        let (result, outcomes) = match plan.composed {
+            Some(c) => c.send(&mut client, plan.envelope, &mut on_event).await,
+            None => {
+                let mut bodies = vec![plan.body; n];
+                let mut batch: Vec<Message<'_>> = bodies
+                    .iter_mut()
+                    .map(|b| Message::new(plan.envelope, b))
+                    .collect();
+                let result = client.send_many(&mut batch, &mut on_event).await;
+                let outcomes: Vec<_> = batch.iter().map(|m| (m.delivery, m.refused)).collect();
+                (result, outcomes)
+            }
+        };
+        for (d, refused) in outcomes {
+            if let Some(ClientError::Envelope(e)) = refused {
+                // The server's extensions do not allow this envelope;
+                // nothing of it was sent.
+                let _ = writeln!(log, "failed: {e}");
+                status = status.max(REFUSED);
+            } else if d.is_delivered() && d.rejected == 0 {
+                delivered += 1;
+            } else {
+                if d.is_delivered() {
+                    delivered += 1;
+                }
+                status = status.max(REFUSED);
+            }
+        }
         if log.len() >= 64 * 1024 {
             flush(&mut log);
         }
-        match result {
-            Ok(d) => {
-                if d.is_delivered() && d.rejected == 0 {
-                    delivered += 1;
-                } else {
-                    if d.is_delivered() {
-                        delivered += 1;
-                    }
-                    status = status.max(REFUSED);
-                }
-            }
-            Err(DriverError::Client(ClientError::Envelope(e))) => {
-                // The server's extensions do not allow this envelope; nothing
-                // of it was sent.
-                let _ = writeln!(log, "failed: {e}");
-                status = status.max(REFUSED);
-            }
-            Err(e) => {
-                flush(&mut log);
-                return (status.max(fail(status_of(&e), format!("{e}"))), delivered);
-            }
+        if let Err(e) = result {
+            flush(&mut log);
+            return (status.max(fail(status_of(&e), format!("{e}"))), delivered);
         }
     }
     flush(&mut log);
-    if let Err(e) = client.quit().await {
-        return (
+    match client.quit().await {
+        // A TLS session ends with its close_notify (RFC 8446 §6.1).
+        Ok(mut stream) => {
+            stream.shutdown().await;
+            (status, delivered)
+        }
+        Err(e) => (
             status.max(fail(CONNECTION, format!("QUIT: {e}"))),
             delivered,
-        );
+        ),
     }
-    (status, delivered)
+}
+
+// ------------------------------------------------------------ composing
+
+/// `--subject`, `--text`, `--html`, `--attach`: the message composed by
+/// the crate's `message` writer (a section of its own).
+mod compose {
+    use std::fs::{self, File};
+    use std::path::{Path, PathBuf};
+    use std::time::{SystemTime, UNIX_EPOCH};
+
+    use embedded_io_adapters::std::FromStd;
+    use embedded_smtp::client::ClientError;
+    use embedded_smtp::client::Envelope;
+    use embedded_smtp::io::asynch::SmtpClient;
+    use embedded_smtp::io::tokio::{Stream, TokioTimer};
+    use embedded_smtp::io::{Delivery, Error as DriverError, Message, MessageBody};
+    use embedded_smtp::message::{
+        Address, Attachment, Date, FromRead, Message as Composed, MessageId, MessageWriter, Source,
+    };
+    use rand_core::{OsRng, RngCore};
+
+    use super::{Event, Fail, invalid};
+
+    /// What a send did: its result, and each message's delivery and
+    /// refusal.
+    pub type Outcome = (
+        Result<(), DriverError>,
+        Vec<(Delivery, Option<ClientError>)>,
+    );
+
+    /// The composing flags as given.
+    #[derive(Default)]
+    pub struct Options {
+        subject: Option<String>,
+        text: Option<PathBuf>,
+        html: Option<PathBuf>,
+        attach: Vec<PathBuf>,
+    }
+
+    impl Options {
+        pub fn flag(&mut self, flag: &str, value: String) {
+            match flag {
+                "--subject" => self.subject = Some(value),
+                "--text" => self.text = Some(value.into()),
+                "--html" => self.html = Some(value.into()),
+                _ => self.attach.push(value.into()),
+            }
+        }
+
+        pub fn is_on(&self) -> bool {
+            self.subject.is_some()
+                || self.text.is_some()
+                || self.html.is_some()
+                || !self.attach.is_empty()
+        }
+    }
+
+    /// A file to attach: its name, content type and path.
+    struct Attached {
+        name: String,
+        content_type: &'static str,
+        path: PathBuf,
+    }
+
+    /// Everything a composed message is made of, read and checked before
+    /// connecting (the attachments are only opened: they are read as the
+    /// message goes out).
+    pub struct Compose {
+        from: String,
+        to: Vec<String>,
+        subject: Option<String>,
+        text: String,
+        html: Option<String>,
+        files: Vec<Attached>,
+        domain: String,
+    }
+
+    fn read_text(path: &Path) -> Result<String, Fail> {
+        let bytes = fs::read(path).map_err(|e| invalid(format!("{}: {e}", path.display())))?;
+        String::from_utf8(bytes).map_err(|_| invalid(format!("{}: not UTF-8", path.display())))
+    }
+
+    /// The content type of a file, by its extension.
+    fn content_type(path: &Path) -> &'static str {
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase);
+        match ext.as_deref() {
+            Some("csv") => "text/csv",
+            Some("txt" | "log") => "text/plain",
+            Some("json") => "application/json",
+            Some("pdf") => "application/pdf",
+            Some("png") => "image/png",
+            Some("jpg" | "jpeg") => "image/jpeg",
+            Some("gif") => "image/gif",
+            _ => "application/octet-stream",
+        }
+    }
+
+    impl Compose {
+        /// `None` without composing flags.
+        pub fn new(o: &Options, from: &str, to: &[String]) -> Result<Option<Compose>, Fail> {
+            if !o.is_on() {
+                return Ok(None);
+            }
+            let mut files = Vec::new();
+            for path in &o.attach {
+                File::open(path).map_err(|e| invalid(format!("{}: {e}", path.display())))?;
+                let name = path
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .ok_or_else(|| invalid(format!("{}: no UTF-8 file name", path.display())))?;
+                files.push(Attached {
+                    name: name.to_string(),
+                    content_type: content_type(path),
+                    path: path.clone(),
+                });
+            }
+            let c = Compose {
+                from: from.to_string(),
+                to: to.to_vec(),
+                subject: o.subject.clone(),
+                text: o
+                    .text
+                    .as_deref()
+                    .map(read_text)
+                    .transpose()?
+                    .unwrap_or_default(),
+                html: o.html.as_deref().map(read_text).transpose()?,
+                files,
+                domain: from
+                    .rsplit_once('@')
+                    .map_or("localhost", |d| d.1)
+                    .to_string(),
+            };
+            // Every value checked now, with empty sources: a CR or LF in
+            // the subject fails here, before connecting.
+            let mut empty: Vec<&[u8]> = vec![&[]; c.files.len()];
+            let mut sources: Vec<&mut dyn Source> =
+                empty.iter_mut().map(|s| s as &mut dyn Source).collect();
+            // Nothing in it waits: one poll runs it to the end.
+            let checked = {
+                let check = c.with_message(&mut sources, async |m| {
+                    MessageWriter::new(m)
+                        .map(drop)
+                        .map_err(|e| invalid(format!("message: {e}")))
+                });
+                let mut check = std::pin::pin!(check);
+                let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+                match check.as_mut().poll(&mut cx) {
+                    std::task::Poll::Ready(checked) => checked,
+                    std::task::Poll::Pending => {
+                        unreachable!("checking the message waits on nothing")
+                    }
+                }
+            };
+            checked?;
+            Ok(Some(c))
+        }
+
+        /// Builds the message over `sources` (one per attachment) and
+        /// hands it to `f`.
+        async fn with_message<R>(
+            &self,
+            sources: &mut [&mut dyn Source],
+            f: impl AsyncFnOnce(Composed<'_, '_>) -> R,
+        ) -> R {
+            let to: Vec<Address<'_>> = self.to.iter().map(|t| Address::new(t)).collect();
+            let mut files: Vec<Attachment<'_>> = self
+                .files
+                .iter()
+                .zip(sources.iter_mut())
+                .map(|(f, s)| Attachment::new(&f.name, f.content_type, &mut **s))
+                .collect();
+            let now = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs() as i64);
+            let mut entropy = [0u8; 16];
+            OsRng.fill_bytes(&mut entropy);
+            let utf8 = !self.from.is_ascii() || self.to.iter().any(|t| !t.is_ascii());
+            let mut m = Composed::new(
+                Address::new(&self.from),
+                Date::new(now, 0).unwrap_or(Date::new(0, 0).expect("the epoch")),
+                MessageId::new(entropy, &self.domain),
+            )
+            .to(&to)
+            .text(&self.text)
+            .utf8(utf8)
+            .attachments(&mut files);
+            if let Some(s) = &self.subject {
+                m = m.subject(s);
+            }
+            if let Some(h) = &self.html {
+                m = m.html(h);
+            }
+            f(m).await
+        }
+
+        /// Sends the message as a batch of one (`send_many`, as the
+        /// messages given as they are): the attachments are opened again
+        /// and read as it goes out. The result, and the message's
+        /// delivery and refusal.
+        pub async fn send(
+            &self,
+            client: &mut SmtpClient<'_, '_, Stream, TokioTimer>,
+            envelope: Envelope<'_>,
+            on_event: &mut dyn FnMut(usize, &Event<'_>),
+        ) -> Outcome {
+            let mut opened = Vec::new();
+            for f in &self.files {
+                // Checked before connecting; a file gone since is the
+                // body source failing.
+                match File::open(&f.path) {
+                    Ok(file) => opened.push(FromRead(FromStd::new(file))),
+                    Err(_) => return (Err(DriverError::Body), Vec::new()),
+                }
+            }
+            let mut sources: Vec<&mut dyn Source> =
+                opened.iter_mut().map(|s| s as &mut dyn Source).collect();
+            self.with_message(&mut sources, async |m| {
+                let Ok(writer) = MessageWriter::new(m) else {
+                    return (Err(DriverError::Body), Vec::new());
+                };
+                let mut buf = [0u8; 1024];
+                let mut body = MessageBody::new(writer, &mut buf);
+                let mut batch = [Message::new(envelope, &mut body)];
+                let result = client.send_many(&mut batch, on_event).await;
+                (result, vec![(batch[0].delivery, batch[0].refused)])
+            })
+            .await
+        }
+    }
 }

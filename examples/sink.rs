@@ -9,7 +9,7 @@
 //!      [--max-recipients N] [--bare-lf reject|normalize]
 //!      [--tls-cert PEM --tls-key PEM] [--require-tls] [--auth USER:PASS]...
 //!      [--no-pipelining] [--no-chunking] [--lmtp] [--max-sessions N]
-//!      [--max-line N] [--max-per-ip N]
+//!      [--max-line N] [--max-per-ip N] [--proxy-protocol]
 //! ```
 //!
 //! - `--listen`: default `127.0.0.1:2525`; port 0 picks a free port. Once
@@ -29,6 +29,9 @@
 //!   stored as received.
 //! - `--max-recipients N` is enforced by the handler (`452 4.5.3`), so any
 //!   N works; the engine keeps its RFC floor of 100.
+//! - `--bare-lf normalize`: a bare LF in DATA ends a line (stored as CRLF),
+//!   a bare CR is stored as a space, a `.` line next to a bare LF is kept;
+//!   `reject` (the default) refuses such a message (`550 5.5.2`).
 //! - `--max-sessions N`: most sessions served at once (default 1024);
 //!   further connections wait in the listen queue.
 //! - `--max-line N`: the longest command line (default 2048, as Postfix's
@@ -42,10 +45,18 @@
 //!   the next at the door with `421 <hostname> Error: too many connections
 //!   from ADDR`, so one client holding idle sessions cannot take them all.
 //!   Default: no limit.
+//! - `--proxy-protocol`: each connection starts with a PROXY protocol header
+//!   (HAProxy's `send-proxy[-v2]`; README, "Behind a load balancer"); the
+//!   log line then says `session CLIENT via PROXY`. Behind a proxy,
+//!   `--max-per-ip` counts the proxy's address (the handler's `connect`
+//!   comes before the header; `proxied` then gives the client's).
 //!
-//! One log line per session on stderr. SIGINT or SIGTERM stops accepting,
-//! lets the running sessions finish (at most 10 s), and exits 0; a message
-//! counts as accepted only once its file is in `new/`, so none is lost.
+//! A TLS session ends with the sink's close_notify alert after its `221`
+//! (RFC 8446 §6.1). One log line per session on stderr; a TLS client gone
+//! without its own close_notify is logged as such. SIGINT or SIGTERM stops
+//! accepting, lets the running sessions finish (at most 10 s), and exits 0;
+//! a message counts as accepted only once its file is in `new/`, so none is
+//! lost.
 //!
 //! Run: `cargo run --features rustls --example sink -- --maildir /tmp/mail`
 
@@ -55,19 +66,21 @@ use std::io::Write;
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use embedded_smtp::io::Decision;
-use embedded_smtp::io::asynch::Handler;
-use embedded_smtp::io::tokio::{accept_loop, serve_starttls, serve_tcp};
+use embedded_io_adapters::tokio_1::FromTokio;
+use embedded_smtp::io::asynch::{Handler, serve_tls};
+use embedded_smtp::io::tokio::{SERVER_TX_BUFFER, TokioTimer, accept_loop, serve_tcp};
+use embedded_smtp::io::{Decision, Error, Transport};
 use embedded_smtp::sasl::{Credentials, Decoded};
 use embedded_smtp::server::{AbortReason, BareLfPolicy, ServerConfig};
 use embedded_smtp::syntax::{
     AuthMechanism, AuthMechanisms, EnhancedCode, ForwardPath, MailParameters, RcptParameters,
     ReplyCode, ReversePath,
 };
+use embedded_smtp::wire::proxy::ProxyHeader;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use tokio::io::{AsyncWriteExt, BufWriter};
@@ -78,12 +91,14 @@ const USAGE: &str =
     "usage: sink [--listen ADDR] [--maildir DIR] [--hostname NAME] [--max-size BYTES]
             [--max-recipients N] [--bare-lf reject|normalize] [--tls-cert PEM --tls-key PEM]
             [--require-tls] [--auth USER:PASS]... [--no-pipelining] [--no-chunking] [--lmtp]
-            [--max-sessions N] [--max-line N] [--max-per-ip N]";
+            [--max-sessions N] [--max-line N] [--max-per-ip N] [--proxy-protocol]";
 
 /// Most sessions served at once, by default.
 const MAX_SESSIONS: usize = 1024;
 /// How long running sessions may go on after SIGINT / SIGTERM.
 const GRACE: Duration = Duration::from_secs(10);
+/// How long the TLS close_notify and the FIN may take to go out.
+const CLOSE_NOTIFY: Duration = Duration::from_secs(5);
 
 /// The command line.
 struct Options {
@@ -105,6 +120,7 @@ struct Options {
     max_per_ip: u32,
     /// Sessions running per client address (with `max_per_ip`).
     clients: Mutex<HashMap<IpAddr, u32>>,
+    proxy_protocol: bool,
 }
 
 fn parse_args() -> Result<Options, String> {
@@ -125,6 +141,7 @@ fn parse_args() -> Result<Options, String> {
         max_line: 2048,
         max_per_ip: 0,
         clients: Mutex::new(HashMap::new()),
+        proxy_protocol: false,
     };
     let (mut cert, mut key) = (None::<PathBuf>, None::<PathBuf>);
     let mut it = std::env::args().skip(1);
@@ -169,6 +186,7 @@ fn parse_args() -> Result<Options, String> {
             "--no-pipelining" => o.pipelining = false,
             "--no-chunking" => o.chunking = false,
             "--lmtp" => o.lmtp = true,
+            "--proxy-protocol" => o.proxy_protocol = true,
             "--max-sessions" => {
                 o.max_sessions = value()?
                     .parse()
@@ -235,6 +253,7 @@ fn config(o: &Options) -> ServerConfig<'_> {
     c.limits.max_line = o.max_line;
     c.tls_available = o.tls.is_some();
     c.tls_required = o.require_tls;
+    c.proxy_protocol = o.proxy_protocol;
     if !o.users.is_empty() {
         c.auth = AuthMechanisms::empty()
             .with(AuthMechanism::Plain)
@@ -275,6 +294,9 @@ struct Sink<'o> {
     counted: Option<IpAddr>,
     /// The text of a refusal at the door.
     refusal: String,
+    /// With `--proxy-protocol`: the header, whose source is the client
+    /// (boxed: an idle session carries a pointer).
+    proxied: Option<Box<ProxyHeader>>,
 }
 
 impl<'o> Sink<'o> {
@@ -293,6 +315,7 @@ impl<'o> Sink<'o> {
             error: None,
             counted: None,
             refusal: String::new(),
+            proxied: None,
         }
     }
 
@@ -412,6 +435,10 @@ impl Drop for Sink<'_> {
 
 impl Handler for Sink<'_> {
     /// `--max-per-ip`: a client address with N sessions running gets `421`.
+    async fn proxied(&mut self, header: &ProxyHeader) {
+        self.proxied = Some(Box::new(*header));
+    }
+
     async fn connect(&mut self, peer: Option<SocketAddr>) -> Decision<'_> {
         let (Some(peer), max) = (peer, self.options.max_per_ip) else {
             return Decision::Accept;
@@ -539,36 +566,170 @@ impl Handler for Sink<'_> {
     }
 }
 
+/// The TLS stream of a session, keeping what its first failure was: the
+/// driver sees only an error's kind, and rustls reports most failures as
+/// `Other`.
+struct Noted<'e, S> {
+    io: FromTokio<S>,
+    error: &'e Mutex<Option<String>>,
+}
+
+impl<S> Noted<'_, S> {
+    fn note(&self, e: &std::io::Error) {
+        note_tls_error(self.error, || {
+            if e.kind() == std::io::ErrorKind::UnexpectedEof {
+                // The TCP connection ended without the TLS close_notify
+                // alert: the client vanished (or cut the session short).
+                "the client closed the connection without a TLS close_notify".into()
+            } else {
+                format!("TLS: {e}")
+            }
+        });
+    }
+}
+
+/// Keeps the first TLS failure of a session for its log line.
+fn note_tls_error(error: &Mutex<Option<String>>, why: impl FnOnce() -> String) {
+    let mut error = error.lock().unwrap_or_else(|e| e.into_inner());
+    if error.is_none() {
+        *error = Some(why());
+    }
+}
+
+impl<S> embedded_io_async::ErrorType for Noted<'_, S> {
+    type Error = std::io::Error;
+}
+
+impl<S: tokio::io::AsyncRead + Unpin> embedded_io_async::Read for Noted<'_, S> {
+    async fn read(&mut self, buf: &mut [u8]) -> Result<usize, Self::Error> {
+        let r = embedded_io_async::Read::read(&mut self.io, buf).await;
+        if let Err(e) = &r {
+            self.note(e);
+        }
+        r
+    }
+}
+
+impl<S: tokio::io::AsyncWrite + Unpin> embedded_io_async::Write for Noted<'_, S> {
+    async fn write(&mut self, buf: &[u8]) -> Result<usize, Self::Error> {
+        let r = embedded_io_async::Write::write(&mut self.io, buf).await;
+        if let Err(e) = &r {
+            self.note(e);
+        }
+        r
+    }
+
+    async fn flush(&mut self) -> Result<(), Self::Error> {
+        let r = embedded_io_async::Write::flush(&mut self.io).await;
+        if let Err(e) = &r {
+            self.note(e);
+        }
+        r
+    }
+}
+
 /// One session, then its log line.
 async fn session(socket: TcpStream, peer: SocketAddr, options: Arc<Options>) {
     let mut sink = Sink::new(&options);
+    let config = config(&options);
+    // What went wrong under TLS, in rustls's words (the driver sees only an
+    // error's kind, `Other` for most of them).
+    let tls_error = Mutex::new(None);
     // Buffers sized for the configuration (`io::tokio`: the engine's
     // `input_room` and 1 KiB): an idle session costs little
     // (scripts/load.sh measures it).
     let (tls, result) = match &options.tls {
-        None => (
-            false,
-            serve_tcp(socket, peer, &config(&options), &mut sink).await,
-        ),
+        None => (false, serve_tcp(socket, peer, &config, &mut sink).await),
         // Boxed: the TLS state machine is larger, and a plaintext
         // session's task should not carry its size.
         Some(acceptor) => {
-            let config = config(&options);
-            Box::pin(serve_starttls(socket, peer, &config, acceptor, &mut sink)).await
+            Box::pin(starttls(
+                socket, peer, config, acceptor, &mut sink, &tls_error,
+            ))
+            .await
         }
     };
-    let outcome = match (result, &sink.error) {
-        (Err(e), _) => format!("error: {e}"),
-        (Ok(()), Some(e)) => format!("error: {e}"),
-        (Ok(()), None) => "ok".into(),
+    let tls_error = tls_error.into_inner().unwrap_or_else(|e| e.into_inner());
+    let outcome = match (result, &sink.error, tls_error) {
+        (Err(Error::Io(_) | Error::Tls), _, Some(e)) => format!("error: {e}"),
+        (Err(e), _, _) => format!("error: {e}"),
+        (Ok(()), Some(e), _) => format!("error: {e}"),
+        // The engine closes a connection without a valid header silently.
+        (Ok(()), None, _) if options.proxy_protocol && sink.proxied.is_none() => {
+            "error: no valid PROXY header".into()
+        }
+        (Ok(()), None, _) => "ok".into(),
+    };
+    // Behind a proxy: the client from its header, and the proxy itself.
+    let who = match sink.proxied.as_deref().and_then(ProxyHeader::source) {
+        Some(client) => format!("{client} via {peer}"),
+        None => peer.to_string(),
     };
     eprintln!(
-        "session {peer}: tls={} auth={} messages={} bytes={} {outcome}",
+        "session {who}: tls={} auth={} messages={} bytes={} {outcome}",
         if tls { "yes" } else { "no" },
         sink.user.as_deref().unwrap_or("-"),
         sink.messages,
         sink.bytes,
     );
+}
+
+/// A session that offers STARTTLS: the driver's `serve_tls` over the TCP
+/// stream, the handshake by rustls, each TLS failure noted in rustls's
+/// words; a TLS stream ends with its close_notify alert (RFC 8446 §6.1),
+/// then the TCP FIN (bounded: a client already gone is no error of the
+/// session). Whether TLS was started, and how the session ended.
+async fn starttls(
+    socket: TcpStream,
+    peer: SocketAddr,
+    config: ServerConfig<'_>,
+    acceptor: &tokio_rustls::TlsAcceptor,
+    sink: &mut Sink<'_>,
+    tls_error: &Mutex<Option<String>>,
+) -> (bool, Result<(), Error>) {
+    let _ = socket.set_nodelay(true);
+    let room = match embedded_smtp::Server::new(config) {
+        Ok(engine) => engine.input_room(),
+        Err(e) => return (false, Err(Error::ServerConfig(e))),
+    };
+    let mut buffers = vec![0u8; room + SERVER_TX_BUFFER];
+    let (rx, tx) = buffers.split_at_mut(room);
+    let tls = AtomicBool::new(false);
+    let upgrade = |io: FromTokio<TcpStream>| async {
+        let stream = acceptor.accept(io.into_inner()).await.inspect_err(|e| {
+            note_tls_error(tls_error, || format!("TLS handshake: {e}"));
+        })?;
+        tls.store(true, Ordering::Relaxed);
+        Ok::<_, std::io::Error>(Noted {
+            io: FromTokio::new(stream),
+            error: tls_error,
+        })
+    };
+    let io = FromTokio::new(socket);
+    let served = serve_tls(
+        io,
+        Some(peer),
+        &mut TokioTimer,
+        config,
+        rx,
+        tx,
+        sink,
+        upgrade,
+    )
+    .await;
+    let result = match served {
+        Ok(Transport::Tls(noted)) => {
+            let mut stream = noted.io.into_inner();
+            let _ = tokio::time::timeout(CLOSE_NOTIFY, stream.shutdown()).await;
+            Ok(())
+        }
+        Ok(Transport::Plain(io)) => {
+            let _ = tokio::time::timeout(CLOSE_NOTIFY, io.into_inner().shutdown()).await;
+            Ok(())
+        }
+        Err(e) => Err(e),
+    };
+    (tls.load(Ordering::Relaxed), result)
 }
 
 fn main() -> ExitCode {

@@ -1,61 +1,112 @@
 #!/usr/bin/env bash
-# Flash and RAM footprint of the NUCLEO-F767ZI firmware (examples/firmware),
-# both binaries (the client, `embedded-smtp-firmware`, and `server`), at
-# opt-level "z" (profile `release`) and "s" (profile `release-s`), the part
-# of each that is the embedded-smtp code, and the engine's state, against
-# the targets: client code at most 12 KiB, server code at most 20 KiB,
-# engine state at most 512 bytes each.
+# Flash and RAM footprint of the firmware examples, and the part of each
+# that is the embedded-smtp code, and the engine's state, against the
+# targets: client code at most 12 KiB, server code at most 20 KiB, engine
+# state at most 512 bytes each. Two boards:
 #
-#   scripts/footprint.sh            # both profiles
+# * `nucleo`: the NUCLEO-F767ZI firmware (examples/firmware, thumbv7em),
+#   both binaries (the client, `embedded-smtp-firmware`, and `server`);
+# * `esp32c3`: the ESP32-C3 firmware (examples/esp32c3, riscv32imc), the
+#   client over Wi-Fi (`embedded-smtp-esp32c3`), whose SMTP side is the
+#   NUCLEO client's `mail.rs`.
+#
+# Each at opt-level "z" (profile `release`) and "s" (profile `release-s`).
+#
+#   scripts/footprint.sh            # both boards, both profiles
+#   BOARDS=esp32c3 scripts/footprint.sh
 #   PROFILES=release scripts/footprint.sh
 #   FEATURES=verify scripts/footprint.sh   # with certificate verification
 #   BY_FILE=1 scripts/footprint.sh  # also the engine's code per source file
 #
-# Installs what it needs on a fresh Debian machine: the thumbv7em target
-# (rustup) and GNU binutils for ARM (apt-get: arm-none-eabi-size/-nm/-objdump).
-# Honours CARGO_TARGET_DIR (absolute path).
+# Installs what it needs on a fresh Debian machine: the targets (rustup)
+# and GNU binutils for ARM and RISC-V (apt-get: arm-none-eabi-size/-nm/
+# -objdump, riscv64-unknown-elf-size/-nm/-objdump, which read 32-bit ELF
+# too). Honours CARGO_TARGET_DIR (absolute path).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-FW="$ROOT/examples/firmware"
-TARGET=thumbv7em-none-eabihf
+BOARDS="${BOARDS:-nucleo esp32c3}"
 PROFILES="${PROFILES:-release release-s}"
 FEATURES="${FEATURES:-}"
 BY_FILE="${BY_FILE:-}"
-TARGET_DIR="${CARGO_TARGET_DIR:-$FW/target}"
-
-# The binaries ("label ELF-name engine-type code-target"); targets in bytes.
-BINS="client|embedded-smtp-firmware|embedded_smtp::client::session::Client|12288
-server|server|embedded_smtp::server::session::Server|20480"
 STATE_TARGET=512
 
+# Sets the board's variables: FW (the crate), TARGET, BINS ("label ELF-name
+# engine-type code-target" lines; targets in bytes), TOOL (the binutils
+# prefix) and TOOL_PKG (its Debian package), FLASH_SECTIONS, RAM_SECTIONS,
+# and the words that describe them.
+board() {
+    case "$1" in
+        nucleo)
+            BOARD_NAME="NUCLEO-F767ZI (examples/firmware)"
+            FW="$ROOT/examples/firmware"
+            TARGET=thumbv7em-none-eabihf
+            BINS="client|embedded-smtp-firmware|embedded_smtp::client::session::Client|12288
+server|server|embedded_smtp::server::session::Server|20480"
+            TOOL=arm-none-eabi-
+            TOOL_PKG=binutils-arm-none-eabi
+            FLASH_SECTIONS=".vector_table .text .rodata"
+            FLASH_WORDS=".text+.rodata"
+            RAM_SECTIONS=".data .bss .uninit"
+            IRAM_SECTIONS=""
+            ;;
+        esp32c3)
+            BOARD_NAME="ESP32-C3 (examples/esp32c3)"
+            FW="$ROOT/examples/esp32c3"
+            TARGET=riscv32imc-unknown-none-elf
+            BINS="client|embedded-smtp-esp32c3|embedded_smtp::client::session::Client|12288"
+            TOOL=riscv64-unknown-elf-
+            TOOL_PKG=binutils-riscv64-unknown-elf
+            # Code and constants, wherever they run: from flash through the
+            # cache (.text, .rodata*), or copied to RAM at boot (.trap,
+            # .rwtext*: interrupt entry and the Wi-Fi driver's hot paths).
+            FLASH_SECTIONS=".flash.appdesc .text .rodata .rodata.wifi .trap .rwtext .rwtext.wifi"
+            FLASH_WORDS="code+rodata"
+            # .dram2_uninit is the RAM the bootloader used, reclaimed for the
+            # Wi-Fi driver's heap: counted apart, like the code in RAM.
+            RAM_SECTIONS=".data .data.wifi .bss .noinit"
+            IRAM_SECTIONS=".trap .rwtext .rwtext.wifi"
+            ;;
+        *)
+            echo "unknown board $1 (nucleo, esp32c3)" >&2
+            exit 2
+            ;;
+    esac
+}
+
 # --- tools -------------------------------------------------------------------
-if ! rustup target list --installed 2>/dev/null | grep -qx "$TARGET"; then
-    rustup target add "$TARGET"
-fi
-if ! command -v arm-none-eabi-size >/dev/null || ! command -v arm-none-eabi-nm >/dev/null ||
-    ! command -v arm-none-eabi-objdump >/dev/null; then
-    SUDO=""
-    [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-    export DEBIAN_FRONTEND=noninteractive
-    $SUDO apt-get install -y -qq binutils-arm-none-eabi >/dev/null 2>&1 || {
-        $SUDO apt-get update -qq
-        $SUDO apt-get install -y -qq binutils-arm-none-eabi >/dev/null
-    }
-fi
+for b in $BOARDS; do
+    board "$b"
+    if ! rustup target list --installed 2>/dev/null | grep -qx "$TARGET"; then
+        rustup target add "$TARGET"
+    fi
+    if ! command -v "${TOOL}size" >/dev/null || ! command -v "${TOOL}nm" >/dev/null ||
+        ! command -v "${TOOL}objdump" >/dev/null; then
+        SUDO=""
+        [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+        export DEBIAN_FRONTEND=noninteractive
+        $SUDO apt-get install -y -qq "$TOOL_PKG" >/dev/null 2>&1 || {
+            $SUDO apt-get update -qq
+            $SUDO apt-get install -y -qq "$TOOL_PKG" >/dev/null
+        }
+    fi
+done
 
 # --- build -------------------------------------------------------------------
-for profile in $PROFILES; do
-    echo "building profile $profile ..." >&2
-    start=$(date +%s)
-    (cd "$FW" && cargo build --locked --profile "$profile" --features "$FEATURES" --bins --quiet)
-    echo "  $profile built in $(( $(date +%s) - start )) s" >&2
+for b in $BOARDS; do
+    board "$b"
+    for profile in $PROFILES; do
+        echo "building $b, profile $profile ..." >&2
+        start=$(date +%s)
+        (cd "$FW" && cargo build --locked --profile "$profile" --features "$FEATURES" --bins --quiet)
+        echo "  $b, $profile built in $(( $(date +%s) - start )) s" >&2
+    done
 done
 
 # --- measure -----------------------------------------------------------------
 # Sum of the sizes of the sections named in $2 (space separated), from size -A.
 section_sum() {
-    arm-none-eabi-size -A "$1" | awk -v want=" $2 " '
+    ${TOOL}size -A "$1" | awk -v want=" $2 " '
         index(want, " " $1 " ") { s += $2 } END { print s + 0 }'
 }
 
@@ -70,14 +121,14 @@ section_sum() {
 #    `start_tls` are inlined into them; `smtp_generic` counts those apart.
 #    Engine code inlined into the firmware's own functions is not counted.
 smtp_flash() {
-    arm-none-eabi-nm -S --size-sort --radix=d -C "$1" | awk '
+    ${TOOL}nm -S --size-sort --radix=d -C "$1" | awk '
         $3 ~ /^[tTrR]$/ {
             name = $4; for (i = 5; i <= NF; i++) name = name " " $i
             if (name ~ /^<?embedded_smtp::/ && name !~ /^embedded_smtp::io::asynch::SmtpClient<T,M>::/) s += ($2 + 0)
         } END { print s + 0 }'
 }
 smtp_generic() {
-    arm-none-eabi-nm -S --size-sort --radix=d -C "$1" | awk '
+    ${TOOL}nm -S --size-sort --radix=d -C "$1" | awk '
         $3 ~ /^[tTrR]$/ {
             name = $4; for (i = 5; i <= NF; i++) name = name " " $i
             if (name ~ /^embedded_smtp::io::asynch::SmtpClient<T,M>::/) s += ($2 + 0)
@@ -101,11 +152,11 @@ smtp_generic() {
 # rows "address label": label is the path under src/ of the engine's source file, or "-"
 smtp_line_rows() {
     local ours
-    ours=$(arm-none-eabi-objdump --dwarf=info --dwarf-depth=1 "$1" | awk -v root="$ROOT" '
+    ours=$(${TOOL}objdump --dwarf=info --dwarf-depth=1 "$1" | awk -v root="$ROOT" '
         /DW_TAG_compile_unit/ { stmt = ""; next }
         /DW_AT_stmt_list/ { stmt = $NF; next }
         /DW_AT_comp_dir/ { dir = $0; sub(/^.*: /, "", dir); if (dir == root && stmt != "") print stmt }')
-    arm-none-eabi-objdump --dwarf=rawline "$1" | awk -v root="$ROOT" -v ours=" $ours " '
+    ${TOOL}objdump --dwarf=rawline "$1" | awk -v root="$ROOT" -v ours=" $ours " '
         function hex(s,   i, v) {
             v = 0; s = tolower(substr(s, 3))
             for (i = 1; i <= length(s); i++) v = v * 16 + index("0123456789abcdef", substr(s, i, 1)) - 1
@@ -149,7 +200,7 @@ smtp_lines_io() { smtp_lines_by_file "$1" | awk '$2 ~ /^io\// { s += $1 } END { 
 # Sizes of structures from the DWARF info, as "path size" lines
 # (`embedded_smtp::client::Client 336`): the first definition of each.
 struct_sizes() {
-    arm-none-eabi-objdump --dwarf=info "$1" | awk '
+    ${TOOL}objdump --dwarf=info "$1" | awk '
         /^ *<[0-9]+><[0-9a-f]+>: Abbrev Number/ {
             d = substr($1, 2) + 0; tag = $NF; gsub(/[()]/, "", tag); name = ""; next
         }
@@ -163,11 +214,17 @@ struct_sizes() {
             if (!((path name) in seen)) { seen[path name] = 1; print path name "\t" $NF }
         }'
 }
+# Size of the firmware's own heap statics (esp-alloc regions: `HEAP` in the
+# crate named $2), not esp-alloc's allocator itself.
+heap_size() {
+    ${TOOL}nm -S --radix=d -C "$1" | awk -v crate="$2::" '
+        $3 ~ /^[bBdD]$/ && index($4, crate) == 1 && $4 ~ /::HEAP$/ { s += ($2 + 0) } END { print s + 0 }'
+}
 struct_size() { awk -F '\t' -v want="$2" '$1 == want { print $2; exit }' "$1"; }
 
 # Size of the one static symbol whose demangled name ends in $2.
 static_size() {
-    arm-none-eabi-nm -S --radix=d -C "$1" | awk -v want="$2" '
+    ${TOOL}nm -S --radix=d -C "$1" | awk -v want="$2" '
         $3 ~ /^[bBdD]$/ && $4 ~ ("::" want "$") { s += ($2 + 0) } END { print s + 0 }'
 }
 
@@ -194,71 +251,97 @@ opt_level() {
 
 echo
 echo "features: ${FEATURES:-(default)}"
-echo
-echo "| binary | profile (opt-level) | flash (.text+.rodata) | static RAM | embedded_smtp code (by source line) | share | code target | code | engine state | state target | state |"
-echo "|---|---|---:|---:|---:|---:|---:|---|---:|---:|---|"
-notes=""
-by_file=""
-for bin in $BINS; do
-    IFS='|' read -r label elf_name engine_type code_target <<< "$bin"
-    for profile in $PROFILES; do
-        elf="$TARGET_DIR/$TARGET/$profile/$elf_name"
-        opt=$(opt_level "$profile")
-        text=$(section_sum "$elf" ".vector_table .text")
-        rodata=$(section_sum "$elf" ".rodata")
-        flash=$((text + rodata))
-        ram=$(section_sum "$elf" ".data .bss .uninit")
-        lines=$(smtp_lines "$elf")
-        lines_io=$(smtp_lines_io "$elf")
-        split="code by source line $lines B: the sans-IO engine $((lines - lines_io)) B, the drivers (src/io/) $lines_io B."
-        smtp=$(smtp_flash "$elf")
-        sizes=$(mktemp)
-        struct_sizes "$elf" > "$sizes"
-        engine=$(struct_size "$sizes" "$engine_type")
-        echo "| $label | $profile ($opt) | $flash ($(kib "$flash")) | $ram ($(kib "$ram")) | $lines ($(kib "$lines")) | $(pct "$lines" "$flash") | $(kib "$code_target") | $(verdict "$lines" "$code_target" kib) | ${engine:-?} B | $STATE_TARGET B | $(verdict "${engine:-?}" "$STATE_TARGET" b) |"
-        main_task=$(static_size "$elf" "__embassy_main::POOL")
-        if [ "$label" = client ]; then
-            generic=$(smtp_generic "$elf")
-            buffers=$(static_size "$elf" "SMTP_STATE")
-            tls=$(static_size "$elf" "TLS_RECORDS")
-            pump=$(struct_size "$sizes" "embedded_smtp::io::client::ClientPump")
-            over_tls=$(struct_size "$sizes" "embedded_smtp::io::asynch::SmtpClient<embedded_tls::asynch::TlsConnection<embassy_net::tcp::TcpSocket, embedded_tls::config::Aes128GcmSha256>, embedded_smtp::io::embassy::EmbassyTimer>")
-            tls_conn=$(struct_size "$sizes" "embedded_tls::asynch::TlsConnection<embassy_net::tcp::TcpSocket, embedded_tls::config::Aes128GcmSha256>")
-            notes="$notes
+for b in $BOARDS; do
+    board "$b"
+    TARGET_DIR="${CARGO_TARGET_DIR:-$FW/target}"
+    echo
+    echo "## $BOARD_NAME, $TARGET"
+    echo
+    echo "| binary | profile (opt-level) | flash ($FLASH_WORDS) | static RAM | embedded_smtp code (by source line) | share | code target | code | engine state | state target | state |"
+    echo "|---|---|---:|---:|---:|---:|---:|---|---:|---:|---|"
+    notes=""
+    by_file=""
+    for bin in $BINS; do
+        IFS='|' read -r label elf_name engine_type code_target <<< "$bin"
+        for profile in $PROFILES; do
+            elf="$TARGET_DIR/$TARGET/$profile/$elf_name"
+            opt=$(opt_level "$profile")
+            flash=$(section_sum "$elf" "$FLASH_SECTIONS")
+            ram=$(section_sum "$elf" "$RAM_SECTIONS")
+            lines=$(smtp_lines "$elf")
+            lines_io=$(smtp_lines_io "$elf")
+            split="code by source line $lines B: the sans-IO engine $((lines - lines_io)) B, the drivers (src/io/) $lines_io B."
+            smtp=$(smtp_flash "$elf")
+            sizes=$(mktemp)
+            struct_sizes "$elf" > "$sizes"
+            engine=$(struct_size "$sizes" "$engine_type")
+            echo "| $label | $profile ($opt) | $flash ($(kib "$flash")) | $ram ($(kib "$ram")) | $lines ($(kib "$lines")) | $(pct "$lines" "$flash") | $(kib "$code_target") | $(verdict "$lines" "$code_target" kib) | ${engine:-?} B | $STATE_TARGET B | $(verdict "${engine:-?}" "$STATE_TARGET" b) |"
+            main_task=$(static_size "$elf" "__embassy_main::POOL")
+            if [ "$label" = client ]; then
+                generic=$(smtp_generic "$elf")
+                buffers=$(static_size "$elf" "SMTP_STATE")
+                tls=$(static_size "$elf" "TLS_RECORDS")
+                pump=$(struct_size "$sizes" "embedded_smtp::io::client::ClientPump")
+                over_tls=$(struct_size "$sizes" "embedded_smtp::io::asynch::SmtpClient<embedded_tls::asynch::TlsConnection<embassy_net::tcp::TcpSocket, embedded_tls::config::Aes128GcmSha256>, embedded_smtp::io::embassy::EmbassyTimer>")
+                tls_conn=$(struct_size "$sizes" "embedded_tls::asynch::TlsConnection<embassy_net::tcp::TcpSocket, embedded_tls::config::Aes128GcmSha256>")
+                notes="$notes
   client, $profile: $split
     Engine (Client) ${engine:-?} B inside the driver's state (ClientPump) ${pump:-?} B;
     driver buffers (SMTP_STATE) $buffers B; SmtpClient over the TlsConnection ${over_tls:-?} B
     (the TlsConnection ${tls_conn:-?} B); TLS record buffers (TLS_RECORDS) $tls B; main task $main_task B.
     By symbol: embedded_smtp functions $smtp B ($(kib "$smtp")), plus $generic B of driver
     futures generic over the transport (SmtpClient<T,M>::..., the TLS handshake inlined)."
-        else
-            pump=$(struct_size "$sizes" "embedded_smtp::io::server::ServerPump")
-            buffers=$(static_size "$elf" "SESSION_BUFFERS")
-            notes="$notes
+            else
+                pump=$(struct_size "$sizes" "embedded_smtp::io::server::ServerPump")
+                buffers=$(static_size "$elf" "SESSION_BUFFERS")
+                notes="$notes
   server, $profile: $split
     Engine (Server) ${engine:-?} B inside the driver's state (ServerPump) ${pump:-?} B;
     socket and driver buffers (SESSION_BUFFERS, 4 x 2 KiB) $buffers B; main task $main_task B.
     By symbol: embedded_smtp functions $smtp B ($(kib "$smtp")), the accept loop and serve
     futures (generic over the socket) included."
-        fi
-        rm -f "$sizes"
-        if [ -n "$BY_FILE" ]; then
-            by_file="$by_file
+            fi
+            if [ -n "$IRAM_SECTIONS" ]; then
+                iram=$(section_sum "$elf" "$IRAM_SECTIONS")
+                heap=$(heap_size "$elf" "$(echo "$elf_name" | tr - _)")
+                reclaimed=$(section_sum "$elf" ".dram2_uninit")
+                wifi=$(section_sum "$elf" ".rodata.wifi .rwtext.wifi")
+                notes="$notes
+    Wi-Fi driver's heap (esp-alloc, HEAP) $heap B: $((heap - reclaimed)) B in .bss (counted in
+    static RAM), $reclaimed B in the RAM the bootloader used (.dram2_uninit, not counted).
+    Code in RAM (.trap .rwtext .rwtext.wifi, in flash too) $iram B; the Wi-Fi blobs'
+    own sections (.rodata.wifi .rwtext.wifi) $wifi B."
+            fi
+            rm -f "$sizes"
+            if [ -n "$BY_FILE" ]; then
+                by_file="$by_file
 $label, $profile: embedded_smtp code by source file (bytes)
 $(smtp_lines_by_file "$elf" | sed 's/^/  /')"
-        fi
+            fi
+        done
     done
+    echo
+    case "$b" in
+        nucleo)
+            echo "flash: .vector_table + .text + .rodata (.data's initialisers, a few bytes, come on top)."
+            echo "static RAM: .data + .bss + .uninit; the stack takes the rest of the 512 KiB. Task futures"
+            echo "(the main task's holds the engine and its driver) are statics of the executor, in .bss."
+            ;;
+        esp32c3)
+            echo "flash: every section of code and read-only data in the image: .flash.appdesc, .text,"
+            echo ".rodata, .rodata.wifi, and the code copied to RAM at boot (.trap, .rwtext, .rwtext.wifi);"
+            echo ".data's initialisers come on top. Most of it is the Wi-Fi driver (esp-radio, its blobs)."
+            echo "static RAM: .data + .data.wifi + .bss + .noinit; the stack takes the rest of the 400 KiB"
+            echo "less the code in RAM. Task futures are statics of the executor, in .bss."
+            ;;
+    esac
+    echo "embedded_smtp code by source line: the bytes of code whose innermost source location"
+    echo "(DWARF line table, inlining followed) is a file of the crate's src/, wherever LLVM put"
+    echo "them; core, nom, memchr, base64 code inlined into the engine counts for its own crate."
+    echo "The engine's constants in .rodata (reply texts, tables) are not in that count."
+    echo "engine state: size of the engine type from the DWARF info ($TARGET, 32-bit)."
+    echo "$notes"
+    if [ -n "$BY_FILE" ]; then
+        echo "$by_file"
+    fi
 done
-echo
-echo "flash: .vector_table + .text + .rodata (.data's initialisers, a few bytes, come on top)."
-echo "static RAM: .data + .bss + .uninit; the stack takes the rest of the 512 KiB. Task futures"
-echo "(the main task's holds the engine and its driver) are statics of the executor, in .bss."
-echo "embedded_smtp code by source line: the bytes of .text whose innermost source location"
-echo "(DWARF line table, inlining followed) is a file of the crate's src/, wherever LLVM put"
-echo "them; core, nom, memchr, base64 code inlined into the engine counts for its own crate."
-echo "The engine's constants in .rodata (reply texts, tables) are not in that count."
-echo "engine state: size of the engine type from the DWARF info (thumbv7em, 32-bit)."
-echo "$notes"
-if [ -n "$BY_FILE" ]; then
-    echo "$by_file"
-fi

@@ -1,4 +1,14 @@
-#![doc = include_str!("../README.md")]
+// The README is the crate's front page; its examples use the drivers, so it
+// is the documentation (and its examples are tested) when they are built.
+#![cfg_attr(
+    all(feature = "blocking", feature = "async"),
+    doc = include_str!("../README.md")
+)]
+#![cfg_attr(
+    not(all(feature = "blocking", feature = "async")),
+    doc = "An embeddable, `no_std`, allocation-free, sans-IO SMTP client and server \
+           (see the README, and the `blocking` and `async` features for the drivers)."
+)]
 #![no_std]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -24,10 +34,13 @@ pub use io::embassy;
 pub use io::{Decision, Delivery, Handler};
 pub use server::{Server, ServerConfig};
 
-// The layers, bottom up: grammar, framing, SASL, the engines, the drivers.
+// The layers, bottom up: grammar, framing, SASL, the engines, the drivers;
+// and the message writer, beside the engines (it uses grammar and framing
+// only; the drivers take it as a body). `tests/rules.rs` checks the order.
 pub mod client;
 #[cfg(any(feature = "blocking", feature = "async"))]
 pub mod io;
+pub mod message;
 pub mod sasl;
 pub mod server;
 pub mod syntax;

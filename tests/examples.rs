@@ -62,6 +62,21 @@ fn demo_exits_0_and_prints_the_rejection() {
         "{out}"
     );
     assert!(out.contains("\ndelivered: 250 "), "{out}");
+    // The message, composed by the `message` writer, with its attachment
+    // (the CSV's base64 is "time,temperature\r\n08:00,21.5\r\n…").
+    assert!(
+        out.contains("C: Subject: hello from embedded-smtp\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("C: Content-Disposition: attachment; filename=\"temperature.csv\"\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("C: dGltZSx0ZW1wZXJhdHVyZQ0KMDg6MDAsMjEuNQ0K"),
+        "{out}"
+    );
+    assert!(out.contains("(body identical: true)"), "{out}");
 }
 
 #[test]
@@ -190,7 +205,10 @@ fn send_starttls_and_auth_to_sink() {
     assert_eq!(code, 4, "{out}\n{err}");
     assert!(out.is_empty(), "{out}");
 
-    // --insecure skips the check; a wrong password is refused (status 3).
+    // --insecure skips the check; a wrong password is refused: status 1,
+    // the server's reply on stderr, and QUIT (the sink's session ends
+    // with its 221 and close_notify: "ok", where a client that left
+    // without QUIT would be logged as gone without close_notify).
     let (code, out, err) = send(&[
         "--server",
         &addr,
@@ -205,8 +223,13 @@ fn send_starttls_and_auth_to_sink() {
         "--body",
         &file,
     ]);
-    assert_eq!(code, 3, "{out}\n{err}");
-    assert!(err.contains("authentication failed"), "{err}");
+    assert_eq!(code, 1, "{out}\n{err}");
+    assert!(out.is_empty(), "{out}");
+    // (the sink's refusal: RFC 4954 §6's reply for invalid credentials)
+    assert_eq!(
+        err,
+        "send: authentication failed: 535 5.7.8 Authentication credentials invalid\n"
+    );
 
     // Without TLS the sink (--require-tls) refuses the sender: status 1.
     let (code, out, err) = send(&[
@@ -219,10 +242,11 @@ fn send_starttls_and_auth_to_sink() {
         "--body",
         &file,
     ]);
+    // The sink refuses MAIL; the RCPT pipelined behind it gets 530 too,
+    // which refuses no recipient (PIP-09): the MAIL reply is the failure.
     assert_eq!(code, 1, "{out}\n{err}");
-    assert!(out.starts_with("rejected bob@example.net: 530 "), "{out}");
-    assert!(
-        out.ends_with("\nfailed: 530 5.7.0 Must issue a STARTTLS command first\n"),
+    assert_eq!(
+        out, "failed: 530 5.7.0 Must issue a STARTTLS command first\n",
         "{out}"
     );
     assert_eq!(files(&maildir, "new").len(), 1);
@@ -231,6 +255,11 @@ fn send_starttls_and_auth_to_sink() {
     let (status, _, err) = sink.finish();
     assert!(status.success(), "{err}");
     assert!(err.contains("tls=yes auth=alice messages=1"), "{err}");
+    assert_eq!(
+        err.matches("tls=yes auth=- messages=0 bytes=0 ok").count(),
+        1,
+        "{err}"
+    );
 }
 
 #[test]
@@ -566,7 +595,10 @@ fn send_implicit_tls_to_a_rustls_server() {
             &mut tx,
             &mut keep,
         );
-        (served.is_ok(), keep)
+        // After the 221, send's close_notify (RFC 8446 §6.1): rustls reads
+        // the end of the stream (0), not an UnexpectedEof error.
+        let end = served.map(|t| std::io::Read::read(&mut t.into_inner(), &mut [0u8; 1]));
+        (end.map(|r| r.map_err(|e| e.kind())), keep)
     });
     let body = tricky_body();
     let file = dir.file("body.eml", &body);
@@ -588,9 +620,172 @@ fn send_implicit_tls_to_a_rustls_server() {
         out.ends_with("\n") && out.contains("delivered: 250 "),
         "{out}"
     );
-    let (served, keep) = server.join().expect("server thread");
-    assert!(served);
+    let (end, keep) = server.join().expect("server thread");
+    assert_eq!(end, Ok(Ok(0)));
     assert_eq!((keep.0, keep.1), (body, 1));
 }
 
 mod sink_door;
+
+/// A server that answers from a script: each step reads lines until one
+/// starts with the step's last expected command, then writes its replies.
+/// Returns what the client sent, in full.
+fn scripted_server(
+    steps: &'static [(&'static str, &'static str)],
+) -> (String, thread::JoinHandle<String>) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr").to_string();
+    let server = thread::spawn(move || {
+        let (stream, _) = listener.accept().expect("accept");
+        stream.set_read_timeout(Some(LIMIT)).expect("timeout");
+        let mut w = stream.try_clone().expect("clone");
+        let mut r = BufReader::new(stream);
+        let mut seen = String::new();
+        for (until, replies) in steps {
+            while !until.is_empty() {
+                let mut line = String::new();
+                if r.read_line(&mut line).expect("read") == 0 {
+                    return seen;
+                }
+                seen.push_str(&line);
+                if line.starts_with(until) {
+                    break;
+                }
+            }
+            w.write_all(replies.as_bytes()).expect("write");
+        }
+        seen
+    });
+    (addr, server)
+}
+
+#[test]
+fn send_reports_a_refused_mail_not_the_503s_pipelined_behind_it() {
+    // Issue 16: MAIL 451, then 503 to the pipelined RCPTs and DATA. The
+    // message fails with the 451 (transient), no recipient is reported
+    // rejected by a 503, and the session ends with RSET and QUIT.
+    let (addr, server) = scripted_server(&[
+        ("", "220 s.example ESMTP\r\n"),
+        ("EHLO", "250-s.example\r\n250 PIPELINING\r\n"),
+        (
+            "DATA",
+            "451 4.3.0 try again later\r\n503 5.5.1 need MAIL\r\n\
+             503 5.5.1 need MAIL\r\n503 5.5.1 need MAIL\r\n",
+        ),
+        ("RSET", "250 2.0.0 ok\r\n"),
+        ("QUIT", "221 2.0.0 bye\r\n"),
+    ]);
+    let dir = TempDir::new("examples");
+    let file = dir.file("body.eml", b"Subject: x\r\n\r\nhi\r\n");
+    let (code, out, err) = send(&[
+        "--server",
+        &addr,
+        "--from",
+        "a@example.org",
+        "--to",
+        "b@example.net",
+        "--to",
+        "c@example.net",
+        "--body",
+        &file,
+    ]);
+    assert_eq!(out, "failed: 451 4.3.0 try again later\n", "{err}");
+    assert_eq!(code, 1, "{err}");
+    let seen = server.join().expect("server");
+    assert!(seen.ends_with("DATA\r\nRSET\r\nQUIT\r\n"), "{seen}");
+}
+
+/// `send --subject --text --html --attach` composes the message with the
+/// crate's writer; `sink` stores it; Python's `email` reads back the same
+/// subject, text, HTML and attachments, byte for byte.
+#[test]
+fn send_composed_message_with_attachments_to_sink_parses_back_in_python() {
+    use crate::support::mail::{lf, python, python_parse};
+
+    let dir = TempDir::new("examples");
+    let maildir = dir.path("mail");
+    let (sink, addr) =
+        Proc::example_server("sink", &["--listen", "127.0.0.1:0", "--maildir", &maildir]);
+    let text = "Température du four : 41,2 °C\n.\nFin.\n";
+    let html = "<p>Température du four : <b>41,2 °C</b></p>\n";
+    let csv: Vec<u8> = (0..2000)
+        .flat_map(|i| format!("{i},{}\r\n", 20 + i % 7).into_bytes())
+        .collect();
+    let snapshot: Vec<u8> = (0..300_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
+        .collect();
+    let text_file = dir.file("alert.txt", text.as_bytes());
+    let html_file = dir.file("alert.html", html.as_bytes());
+    let csv_file = dir.file("relevé.csv", &csv);
+    let snapshot_file = dir.file("snapshot.jpg", &snapshot);
+    for chunking in ["auto", "never"] {
+        let (code, out, err) = send(&[
+            "--server",
+            &addr,
+            "--from",
+            "oven@example.org",
+            "--to",
+            "ops@example.net",
+            "--subject",
+            "Alarme : four n°3",
+            "--text",
+            &text_file,
+            "--html",
+            &html_file,
+            "--attach",
+            &csv_file,
+            "--attach",
+            &snapshot_file,
+            "--chunking",
+            chunking,
+        ]);
+        assert_eq!(code, 0, "{out}\n{err}");
+        assert!(out.contains("delivered: 250 "), "{out}");
+    }
+    let stored = files(&maildir, "new");
+    assert_eq!(stored.len(), 2);
+    sink.signal("TERM");
+    let (status, _, err) = sink.finish();
+    assert!(status.success(), "{err}");
+
+    if !python("send_composed_message_with_attachments_to_sink_parses_back_in_python") {
+        return;
+    }
+    let paths: Vec<String> = stored
+        .iter()
+        .enumerate()
+        .map(|(i, m)| dir.file(&format!("stored{i}.eml"), m))
+        .collect();
+    for got in python_parse(&paths) {
+        assert_eq!(got.defects, Vec::<String>::new());
+        assert_eq!(got.subject, "Alarme : four n°3");
+        assert_eq!(got.from, [(String::new(), "oven@example.org".to_string())]);
+        assert_eq!(got.to, [(String::new(), "ops@example.net".to_string())]);
+        assert_eq!(got.text, lf(text));
+        assert_eq!(got.html.as_deref(), Some(html));
+        assert_eq!(got.attachments.len(), 2);
+        assert_eq!(got.attachments[0].0, "relevé.csv");
+        assert_eq!(got.attachments[0].1, "text/csv");
+        assert!(got.attachments[0].2 == csv, "the CSV differs");
+        assert_eq!(got.attachments[1].0, "snapshot.jpg");
+        assert_eq!(got.attachments[1].1, "image/jpeg");
+        assert!(got.attachments[1].2 == snapshot, "the snapshot differs");
+    }
+}
+
+#[test]
+fn send_refuses_a_line_break_in_the_subject_before_connecting() {
+    // Nothing listens there: a refusal must come before connecting.
+    let (code, out, err) = send(&[
+        "--server",
+        "127.0.0.1:9",
+        "--from",
+        "a@example.org",
+        "--to",
+        "b@example.net",
+        "--subject",
+        "hi\r\nBcc: everyone@example.net",
+    ]);
+    assert_eq!(code, 2, "{out}\n{err}");
+    assert!(err.contains("Subject: CR, LF or NUL"), "{err}");
+}

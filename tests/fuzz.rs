@@ -61,6 +61,11 @@ fn bdat_seeds() {
 }
 
 #[test]
+fn proxy_seeds() {
+    replay("proxy", checks::proxy);
+}
+
+#[test]
 fn server_seeds() {
     replay("server", checks::server);
 }
@@ -73,4 +78,9 @@ fn client_seeds() {
 #[test]
 fn differential_seeds() {
     replay("differential", checks::differential::differential);
+}
+
+#[test]
+fn message_seeds() {
+    replay("message", checks::message);
 }

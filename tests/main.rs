@@ -7,6 +7,8 @@
 //!   at every split, RFC 5321 Appendix D, the catalogue rows of
 //!   `docs/rules.md`, models and property tests, the two engines together;
 //! - `io`: the drivers over in-memory transports, tokio and embassy-net;
+//! - `message`: the message writer, its output parsed back by Python's
+//!   `email` and by `mail-parser`, at every output-buffer size;
 //! - `interop`: real mail software over 127.0.0.1 (skipped with a reason
 //!   unless `EMBEDDED_SMTP_REQUIRE_PEERS=1`);
 //! - `examples`: the example programs as a user runs them;
@@ -31,6 +33,7 @@ mod examples;
 mod fuzz;
 mod interop;
 mod io;
+mod message;
 mod rules;
 mod server;
 mod syntax;

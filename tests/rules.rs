@@ -816,3 +816,62 @@ fn a_rule_without_its_where_part_is_reported() {
     // D3 to D16 are missing, D1 and D2 incomplete, one rule too many.
     assert_eq!(problems.len(), 14 + 2 + 1);
 }
+
+// ------------------------------------------------------------ layers
+
+/// The layers of `src/`, bottom up, with the ones each may use (README,
+/// "How the code is laid out"): `syntax` ← `wire` ← `sasl` ← the engines ←
+/// `io`; `message` uses `syntax` and `wire` only, and only `io` uses it.
+const LAYERS: [(&str, &[&str]); 7] = [
+    ("syntax", &[]),
+    ("wire", &["syntax"]),
+    ("sasl", &["syntax", "wire"]),
+    ("message", &["syntax", "wire"]),
+    ("server", &["syntax", "wire", "sasl"]),
+    ("client", &["syntax", "wire", "sasl"]),
+    (
+        "io",
+        &["syntax", "wire", "sasl", "server", "client", "message"],
+    ),
+];
+
+/// Every `crate::<layer>` path in code (comments and doc comments apart)
+/// of each layer names itself or a layer it may use: data flows one way
+/// and no module imports one that imports it back.
+#[test]
+fn imports_follow_the_layers() {
+    let mut problems = Vec::new();
+    for (layer, allowed) in LAYERS {
+        let dir = Path::new(ROOT).join("src").join(layer);
+        let mut files = Vec::new();
+        if dir.is_dir() {
+            walk(&dir, &mut files);
+        } else {
+            files.push(dir.with_extension("rs"));
+        }
+        for file in files
+            .iter()
+            .filter(|f| f.extension().is_some_and(|e| e == "rs"))
+        {
+            let text = std::fs::read_to_string(file).unwrap();
+            for (n, line) in text.lines().enumerate() {
+                let code = line.split("//").next().unwrap_or("");
+                for (i, _) in code.match_indices("crate::") {
+                    let used: String = code[i + 7..]
+                        .chars()
+                        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                        .collect();
+                    let known = LAYERS.iter().any(|(l, _)| *l == used);
+                    if known && used != layer && !allowed.contains(&used.as_str()) {
+                        problems.push(format!(
+                            "{}:{}: {layer} uses crate::{used}",
+                            file.strip_prefix(ROOT).unwrap().display(),
+                            n + 1
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}

@@ -40,18 +40,24 @@ impl From<ChunkError> for Refused {
 impl FinalPhase {
     /// After the end of the content (`.` or `BDAT … LAST`), with
     /// `chunk_replies` replies to earlier chunks still to come.
-    fn after(config: &ClientConfig<'_>, accepted: Accepted, chunk_replies: u32) -> Self {
+    fn after(
+        config: &ClientConfig<'_>,
+        tx: &Transaction,
+        accepted: Accepted,
+        chunk_replies: u32,
+    ) -> Self {
         FinalPhase {
             chunk_replies,
             remaining: if config.lmtp { accepted.count } else { 1 },
             cursor: 0,
+            count: tx.plan.count,
             accepted,
         }
     }
 
     /// The index of the next accepted recipient (LMTP).
-    fn next_accepted(&mut self, count: u16) -> Option<usize> {
-        while self.cursor < count {
+    fn next_accepted(&mut self) -> Option<usize> {
+        while self.cursor < self.count {
             let i = self.cursor;
             self.cursor += 1;
             if self.accepted.has(i) {
@@ -77,15 +83,38 @@ impl FinalPhase {
             self.chunk_replies -= 1;
             return Ok(chunk_reply(tx, reply, State::Final(*self)));
         }
+        let event = if tx.failed {
+            self.remaining = self.remaining.saturating_sub(1);
+            Event::Reply(reply)
+        } else {
+            self.settle(config, reply)
+        };
+        let change = match self.remaining {
+            0 if tx.failed => Change::To(State::Rset(Turn::Due)),
+            0 => Change::To(State::Ready),
+            _ => Change::Stay,
+        };
+        Ok(Outcome::new(event, change))
+    }
+}
+
+impl FinalPhase {
+    /// Whether the only replies still to come are the final ones, so that
+    /// the next transaction may be pipelined behind them.
+    pub(super) fn only_finals_left(&self) -> bool {
+        self.chunk_replies == 0 && self.remaining > 0
+    }
+
+    /// A final reply of a transaction that did not fail: delivered (2yz)
+    /// or failed (4yz, 5yz), for the next accepted recipient under LMTP.
+    pub(super) fn settle<'a>(&mut self, config: &ClientConfig<'_>, reply: Reply<'a>) -> Event<'a> {
         let recipient = if config.lmtp {
-            self.next_accepted(tx.plan.count)
+            self.next_accepted()
         } else {
             None
         };
         self.remaining = self.remaining.saturating_sub(1);
-        let event = if tx.failed {
-            Event::Reply(reply)
-        } else if code.is_positive() {
+        if reply.code().is_positive() {
             Event::Delivered { recipient, reply }
         } else {
             Event::Failed(Failure {
@@ -94,13 +123,7 @@ impl FinalPhase {
                 reply: Some(reply),
                 recipient,
             })
-        };
-        let change = match self.remaining {
-            0 if tx.failed => Change::To(State::Rset(Turn::Due)),
-            0 => Change::To(State::Ready),
-            _ => Change::Stay,
-        };
-        Ok(Outcome::new(event, change))
+        }
     }
 }
 
@@ -215,7 +238,7 @@ impl ContentPhase {
                 let p = writer.chunk(chunk, out, last)?;
                 check_eight_bit(chunk.get(..p.consumed).unwrap_or_default())?;
                 if writer.is_done() {
-                    let done = FinalPhase::after(config, self.accepted, *outstanding);
+                    let done = FinalPhase::after(config, tx, self.accepted, *outstanding);
                     return Ok((p, Some(State::Final(done))));
                 }
                 if p.written > 0 {
@@ -245,7 +268,7 @@ impl ContentPhase {
                     .map_err(|e| Refused::Content(ContentError::Text(e)))?;
                 let next = f
                     .done
-                    .then(|| State::Final(FinalPhase::after(config, self.accepted, 0)));
+                    .then(|| State::Final(FinalPhase::after(config, tx, self.accepted, 0)));
                 Ok((f, next))
             }
             Transfer::Chunks { .. } if tx.failed => Ok((
@@ -266,7 +289,7 @@ impl ContentPhase {
                     return Ok((not_done, None));
                 }
                 let written = writer.finish(out)?;
-                let done = FinalPhase::after(config, self.accepted, *outstanding);
+                let done = FinalPhase::after(config, tx, self.accepted, *outstanding);
                 Ok((
                     Finish {
                         written,

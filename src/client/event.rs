@@ -125,8 +125,11 @@ pub enum Event<'a> {
     Failed(Failure<'a>),
     /// The reply to RSET.
     Reset(Reply<'a>),
-    /// The reply to VRFY or NOOP, or to the lone `.` sent when DATA got
-    /// `354` although no recipient was accepted (PIP-07).
+    /// A reply that settles nothing: to VRFY or NOOP, to the lone `.` sent
+    /// when DATA got `354` although no recipient was accepted (PIP-07), or
+    /// to a RCPT pipelined behind a refused MAIL (typically `503`; the
+    /// transaction failed with the MAIL reply, and no recipient is refused
+    /// by it).
     Reply(Reply<'a>),
     /// `421` outside a transaction: the server is closing the connection;
     /// the session is over (RFC 5321 §3.8). Inside a transaction a `421`

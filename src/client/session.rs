@@ -30,7 +30,7 @@ pub struct Client<'c> {
     pub(super) state: State,
     pub(super) session: Session,
     pub(super) tx: Transaction,
-    pending: Option<Pending>,
+    pub(super) pending: Option<Pending>,
 }
 
 impl<'c> Client<'c> {
@@ -97,6 +97,15 @@ impl<'c> Client<'c> {
         }
     }
 
+    /// Whether the replies now awaited first are the previous transaction's
+    /// final ones (its content opened the group in which [`Client::send`]
+    /// pipelined the next envelope; [`Client::can_send_next`]). Until this
+    /// turns false, [`Event::Delivered`] and [`Event::Failed`] (stage
+    /// `Content`) are the previous message's.
+    pub fn settles_previous(&self) -> bool {
+        matches!(self.state, State::Envelope(e) if e.prior.is_some())
+    }
+
     /// Whether the engine takes content now ([`Client::body`],
     /// [`Client::finish_body`]): after [`Event::SendBody`] until the end of
     /// the content is written or the transaction failed.
@@ -125,7 +134,7 @@ impl<'c> Client<'c> {
             State::Hello(h) => h.turn == Turn::Sent,
             State::StartTls(t) | State::Dot(t) | State::Rset(t) | State::Quit(t) => t == Turn::Sent,
             State::Auth(a) => a.turn == Turn::Sent,
-            State::Envelope(e) => e.awaited() > 0,
+            State::Envelope(e) => e.awaits_reply(),
             State::Content(c) => c.awaits_reply(),
             State::Handshake | State::Ready | State::Closed => false,
         }
@@ -152,7 +161,10 @@ impl<'c> Client<'c> {
     /// The current wait timed out: a transient failure, as if the server
     /// had said 451 (rule D12). The session is closed; if a transaction was
     /// open, its failure is returned: the message was NOT delivered (in LMTP
-    /// mode: to the recipients whose final reply had not come yet).
+    /// mode: to the recipients whose final reply had not come yet). With a
+    /// transaction pipelined behind one whose final reply was awaited
+    /// ([`Client::settles_previous`]), the earlier one's failure is
+    /// returned; the later one was not delivered either.
     pub fn timeout(&mut self) -> Option<Failure<'static>> {
         self.abandon()
     }
@@ -349,7 +361,7 @@ impl<'c> Client<'c> {
             State::Greeting => hello::on_greeting(config, reply),
             State::StartTls(Turn::Sent) => hello::on_starttls(config, reply),
             State::Auth(a) if a.turn == Turn::Sent => a.on_reply(config, reply),
-            State::Envelope(e) if e.awaited() > 0 => e.on_reply(config, tx, reply),
+            State::Envelope(e) if e.awaits_reply() => e.on_reply(config, tx, reply),
             State::Content(c) => c.on_reply(tx, reply),
             State::Final(f) => f.on_reply(config, tx, reply),
             State::Dot(Turn::Sent) => Ok(Outcome::new(

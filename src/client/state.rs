@@ -201,6 +201,10 @@ pub(super) struct EnvelopePhase {
     pub(super) accepted: Accepted,
     /// The caller abandoned the transaction (`Client::abort`).
     pub(super) aborted: bool,
+    /// The previous transaction's final replies, still to come before the
+    /// replies to this envelope: its content opened the pipelined group
+    /// this envelope's commands joined (RFC 2920 §3.1).
+    pub(super) prior: Option<FinalPhase>,
 }
 
 /// The content phase's own fields.
@@ -239,6 +243,8 @@ pub(super) struct FinalPhase {
     /// LMTP: the next final reply is for the first accepted recipient at or
     /// after this index.
     pub(super) cursor: u16,
+    /// Recipients in the envelope (LMTP: where the cursor stops).
+    pub(super) count: u16,
     /// The recipients accepted.
     pub(super) accepted: Accepted,
 }

@@ -14,7 +14,8 @@ use super::error::{ClientError, ProtocolError};
 use super::event::{Event, Failure, FailureKind, Stage};
 use super::outcome::{Change, Outcome};
 use super::state::{
-    Accepted, ContentPhase, EnvelopePhase, MailReply, State, Transaction, Transfer, Turn,
+    Accepted, ContentPhase, EnvelopePhase, FinalPhase, MailReply, State, Transaction, Transfer,
+    Turn,
 };
 use super::writer::put;
 
@@ -28,8 +29,9 @@ pub(super) fn kind_of(reply: &Reply<'_>) -> FailureKind {
 }
 
 impl EnvelopePhase {
-    /// The start of a transaction.
-    pub(super) fn new() -> Self {
+    /// The start of a transaction; `prior`: the previous transaction's
+    /// final replies are still to come (cross-transaction pipelining).
+    pub(super) fn new(prior: Option<FinalPhase>) -> Self {
         EnvelopePhase {
             written: 0,
             replied: 0,
@@ -37,7 +39,14 @@ impl EnvelopePhase {
             rcpt_transient: false,
             accepted: Accepted::default(),
             aborted: false,
+            prior,
         }
+    }
+
+    /// Whether a reply is awaited: the previous transaction's final one, or
+    /// one to this envelope.
+    pub(super) fn awaits_reply(&self) -> bool {
+        self.prior.is_some() || self.awaited() > 0
     }
 
     /// Commands in the sequence: MAIL, the RCPTs, and DATA unless BDAT.
@@ -68,6 +77,9 @@ impl EnvelopePhase {
 
     /// The timeout of the reply awaited, if any.
     pub(super) fn deadline(&self, plan: &Plan, t: &Timeouts) -> Option<Duration> {
+        if self.prior.is_some() {
+            return Some(t.data_final);
+        }
         if self.replied >= self.written {
             return None;
         }
@@ -80,6 +92,10 @@ impl EnvelopePhase {
 
     /// The stage an interruption now falls in.
     pub(super) fn stage(&self, plan: &Plan) -> Stage {
+        if self.prior.is_some() {
+            // The previous message's content is the first thing unsettled.
+            return Stage::Content;
+        }
         match self.replied {
             0 => Stage::Mail,
             k if k <= u32::from(plan.count) => Stage::Recipients,
@@ -136,6 +152,23 @@ impl EnvelopePhase {
         tx: &Transaction,
         reply: Reply<'a>,
     ) -> Result<Outcome<'a>, ProtocolError> {
+        if let Some(prior) = &mut self.prior {
+            // Replies come in the order of the commands (RFC 2920 §3.1): the
+            // previous message's final replies first.
+            if reply.code().first_digit() == 3 {
+                return Err(ProtocolError::Unexpected(reply.code()));
+            }
+            let event = prior.settle(config, reply);
+            if prior.remaining == 0 {
+                self.prior = None;
+            }
+            let change = if self.prior.is_none() && self.aborted && self.awaited() == 0 {
+                Change::To(State::Rset(Turn::Due))
+            } else {
+                Change::Stay
+            };
+            return Ok(Outcome::new(event, change));
+        }
         let k = self.replied;
         self.replied += 1;
         let n = u32::from(tx.plan.count);
@@ -147,7 +180,15 @@ impl EnvelopePhase {
             return Err(ProtocolError::Unexpected(code));
         }
         let positive = code.is_positive();
-        let event = if k == 0 {
+        let event = if k > 0 && matches!(self.mail, MailReply::Refused(_)) {
+            // A RCPT pipelined behind a refused MAIL (RFC 2920 §3.1; PIP-09): its
+            // reply (typically `503 need MAIL`) settles nothing. The
+            // transaction failed with the MAIL reply, already reported; a
+            // 503 here must not turn a transient 451 into a permanent
+            // refusal of every recipient (Postfix's smtp client ignores
+            // these replies too).
+            Event::Reply(reply)
+        } else if k == 0 {
             self.mail = if positive {
                 MailReply::Accepted
             } else {
@@ -204,12 +245,15 @@ impl EnvelopePhase {
     ) -> Result<Outcome<'a>, ProtocolError> {
         let code = reply.code();
         let failure = self.failure();
+        // After a refused MAIL the DATA reply settles nothing either: the
+        // failure is the MAIL reply's, reported with `Event::MailFrom`.
+        let own = !matches!(self.mail, MailReply::Refused(_));
         let failed = |stage, kind, next| {
             Outcome::new(
                 Event::Failed(Failure {
                     stage,
                     kind,
-                    reply: Some(reply),
+                    reply: own.then_some(reply),
                     recipient: None,
                 }),
                 Change::TxFailed { next, report: None },

@@ -26,9 +26,11 @@ impl Client<'_> {
     /// or BINARYMIME); BDAT content starts only once the recipients are
     /// known.
     pub fn send(&mut self, envelope: &Envelope<'_>) -> Result<(), ClientError> {
-        if !self.is_ready() {
-            return Err(self.state_error());
-        }
+        let prior = match self.state {
+            _ if self.is_ready() => None,
+            State::Final(f) if self.can_send_next() => Some(f),
+            _ => return Err(self.state_error()),
+        };
         let caps = self.session.extended.then_some(&self.session.caps);
         let plan = envelope.plan(&self.config, caps)?;
         self.tx = Transaction {
@@ -38,8 +40,24 @@ impl Client<'_> {
                 && self.session.caps.has(Extension::Pipelining),
             failed: false,
         };
-        self.apply(Change::To(State::Envelope(EnvelopePhase::new())));
+        self.apply(Change::To(State::Envelope(EnvelopePhase::new(prior))));
         Ok(())
+    }
+
+    /// Whether [`Client::send`] may start the next transaction now, before
+    /// the final reply to this one's content: the server offers PIPELINING
+    /// (and [`ClientConfig::pipelining`](super::ClientConfig::pipelining)
+    /// allows it), the content is written (`.` or `BDAT … LAST`), and only
+    /// its final replies are still to come. RFC 2920 §3.1 lets message
+    /// content open a pipelined group, so the next MAIL, RCPT and DATA go
+    /// in the same write as the end of this message, as Postfix's smtp
+    /// client sends them. Replies stay matched by position: the final
+    /// replies of this message come first ([`Client::settles_previous`]).
+    pub fn can_send_next(&self) -> bool {
+        matches!(self.state, State::Final(f) if f.only_finals_left())
+            && self.tx.pipelined
+            && !self.tx.failed
+            && self.pending.is_none()
     }
 
     /// Abandons the open transaction before its content (RFC 5321 App. D.2):
@@ -51,7 +69,7 @@ impl Client<'_> {
             return Err(self.state_error());
         };
         e.aborted = true;
-        let next = if e.awaited() == 0 {
+        let next = if !e.awaits_reply() {
             State::Rset(Turn::Due)
         } else {
             State::Envelope(e)

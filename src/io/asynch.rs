@@ -23,9 +23,11 @@ use crate::client::{Client, ClientConfig, Envelope, Event};
 use crate::sasl::Credentials;
 use crate::server::{AbortReason, Event as ServerEvent, ServerConfig};
 use crate::syntax::{ForwardPath, Host, MailParameters, RcptParameters, ReversePath, Verb};
+use crate::wire::proxy::ProxyHeader;
 
-use super::client::{BodySource, ClientPump, Delivery, Goal};
-use super::server::{Decision, Fed, ServerPump, Turn};
+use super::batch::{Batch, Cursor, Message};
+use super::client::{BodySource, ClientPump, Delivery, Goal, One, Work};
+use super::server::{Decision, Fed, ServerPump, Transport, Turn};
 use super::{Error, Need};
 
 /// Bounds a future by a deadline: `None` when the time ran out first.
@@ -63,6 +65,21 @@ impl<'b, 'c, T: Read + Write, M: Timer> SmtpClient<'b, 'c, T, M> {
         rx: &'b mut [u8],
         tx: &'b mut [u8],
     ) -> Result<Self, Error> {
+        Self::connect_with_events(io, timer, config, rx, tx, |_| {}).await
+    }
+
+    /// As [`SmtpClient::connect`]; `on_event` sees each reply on the way
+    /// (the greeting, EHLO, STARTTLS, AUTH): an [`Event::AuthFailed`]
+    /// carries the server's refusal of the credentials, the session then
+    /// being ready but not authenticated.
+    pub async fn connect_with_events(
+        io: T,
+        timer: M,
+        config: ClientConfig<'c>,
+        rx: &'b mut [u8],
+        tx: &'b mut [u8],
+        mut on_event: impl FnMut(&Event<'_>),
+    ) -> Result<Self, Error> {
         let engine = Client::new(config).map_err(|e| Error::Client(e.into()))?;
         let mut s = SmtpClient {
             io,
@@ -74,7 +91,7 @@ impl<'b, 'c, T: Read + Write, M: Timer> SmtpClient<'b, 'c, T, M> {
             None,
             &mut &[][..],
             &mut Delivery::default(),
-            &mut |_| {},
+            &mut on_event,
         )
         .await?;
         Ok(s)
@@ -90,6 +107,20 @@ impl<'b, 'c, T: Read + Write, M: Timer> SmtpClient<'b, 'c, T, M> {
     pub async fn start_tls<U, E, Fut>(
         self,
         wrap: impl FnOnce(T) -> Fut,
+    ) -> Result<SmtpClient<'b, 'c, U, M>, Error>
+    where
+        U: Read + Write,
+        Fut: Future<Output = Result<U, E>>,
+    {
+        self.start_tls_with_events(wrap, |_| {}).await
+    }
+
+    /// As [`SmtpClient::start_tls`]; `on_event` sees each reply on the way
+    /// (EHLO, AUTH), as with [`SmtpClient::connect_with_events`].
+    pub async fn start_tls_with_events<U, E, Fut>(
+        self,
+        wrap: impl FnOnce(T) -> Fut,
+        mut on_event: impl FnMut(&Event<'_>),
     ) -> Result<SmtpClient<'b, 'c, U, M>, Error>
     where
         U: Read + Write,
@@ -111,7 +142,7 @@ impl<'b, 'c, T: Read + Write, M: Timer> SmtpClient<'b, 'c, T, M> {
             None,
             &mut &[][..],
             &mut Delivery::default(),
-            &mut |_| {},
+            &mut on_event,
         )
         .await?;
         Ok(s)
@@ -135,6 +166,21 @@ impl<'b, 'c, T: Read + Write, M: Timer> SmtpClient<'b, 'c, T, M> {
         )
         .await?;
         Ok(delivery)
+    }
+
+    /// Sends a batch of messages, pipelined across transactions (see the
+    /// blocking [`send_many`](super::blocking::SmtpClient::send_many)).
+    pub async fn send_many(
+        &mut self,
+        batch: &mut [Message<'_>],
+        mut on_event: impl FnMut(usize, &Event<'_>),
+    ) -> Result<(), Error> {
+        let mut work = Batch {
+            messages: batch,
+            at: Cursor::default(),
+            on_event: &mut on_event,
+        };
+        self.drive(&mut work).await
     }
 
     /// Says QUIT, waits for the `221`, and gives the transport back.
@@ -171,8 +217,21 @@ impl<'b, 'c, T: Read + Write, M: Timer> SmtpClient<'b, 'c, T, M> {
         delivery: &mut Delivery,
         on_event: &mut E,
     ) -> Result<(), Error> {
+        let mut work = One {
+            goal,
+            envelope,
+            body,
+            delivery,
+            on_event,
+        };
+        self.drive(&mut work).await
+    }
+
+    /// The I/O loop: writes what the pump has, reads under the engine's
+    /// deadline, until the work is done.
+    async fn drive<W: Work + ?Sized>(&mut self, work: &mut W) -> Result<(), Error> {
         loop {
-            match self.pump.step(goal, envelope, body, delivery, on_event)? {
+            match work.step(&mut self.pump)? {
                 Need::Write => {
                     write_all(&mut self.io, self.pump.tx.pending()).await?;
                     self.pump.tx.clear();
@@ -181,21 +240,14 @@ impl<'b, 'c, T: Read + Write, M: Timer> SmtpClient<'b, 'c, T, M> {
                     let wait = self.pump.engine.deadline().unwrap_or(Duration::MAX);
                     let space = self.pump.rx.space()?;
                     match self.timer.timeout(wait, self.io.read(space)).await {
+                        Some(Ok(0)) => return work.eof(&mut self.pump),
+                        Some(Ok(n)) => self.pump.rx.received(n),
                         None => {
-                            self.pump.timeout(delivery, on_event);
+                            work.timeout(&mut self.pump);
                             return Err(Error::Timeout);
                         }
-                        Some(Ok(0)) => {
-                            self.pump.eof(delivery, on_event);
-                            return if goal == Goal::Quit {
-                                Ok(())
-                            } else {
-                                Err(Error::Eof)
-                            };
-                        }
-                        Some(Ok(n)) => self.pump.rx.received(n),
                         Some(Err(e)) if e.kind() == ErrorKind::TimedOut => {
-                            self.pump.timeout(delivery, on_event);
+                            work.timeout(&mut self.pump);
                             return Err(Error::Timeout);
                         }
                         Some(Err(e)) => return Err(Error::Io(e.kind())),
@@ -233,6 +285,10 @@ pub trait Handler {
     async fn connect(&mut self, _peer: Option<SocketAddr>) -> Decision<'_> {
         Decision::Accept
     }
+    /// Behind a load balancer (`ServerConfig::proxy_protocol`): the PROXY
+    /// protocol header came before the greeting (see the blocking
+    /// [`Handler::proxied`](super::Handler::proxied)).
+    async fn proxied(&mut self, _header: &ProxyHeader) {}
     /// HELO, EHLO or LHLO: accept, or refuse it (the session stays as it was).
     async fn hello(&mut self, _verb: Verb, _domain: &Host<'_>) -> Decision<'_> {
         Decision::Accept
@@ -297,7 +353,10 @@ pub async fn serve<T: Read + Write, H: Handler, M: Timer>(
 }
 
 /// Serves one session that may upgrade to TLS (see the blocking
-/// [`serve_tls`](super::blocking::serve_tls)).
+/// [`serve_tls`](super::blocking::serve_tls)); gives back the transport,
+/// the TLS stream after an upgrade: close that one with its close_notify
+/// alert (RFC 8446 §6.1; tokio-rustls `shutdown().await`, embedded-tls
+/// `close().await`).
 // The transport, its address, the deadlines, the configuration, two
 // buffers, the handler and the TLS upgrade: each is the caller's (the
 // `tokio` feature's `io::tokio::serve_tcp` takes fewer).
@@ -311,7 +370,7 @@ pub async fn serve_tls<T, U, E, H, M, Fut>(
     tx: &mut [u8],
     handler: &mut H,
     upgrade: impl FnOnce(T) -> Fut,
-) -> Result<(), Error>
+) -> Result<Transport<T, U>, Error>
 where
     T: Read + Write,
     U: Read + Write,
@@ -323,12 +382,12 @@ where
     pump.greet(handler.connect(peer).await)?;
     let mut io = io;
     if serve_until(&mut io, timer, &mut pump, handler).await? != Need::StartTls {
-        return Ok(());
+        return Ok(Transport::Plain(io));
     }
     let mut io = upgrade(io).await.map_err(|_| Error::Tls)?;
     pump.tls_established()?;
     serve_until(&mut io, timer, &mut pump, handler).await?;
-    Ok(())
+    Ok(Transport::Tls(io))
 }
 
 /// Hands one event to the handler, answering the decision it asks for.
@@ -353,6 +412,10 @@ async fn handle<H: Handler>(fed: &mut Fed<'_, '_, '_>, handler: &mut H) -> Resul
         }
         ServerEvent::MessageAborted(reason) => {
             handler.message_aborted(*reason).await;
+            return Ok(());
+        }
+        ServerEvent::Proxy(header) => {
+            handler.proxied(header).await;
             return Ok(());
         }
         ServerEvent::NeedInput

@@ -60,8 +60,9 @@ use embedded_io::{Error as _, ErrorKind, Read, Write};
 use crate::client::{Client, ClientConfig, Envelope, Event};
 use crate::server::{Event as ServerEvent, ServerConfig};
 
-use super::client::{BodySource, ClientPump, Delivery, Goal, OnEvent};
-use super::server::{Fed, Handler, ServerPump, Turn};
+use super::batch::{Batch, Cursor, Message};
+use super::client::{BodySource, ClientPump, Delivery, Goal, OnEvent, One, Work};
+use super::server::{Fed, Handler, ServerPump, Transport, Turn};
 use super::{Error, Need};
 
 /// A client session over a blocking transport `T`.
@@ -81,6 +82,20 @@ impl<'b, 'c, T: Read + Write> SmtpClient<'b, 'c, T> {
         rx: &'b mut [u8],
         tx: &'b mut [u8],
     ) -> Result<Self, Error> {
+        Self::connect_with_events(io, config, rx, tx, |_| {})
+    }
+
+    /// As [`SmtpClient::connect`]; `on_event` sees each reply on the way
+    /// (the greeting, EHLO, STARTTLS, AUTH): an
+    /// [`Event::AuthFailed`] carries the server's refusal of the
+    /// credentials, the session then being ready but not authenticated.
+    pub fn connect_with_events(
+        io: T,
+        config: ClientConfig<'c>,
+        rx: &'b mut [u8],
+        tx: &'b mut [u8],
+        mut on_event: impl FnMut(&Event<'_>),
+    ) -> Result<Self, Error> {
         let engine = Client::new(config).map_err(|e| Error::Client(e.into()))?;
         let mut s = SmtpClient {
             io,
@@ -91,7 +106,7 @@ impl<'b, 'c, T: Read + Write> SmtpClient<'b, 'c, T> {
             None,
             &mut &[][..],
             &mut Delivery::default(),
-            &mut |_| {},
+            &mut on_event,
         )?;
         Ok(s)
     }
@@ -111,6 +126,19 @@ impl<'b, 'c, T: Read + Write> SmtpClient<'b, 'c, T> {
     where
         U: Read + Write,
     {
+        self.start_tls_with_events(wrap, |_| {})
+    }
+
+    /// As [`SmtpClient::start_tls`]; `on_event` sees each reply on the way
+    /// (EHLO, AUTH), as with [`SmtpClient::connect_with_events`].
+    pub fn start_tls_with_events<U, E>(
+        self,
+        wrap: impl FnOnce(T) -> Result<U, E>,
+        mut on_event: impl FnMut(&Event<'_>),
+    ) -> Result<SmtpClient<'b, 'c, U>, Error>
+    where
+        U: Read + Write,
+    {
         let SmtpClient { io, mut pump } = self;
         if !pump.wants_tls() {
             return Err(Error::Closed);
@@ -123,7 +151,7 @@ impl<'b, 'c, T: Read + Write> SmtpClient<'b, 'c, T> {
             None,
             &mut &[][..],
             &mut Delivery::default(),
-            &mut |_| {},
+            &mut on_event,
         )?;
         Ok(s)
     }
@@ -148,6 +176,28 @@ impl<'b, 'c, T: Read + Write> SmtpClient<'b, 'c, T> {
             &mut on_event,
         )?;
         Ok(delivery)
+    }
+
+    /// Sends the messages of `batch` in order on this connection and fills
+    /// in each one's [`Message::delivery`]. With PIPELINING each message's
+    /// envelope goes in the same write as the end of the previous one's
+    /// content (RFC 2920 §3.1), and its outcome stays its own; without it,
+    /// one after the other as with [`send`](Self::send). `on_event` sees
+    /// every reply with the index of the message it belongs to. A message
+    /// whose envelope the engine refuses gets [`Message::refused`] and the
+    /// batch goes on; an I/O error ends it (the messages not settled then
+    /// failed, transiently, or were not attempted).
+    pub fn send_many(
+        &mut self,
+        batch: &mut [Message<'_>],
+        mut on_event: impl FnMut(usize, &Event<'_>),
+    ) -> Result<(), Error> {
+        let mut work = Batch {
+            messages: batch,
+            at: Cursor::default(),
+            on_event: &mut on_event,
+        };
+        self.drive(&mut work)
     }
 
     /// Says QUIT, waits for the `221`, and gives the transport back.
@@ -181,24 +231,30 @@ impl<'b, 'c, T: Read + Write> SmtpClient<'b, 'c, T> {
         delivery: &mut Delivery,
         on_event: &mut OnEvent<'_>,
     ) -> Result<(), Error> {
+        let mut work = One {
+            goal,
+            envelope,
+            body,
+            delivery,
+            on_event,
+        };
+        self.drive(&mut work)
+    }
+
+    /// The I/O loop: writes what the pump has, reads (a read timeout of the
+    /// transport is the deadline), until the work is done.
+    fn drive(&mut self, work: &mut dyn Work) -> Result<(), Error> {
         loop {
-            match self.pump.step(goal, envelope, body, delivery, on_event)? {
+            match work.step(&mut self.pump)? {
                 Need::Write => {
                     write_all(&mut self.io, self.pump.tx.pending())?;
                     self.pump.tx.clear();
                 }
                 Need::Read => match self.io.read(self.pump.rx.space()?) {
-                    Ok(0) => {
-                        self.pump.eof(delivery, on_event);
-                        return if goal == Goal::Quit {
-                            Ok(())
-                        } else {
-                            Err(Error::Eof)
-                        };
-                    }
+                    Ok(0) => return work.eof(&mut self.pump),
                     Ok(n) => self.pump.rx.received(n),
                     Err(e) if e.kind() == ErrorKind::TimedOut => {
-                        self.pump.timeout(delivery, on_event);
+                        work.timeout(&mut self.pump);
                         return Err(Error::Timeout);
                     }
                     Err(e) => return Err(Error::Io(e.kind())),
@@ -239,7 +295,10 @@ pub fn serve<T: Read + Write, H: Handler>(
 /// Serves one session that may upgrade to TLS: when the client says
 /// STARTTLS, the transport goes to `upgrade` (which performs the server
 /// side of the handshake) and the same session carries on over the
-/// wrapped transport, reset as RFC 3207 §4.2 requires.
+/// wrapped transport, reset as RFC 3207 §4.2 requires. When the session is
+/// over, the transport comes back as a [`Transport`]: close a
+/// [`Transport::Tls`] stream with its close_notify alert (RFC 8446 §6.1),
+/// e.g. rustls `send_close_notify()` and a flush, before dropping it.
 pub fn serve_tls<T, U, E, H>(
     io: T,
     peer: Option<SocketAddr>,
@@ -248,7 +307,7 @@ pub fn serve_tls<T, U, E, H>(
     tx: &mut [u8],
     handler: &mut H,
     upgrade: impl FnOnce(T) -> Result<U, E>,
-) -> Result<(), Error>
+) -> Result<Transport<T, U>, Error>
 where
     T: Read + Write,
     U: Read + Write,
@@ -258,12 +317,12 @@ where
     pump.greet(handler.connect(peer))?;
     let mut io = io;
     if serve_until(&mut io, &mut pump, handler)? != Need::StartTls {
-        return Ok(());
+        return Ok(Transport::Plain(io));
     }
     let mut io = upgrade(io).map_err(|_| Error::Tls)?;
     pump.tls_established()?;
     serve_until(&mut io, &mut pump, handler)?;
-    Ok(())
+    Ok(Transport::Tls(io))
 }
 
 /// Hands one event to the handler, answering the decision it asks for.
@@ -285,6 +344,10 @@ fn handle<H: Handler>(fed: &mut Fed<'_, '_, '_>, handler: &mut H) -> Result<(), 
         }
         ServerEvent::MessageAborted(reason) => {
             handler.message_aborted(reason);
+            return Ok(());
+        }
+        ServerEvent::Proxy(header) => {
+            handler.proxied(&header);
             return Ok(());
         }
         ServerEvent::NeedInput

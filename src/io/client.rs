@@ -64,6 +64,30 @@ impl Delivery {
     pub fn is_delivered(&self) -> bool {
         self.delivered > 0 && self.failure.is_none()
     }
+
+    /// Counts what `event` says of this message.
+    pub(super) fn count(&mut self, event: &Event<'_>) {
+        match event {
+            Event::Recipient { reply, .. } => {
+                if reply.code().is_positive() {
+                    self.accepted += 1;
+                } else {
+                    self.rejected += 1;
+                }
+            }
+            Event::Delivered { reply, .. } => {
+                self.delivered += 1;
+                self.final_code = Some(reply.code());
+            }
+            Event::Failed(f) => {
+                self.failure.get_or_insert((f.stage, f.kind));
+                if let (Stage::Content, Some(r)) = (f.stage, f.reply) {
+                    self.final_code.get_or_insert(r.code());
+                }
+            }
+            _ => {}
+        }
+    }
 }
 
 /// The event callback as the pump sees it. The pump takes the callback and
@@ -92,7 +116,7 @@ pub(crate) struct ClientPump<'b, 'c> {
     /// Transport flow control, not protocol state: commands were written
     /// and no byte was read since, so no more commands are written until
     /// one is (see `step`).
-    wrote_since_read: bool,
+    pub(super) wrote_since_read: bool,
 }
 
 impl<'b, 'c> ClientPump<'b, 'c> {
@@ -175,53 +199,80 @@ impl<'b, 'c> ClientPump<'b, 'c> {
             if self.engine.wants_content() {
                 progressed |= self.stream(body)?;
             }
-            // At most one transmit buffer of pipelined commands awaits its
-            // replies: a sequential driver does not read while it writes,
-            // so a group larger than what the transport absorbs while the
-            // server answers its first commands would leave both sides
-            // writing for ever (RFC 2920 §3.1; catalogue row PIP-08). A
-            // server sends its pending replies whenever its input runs dry
-            // (§3.2), so waiting for one here always ends.
-            let n = if self.wrote_since_read {
-                0
-            } else {
-                match self.engine.transmit(envelope, self.tx.free()) {
-                    // The next command does not fit behind the pending
-                    // ones: send those first (below), then try again.
-                    Err(ClientError::BufferTooSmall { .. }) if !self.tx.is_empty() => 0,
-                    r => r?,
-                }
-            };
-            self.tx.push(n);
-            self.wrote_since_read |= n > 0;
-            progressed |= n > 0;
-            if self.reached(goal) {
-                return Ok(if self.tx.is_empty() {
-                    Need::Done
-                } else {
-                    Need::Write
-                });
-            }
-            if self.engine.is_closed() {
-                return if self.tx.is_empty() {
-                    Err(Error::Closed)
-                } else {
-                    Ok(Need::Write)
-                };
-            }
-            if !self.tx.is_empty() {
-                return Ok(Need::Write);
-            }
-            if !progressed {
-                return Ok(Need::Read);
+            progressed |= self.transmit(envelope)?;
+            if let Some(need) = self.next_io(self.reached(goal), progressed)? {
+                return Ok(need);
             }
         }
     }
 
+    /// Puts the commands that are due in the transmit buffer; true if any.
+    pub(super) fn transmit(&mut self, envelope: Option<&Envelope<'_>>) -> Result<bool, Error> {
+        // At most one transmit buffer of pipelined commands awaits its
+        // replies: a sequential driver does not read while it writes, so a
+        // group larger than what the transport absorbs while the server
+        // answers its first commands would leave both sides writing for
+        // ever (RFC 2920 §3.1; catalogue row PIP-08). A server sends its
+        // pending replies whenever its input runs dry (§3.2), so waiting
+        // for one here always ends.
+        let n = if self.wrote_since_read {
+            0
+        } else {
+            match self.engine.transmit(envelope, self.tx.free()) {
+                // The next command does not fit behind the pending ones:
+                // send those first, then try again.
+                Err(ClientError::BufferTooSmall { .. }) if !self.tx.is_empty() => 0,
+                r => r?,
+            }
+        };
+        self.tx.push(n);
+        self.wrote_since_read |= n > 0;
+        Ok(n > 0)
+    }
+
+    /// The I/O a step ends with, if it ends: done once `reached` (after the
+    /// pending bytes are written), a write while bytes are pending, a read
+    /// when nothing moved; `None`: go round again.
+    pub(super) fn next_io(&self, reached: bool, progressed: bool) -> Result<Option<Need>, Error> {
+        Ok(Some(if reached {
+            if self.tx.is_empty() {
+                Need::Done
+            } else {
+                Need::Write
+            }
+        } else if self.engine.is_closed() {
+            if self.tx.is_empty() {
+                return Err(Error::Closed);
+            }
+            Need::Write
+        } else if !self.tx.is_empty() {
+            Need::Write
+        } else if !progressed {
+            Need::Read
+        } else {
+            return Ok(None);
+        }))
+    }
+
     /// Hands the engine every complete reply in the receive buffer.
     fn feed(&mut self, delivery: &mut Delivery, on_event: &mut OnEvent<'_>) -> Result<bool, Error> {
+        self.feed_with(&mut |_, event| {
+            delivery.count(event);
+            on_event(event);
+        })
+    }
+
+    /// Hands the engine every complete reply in the receive buffer; each
+    /// event goes to `on`, with whether it is the previous message's (its
+    /// final replies, awaited before the next envelope's; see
+    /// [`Client::settles_previous`]).
+    pub(super) fn feed_with(
+        &mut self,
+        on: &mut dyn FnMut(bool, &Event<'_>),
+    ) -> Result<bool, Error> {
         let mut progressed = false;
         loop {
+            let previous = self.engine.settles_previous();
             let Step {
                 consumed: used,
                 event,
@@ -230,31 +281,11 @@ impl<'b, 'c> ClientPump<'b, 'c> {
             if used > 0 {
                 self.wrote_since_read = false;
             }
-            match event {
-                Event::NeedInput => {
-                    self.rx.consume(used);
-                    return Ok(progressed);
-                }
-                Event::Recipient { reply, .. } => {
-                    if reply.code().is_positive() {
-                        delivery.accepted += 1;
-                    } else {
-                        delivery.rejected += 1;
-                    }
-                }
-                Event::Delivered { reply, .. } => {
-                    delivery.delivered += 1;
-                    delivery.final_code = Some(reply.code());
-                }
-                Event::Failed(f) => {
-                    delivery.failure.get_or_insert((f.stage, f.kind));
-                    if let (Stage::Content, Some(r)) = (f.stage, f.reply) {
-                        delivery.final_code.get_or_insert(r.code());
-                    }
-                }
-                _ => {}
+            if event == Event::NeedInput {
+                self.rx.consume(used);
+                return Ok(progressed);
             }
-            on_event(&event);
+            on(previous, &event);
             progressed = true;
             self.rx.consume(used);
             if self.engine.awaits_tls() {
@@ -267,7 +298,7 @@ impl<'b, 'c> ClientPump<'b, 'c> {
     /// content; true if anything moved. The engine says when to stop: the
     /// content is complete, the transaction failed, or replies to earlier
     /// BDAT chunks must come first (a piece with nothing consumed).
-    fn stream(&mut self, body: &mut dyn BodySource) -> Result<bool, Error> {
+    pub(super) fn stream(&mut self, body: &mut dyn BodySource) -> Result<bool, Error> {
         let mut progressed = false;
         while self.engine.wants_content() {
             let last = body.fill_ends_body();
@@ -310,5 +341,73 @@ impl<'b, 'c> ClientPump<'b, 'c> {
             progressed = true;
         }
         Ok(progressed)
+    }
+}
+
+/// What a driver's I/O loop drives: the pump's work towards one goal, or a
+/// batch. The loop (`run` in each driver) does the reads and writes; this
+/// says which is next and what a timeout or the end of input means.
+pub(crate) trait Work {
+    /// The protocol work that needs no I/O; which I/O is next.
+    fn step(&mut self, pump: &mut ClientPump<'_, '_>) -> Result<Need, Error>;
+    /// The transport ended: what the loop returns.
+    fn eof(&mut self, pump: &mut ClientPump<'_, '_>) -> Result<(), Error>;
+    /// A deadline passed (the loop then returns [`Error::Timeout`]).
+    fn timeout(&mut self, pump: &mut ClientPump<'_, '_>);
+}
+
+/// Towards one goal: the opening, one message, or QUIT. Generic over the
+/// body and the callback (the blocking driver uses the `dyn` ones), so that
+/// an async driver's future holding it is `Send` when they are.
+pub(crate) struct One<'w, B: ?Sized, E: ?Sized> {
+    pub(crate) goal: Goal,
+    pub(crate) envelope: Option<&'w Envelope<'w>>,
+    pub(crate) body: &'w mut B,
+    pub(crate) delivery: &'w mut Delivery,
+    pub(crate) on_event: &'w mut E,
+}
+
+impl<B, E> Work for One<'_, B, E>
+where
+    B: BodySource + ?Sized,
+    E: FnMut(&Event<'_>) + ?Sized,
+{
+    fn step(&mut self, pump: &mut ClientPump<'_, '_>) -> Result<Need, Error> {
+        pump.step(
+            self.goal,
+            self.envelope,
+            &mut Dyn(self.body),
+            self.delivery,
+            &mut |e| (self.on_event)(e),
+        )
+    }
+
+    fn eof(&mut self, pump: &mut ClientPump<'_, '_>) -> Result<(), Error> {
+        pump.eof(self.delivery, &mut |e| (self.on_event)(e));
+        // After QUIT the server's close is the goal.
+        if self.goal == Goal::Quit {
+            Ok(())
+        } else {
+            Err(Error::Eof)
+        }
+    }
+
+    fn timeout(&mut self, pump: &mut ClientPump<'_, '_>) {
+        pump.timeout(self.delivery, &mut |e| (self.on_event)(e));
+    }
+}
+
+/// A body of any type, as the pump takes it (`dyn BodySource`).
+struct Dyn<'a, B: ?Sized>(&'a mut B);
+
+impl<B: BodySource + ?Sized> BodySource for Dyn<'_, B> {
+    fn fill(&mut self) -> Result<&[u8], Error> {
+        self.0.fill()
+    }
+    fn consume(&mut self, n: usize) {
+        self.0.consume(n);
+    }
+    fn fill_ends_body(&self) -> bool {
+        self.0.fill_ends_body()
     }
 }

@@ -86,6 +86,14 @@
 //!    the TLS stream with a reset session. `serve` cannot upgrade: a client
 //!    saying STARTTLS to it ends it with [`Error::Tls`], so do not offer it
 //!    there.
+//! 4. Ending: when the session is over (`221` to QUIT, or the engine
+//!    closed it), `serve_tls` gives the transport back as a [`Transport`]:
+//!    the plain one, or the TLS stream after an upgrade. Close a TLS stream
+//!    with its close_notify alert (RFC 8446 §6.1, a MUST): tokio-rustls
+//!    `shutdown().await`, rustls `send_close_notify()` and a flush,
+//!    embedded-tls `close().await`. Dropped instead, the peer sees the
+//!    connection end without it (an "unexpected EOF" or a "TLS connection
+//!    non-properly terminated").
 //!
 //! On a host with tokio and rustls (`tokio-rustls`, ring provider), as in
 //! `tests/io/tokio.rs` — or in one call each with the `rustls` feature's
@@ -93,7 +101,9 @@
 //!
 //! ```text
 //! use embedded_io_adapters::tokio_1::FromTokio;
+//! use embedded_smtp::io::Transport;
 //! use embedded_smtp::io::asynch::{SmtpClient, serve_tls};
+//! use tokio::io::AsyncWriteExt;
 //! use tokio::net::TcpStream;
 //!
 //! // Client (`connector`: a tokio_rustls::TlsConnector with your roots).
@@ -118,10 +128,15 @@
 //! config.tls_available = true;
 //! let (mut rx, mut tx) = ([0u8; 2048], [0u8; 1024]);
 //! let (tcp, peer) = listener.accept().await?;
-//! serve_tls(FromTokio::new(tcp), Some(peer), &mut timer, config, &mut rx, &mut tx, &mut handler,
+//! let served = serve_tls(FromTokio::new(tcp), Some(peer), &mut timer, config, &mut rx, &mut tx, &mut handler,
 //!     |io: FromTokio<TcpStream>| async {
 //!         acceptor.accept(io.into_inner()).await.map(FromTokio::new)
 //!     }).await?;
+//! // The TLS stream says close_notify before the TCP FIN.
+//! match served {
+//!     Transport::Plain(tcp) => tcp.into_inner().shutdown().await?,
+//!     Transport::Tls(tls) => tls.into_inner().shutdown().await?,
+//! }
 //! ```
 //!
 //! On a device with embassy-net and embedded-tls 0.19 (TLS 1.3 client,
@@ -164,7 +179,9 @@
 //!   implicit-TLS setting: leave `tls_available` off and set
 //!   `auth_without_tls` to offer AUTH on this (already encrypted) session.
 
+mod batch;
 mod client;
+mod message;
 mod server;
 
 #[cfg(feature = "async")]
@@ -176,8 +193,10 @@ pub mod embassy;
 #[cfg(feature = "tokio")]
 pub mod tokio;
 
+pub use batch::Message;
 pub use client::{BodySource, Delivery};
-pub use server::{Decision, Handler};
+pub use message::MessageBody;
+pub use server::{Decision, Handler, Transport};
 
 pub use embedded_io::ErrorKind;
 

@@ -10,6 +10,7 @@ use crate::server::{AbortReason, Event, Server, ServerConfig};
 use crate::syntax::{
     EnhancedCode, ForwardPath, Host, MailParameters, RcptParameters, ReplyCode, ReversePath, Verb,
 };
+use crate::wire::proxy::ProxyHeader;
 
 use super::{Error, Need, RxBuffer, TxBuffer};
 
@@ -37,6 +38,36 @@ pub enum Decision<'r> {
     },
 }
 
+/// The transport a server driver's `serve_tls` gives back when the session
+/// is over: the one it was given, or the TLS stream its `upgrade` made.
+///
+/// Close a TLS stream with its close_notify alert, which RFC 8446 §6.1
+/// requires before the connection ends (tokio-rustls: `shutdown().await`;
+/// rustls: `send_close_notify()` then flush; embedded-tls:
+/// `close().await`); the driver cannot, since `embedded-io` has no call for
+/// it.
+///
+/// ```
+/// use embedded_smtp::io::Transport;
+///
+/// // What `serve_tls` gives back, as a name for the log.
+/// fn kind<T, U>(served: &Transport<T, U>) -> &'static str {
+///     match served {
+///         Transport::Plain(_) => "plain",
+///         Transport::Tls(_) => "TLS",
+///     }
+/// }
+/// assert_eq!(kind(&Transport::<(), ()>::Tls(())), "TLS");
+/// ```
+#[derive(Debug, PartialEq, Eq)]
+pub enum Transport<T, U> {
+    /// The session never upgraded: the transport given to `serve_tls`.
+    Plain(T),
+    /// The session went on over TLS after STARTTLS: the stream `upgrade`
+    /// returned.
+    Tls(U),
+}
+
 /// What an application decides and receives while the blocking server
 /// driver runs a session (the async driver's is
 /// [`asynch::Handler`](super::asynch::Handler), the same methods `async`).
@@ -53,6 +84,13 @@ pub trait Handler {
     fn connect(&mut self, _peer: Option<SocketAddr>) -> Decision<'_> {
         Decision::Accept
     }
+    /// Behind a load balancer
+    /// ([`ServerConfig::proxy_protocol`](crate::server::ServerConfig::proxy_protocol)):
+    /// the PROXY protocol header came before the greeting.
+    /// [`ProxyHeader::source`] is the client's address (`None` for the
+    /// proxy's own health checks); `connect` saw the proxy's address, so
+    /// decide on the client from here on (at `hello`, say).
+    fn proxied(&mut self, _header: &ProxyHeader) {}
     /// The client said HELO, EHLO or LHLO: accept (the engine writes its
     /// `250` or the EHLO reply) or refuse (`550 5.7.1 Helo command
     /// rejected`, or a 4xx/5xx of your own; the session stays as it was,

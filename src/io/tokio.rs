@@ -47,7 +47,7 @@ use tokio::task::JoinSet;
 use super::asynch::{Handler, SmtpClient, Timer};
 use super::server::ServerPump;
 use super::{Error, Need};
-use crate::client::ClientConfig;
+use crate::client::{ClientConfig, Event};
 use crate::server::{Server, ServerConfig};
 
 /// The transmit buffer of [`serve_tcp`] and [`serve_starttls`]: twice the
@@ -324,8 +324,21 @@ pub async fn connect<'b, 'c>(
     rx: &'b mut [u8],
     tx: &'b mut [u8],
 ) -> Result<SmtpClient<'b, 'c, Stream, TokioTimer>, Error> {
+    connect_with_events(addr, config, rx, tx, |_| {}).await
+}
+
+/// As [`connect`]; `on_event` sees each reply on the way (the greeting,
+/// EHLO, AUTH): an [`Event::AuthFailed`] carries the server's refusal of
+/// the credentials.
+pub async fn connect_with_events<'b, 'c>(
+    addr: impl ToSocketAddrs,
+    config: ClientConfig<'c>,
+    rx: &'b mut [u8],
+    tx: &'b mut [u8],
+    on_event: impl FnMut(&Event<'_>),
+) -> Result<SmtpClient<'b, 'c, Stream, TokioTimer>, Error> {
     let tcp = tcp(addr).await?;
-    SmtpClient::connect(Stream::Plain(tcp), TokioTimer, config, rx, tx).await
+    SmtpClient::connect_with_events(Stream::Plain(tcp), TokioTimer, config, rx, tx, on_event).await
 }
 
 /// Connects to `addr` with TLS through `connector` (rustls; the
@@ -343,6 +356,22 @@ pub async fn connect_tls<'b, 'c>(
     rx: &'b mut [u8],
     tx: &'b mut [u8],
 ) -> Result<SmtpClient<'b, 'c, Stream, TokioTimer>, Error> {
+    connect_tls_with_events(addr, connector, name, config, rx, tx, |_| {}).await
+}
+
+/// As [`connect_tls`]; `on_event` sees each reply on the way (the
+/// greeting, EHLO before and after STARTTLS, AUTH), as with
+/// [`connect_with_events`].
+#[cfg(feature = "rustls")]
+pub async fn connect_tls_with_events<'b, 'c>(
+    addr: impl ToSocketAddrs,
+    connector: &tokio_rustls::TlsConnector,
+    name: tokio_rustls::rustls::pki_types::ServerName<'static>,
+    config: ClientConfig<'c>,
+    rx: &'b mut [u8],
+    tx: &'b mut [u8],
+    mut on_event: impl FnMut(&Event<'_>),
+) -> Result<SmtpClient<'b, 'c, Stream, TokioTimer>, Error> {
     let tcp = tcp(addr).await?;
     let io = if config.implicit_tls {
         let tls = connector
@@ -353,17 +382,21 @@ pub async fn connect_tls<'b, 'c>(
     } else {
         Stream::Plain(tcp)
     };
-    let client = SmtpClient::connect(io, TokioTimer, config, rx, tx).await?;
+    let client =
+        SmtpClient::connect_with_events(io, TokioTimer, config, rx, tx, &mut on_event).await?;
     if !client.wants_tls() {
         return Ok(client);
     }
     client
-        .start_tls(|io| async move {
-            let Stream::Plain(tcp) = io else {
-                return Err(std::io::ErrorKind::InvalidInput.into());
-            };
-            let tls = connector.connect(name, tcp).await?;
-            Ok::<_, std::io::Error>(Stream::Tls(std::boxed::Box::new(tls.into())))
-        })
+        .start_tls_with_events(
+            |io| async move {
+                let Stream::Plain(tcp) = io else {
+                    return Err(std::io::ErrorKind::InvalidInput.into());
+                };
+                let tls = connector.connect(name, tcp).await?;
+                Ok::<_, std::io::Error>(Stream::Tls(std::boxed::Box::new(tls.into())))
+            },
+            &mut on_event,
+        )
         .await
 }

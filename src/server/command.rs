@@ -276,7 +276,7 @@ fn rcpt<'a>(
         return Outcome::refuse(len, r::NON_ASCII_RCPT);
     }
     if mail.recipients.accepted() >= v.config.limits.max_recipients {
-        return Outcome::refuse(len, r::TOO_MANY_RCPTS);
+        return Outcome::Overshoot { consumed: len };
     }
     Outcome::go(len, Change::Ask(Pending::Rcpt)).report(Event::Rcpt { to, params })
 }

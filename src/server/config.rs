@@ -67,6 +67,7 @@ pub enum PipeliningPolicy {
 /// use embedded_smtp::server::Limits;
 /// let l = Limits::DEFAULT;
 /// assert_eq!((l.max_line, l.max_recipients, l.hard_error_limit, l.junk_command_limit), (2048, 1000, 20, 100));
+/// assert_eq!(l.recipient_overshoot_limit, 1000);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
@@ -77,8 +78,15 @@ pub struct Limits {
     /// SASL responses get 12288 (RFC 4954 §4).
     pub max_line: usize,
     /// Most accepted recipients per transaction (at least 100, RFC 5321
-    /// §4.5.3.1.8); the next RCPT gets `452 4.5.3`.
+    /// §4.5.3.1.8); the next RCPT gets `452 4.5.3` and the client sends
+    /// it in a later transaction (§4.5.3.1.10). The transaction goes on:
+    /// DATA or BDAT still delivers to the recipients accepted.
     pub max_recipients: u32,
+    /// RCPTs past `max_recipients` answered `452 4.5.3` before each one
+    /// counts as an error too (Postfix `smtpd_recipient_overshoot_limit`).
+    /// Counted per session; a delivered message starts it again, as it
+    /// does the error and junk counts.
+    pub recipient_overshoot_limit: u16,
     /// Error replies before `421 4.7.0 Error: too many errors` and close
     /// (Postfix `smtpd_hard_error_limit`).
     pub hard_error_limit: u16,
@@ -91,10 +99,12 @@ pub struct Limits {
 }
 
 impl Limits {
-    /// 2048-octet lines, 1000 recipients, 20 errors, 100 junk commands, 3 AUTH failures.
+    /// 2048-octet lines, 1000 recipients, 1000 recipients past that before
+    /// they count as errors, 20 errors, 100 junk commands, 3 AUTH failures.
     pub const DEFAULT: Limits = Limits {
         max_line: 2048,
         max_recipients: 1000,
+        recipient_overshoot_limit: 1000,
         hard_error_limit: 20,
         junk_command_limit: 100,
         auth_failures: 3,
@@ -263,13 +273,23 @@ pub struct ServerConfig<'c> {
     pub limits: Limits,
     /// Timeouts.
     pub timeouts: Timeouts,
+    /// Expect a PROXY protocol header (HAProxy's v1 or v2,
+    /// [`wire::proxy`](crate::wire::proxy)) before anything else: the
+    /// greeting waits for it, its client address is reported as
+    /// [`Event::Proxy`](super::Event::Proxy), and a connection without a
+    /// valid one is closed with no reply. Turn it on only behind a proxy
+    /// that sends it, and let only that proxy connect: whoever can reach the
+    /// port can claim any address. Default off: a header is then an unknown
+    /// command like any other.
+    pub proxy_protocol: bool,
 }
 
 impl<'c> ServerConfig<'c> {
     /// The defaults for `hostname`: ESMTP service with PIPELINING, 8BITMIME,
     /// CHUNKING and ENHANCEDSTATUSCODES, a 10240000-octet size limit, no TLS,
     /// no AUTH, VRFY and EXPN answered `252`, strict bare-LF rejection,
-    /// strict pipelining, strict grammar, [`Limits::DEFAULT`], [`Timeouts::DEFAULT`].
+    /// strict pipelining, strict grammar, [`Limits::DEFAULT`], [`Timeouts::DEFAULT`],
+    /// no PROXY protocol.
     pub const fn new(hostname: &'c str) -> Self {
         ServerConfig {
             hostname,
@@ -298,6 +318,7 @@ impl<'c> ServerConfig<'c> {
             mode: Mode::Strict,
             limits: Limits::DEFAULT,
             timeouts: Timeouts::DEFAULT,
+            proxy_protocol: false,
         }
     }
 

@@ -3,6 +3,7 @@
 
 use crate::sasl::Credentials;
 use crate::syntax::{ForwardPath, Host, MailParameters, RcptParameters, ReversePath, Verb};
+use crate::wire::proxy::ProxyHeader;
 
 /// The result of one [`Server::feed`](super::Server::feed) call.
 ///
@@ -35,6 +36,12 @@ pub enum Event<'a> {
     /// Send the output now, then call `feed` again with the rest of the input
     /// (the output buffer is full, or a group-ending reply was written).
     Flush,
+    /// The PROXY protocol header arrived (only with
+    /// [`ServerConfig::proxy_protocol`](super::ServerConfig::proxy_protocol);
+    /// informational): [`ProxyHeader::source`] is the client behind the
+    /// proxy, `None` for a proxy's own health check (use the connection's
+    /// peer then). The greeting was written.
+    Proxy(ProxyHeader),
     /// EHLO, HELO or LHLO was answered (informational; the transaction was
     /// reset). DECISION with
     /// [`ServerConfig::hello_decision`](super::ServerConfig::hello_decision):
@@ -122,7 +129,8 @@ pub enum DecisionKind {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum Phase {
-    /// [`Server::greet`](super::Server::greet) was not called yet.
+    /// [`Server::greet`](super::Server::greet) was not called yet, or,
+    /// with a PROXY protocol header expected, the header has not arrived.
     Connected,
     /// Waiting for a command.
     Command,

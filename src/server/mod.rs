@@ -5,7 +5,9 @@
 //! The engine never touches I/O or a clock. The caller:
 //!
 //! 1. creates a [`Server`] from a [`ServerConfig`] and sends what
-//!    [`Server::greet`] writes;
+//!    [`Server::greet`] writes (nothing behind a load balancer, with
+//!    [`ServerConfig::proxy_protocol`]: `feed` writes the greeting once the
+//!    PROXY header is in, and reports it as [`Event::Proxy`]);
 //! 2. hands every received byte to [`Server::feed`] with an output buffer;
 //!    the [`Step`] says how many input bytes were consumed (keep the rest
 //!    for the next call), how many reply bytes were written, and one [`Event`];
@@ -93,6 +95,7 @@ mod data;
 mod decision;
 mod error;
 mod event;
+mod greeting;
 mod outcome;
 mod replies;
 mod say;

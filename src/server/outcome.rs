@@ -32,6 +32,14 @@ pub(super) enum Outcome<'a> {
         /// The command ends a pipelining group (RFC 2920 §3.1): flush.
         ends_group: bool,
     },
+    /// A RCPT past the recipient limit: `452 4.5.3`, and nothing changes
+    /// (RFC 5321 §4.5.3.1.10: the client sends it in a later transaction,
+    /// this one goes on). It counts against the overshoot budget; only past
+    /// that budget is it an error too (rule D13).
+    Overshoot {
+        /// Input bytes the command used.
+        consumed: usize,
+    },
     /// The unit moves the session on.
     Go(Move<'a>),
     /// The reply is written, then the session closes.
@@ -147,7 +155,8 @@ impl Outcome<'_> {
 pub(super) enum Change {
     /// Neither the phase nor the session changes (progress inside a phase).
     Stay,
-    /// Input before the greeting was let through: now reading commands.
+    /// The greeting was written after input that came before it (let
+    /// through, or the PROXY header): now reading commands.
     Greeted,
     /// HELO, EHLO or LHLO: the greeting is recorded and the transaction is
     /// reset (RFC 5321 §4.1.4).

@@ -11,11 +11,13 @@ use crate::syntax::{
     Extension, Invalid, ReplyClass, ReplyCode, WriteError, check_text, write_with,
 };
 use crate::wire::line::LineFramer;
+use crate::wire::proxy;
 
 use super::command;
-use super::config::{ConfigError, PipeliningPolicy, ServerConfig};
+use super::config::{ConfigError, ServerConfig};
 use super::error::ServerError;
 use super::event::{AbortReason, Event, Phase, Step};
+use super::greeting;
 use super::outcome::{Change, ChunkStart, Move, Outcome, Report};
 use super::replies as r;
 use super::say::{self, Say};
@@ -110,11 +112,21 @@ impl<'c> Server<'c> {
 
     /// Writes the greeting: `220 <hostname> ESMTP <text>` (`LMTP` under
     /// LMTP), or `554 <hostname> <text>` with [`Service::NoService`](super::Service::NoService).
+    ///
+    /// With [`ServerConfig::proxy_protocol`] it writes nothing (returns 0):
+    /// the greeting waits for the PROXY header, and `feed` writes it with
+    /// [`Event::Proxy`] (proxy-protocol.txt §2: "The receiver MUST NOT start
+    /// processing the connection before it receives a complete and valid
+    /// PROXY protocol header").
     pub fn greet(&mut self, out: &mut [u8]) -> Result<usize, ServerError> {
         match self.state {
             State::Fresh => {}
             State::Closed => return Err(ServerError::Closed),
             _ => return Err(ServerError::WrongState),
+        }
+        if self.config.proxy_protocol {
+            self.set_state(State::Proxy);
+            return Ok(0);
         }
         let n = say::write(out, Say::Greeting, self.view())?;
         self.set_state(State::Command);
@@ -220,7 +232,7 @@ impl<'c> Server<'c> {
         // returns, so the loop is bounded by the input and the recipients.
         loop {
             let idle = match self.state {
-                State::Command | State::Auth(_) | State::Fresh => true,
+                State::Command | State::Auth(_) | State::Fresh | State::Proxy => true,
                 State::Data(d) => d.refused != super::state::Refusal::TooBigDue,
                 _ => false,
             };
@@ -246,7 +258,8 @@ impl<'c> Server<'c> {
             } = self;
             let v = View { config, session };
             let outcome = match state {
-                State::Fresh => early_talker(v),
+                State::Fresh => greeting::early_talker(v),
+                State::Proxy => greeting::proxy_header(v, input),
                 State::Command => command::step(framer, v, input),
                 State::Data(d) => d.step(v, input),
                 State::Chunk(c) => c.step(input),
@@ -288,6 +301,14 @@ impl<'c> Server<'c> {
                     return Ok(Some(Event::Close));
                 }
                 return Ok(ends_group.then(|| group_end(io)));
+            }
+            Outcome::Overshoot { consumed } => {
+                io.pos += consumed;
+                self.say(io, Say::Canned(r::TOO_MANY_RCPTS))?;
+                if self.count_overshoot(io)? {
+                    return Ok(Some(Event::Close));
+                }
+                return Ok(None);
             }
             Outcome::Close { consumed, reply } => {
                 io.pos += consumed;
@@ -430,6 +451,7 @@ impl<'c> Server<'c> {
                     // A delivered message ends the client's probation.
                     s.spent.errors = 0;
                     s.spent.junk = 0;
+                    s.spent.overshoot = 0;
                 }
             }
             Pending::Hello(hello) => {
@@ -463,6 +485,17 @@ impl<'c> Server<'c> {
             self.say(io, Say::Canned(r::TOO_MANY_ERRORS))?;
             self.close();
             return Ok(true);
+        }
+        Ok(false)
+    }
+
+    /// Counts a RCPT past the recipient limit; beyond the overshoot limit
+    /// each is an error too (Postfix `smtpd_recipient_overshoot_limit`).
+    fn count_overshoot(&mut self, io: &mut Cursor<'_, '_>) -> Result<bool, ServerError> {
+        let spent = &mut self.session.spent;
+        spent.overshoot = spent.overshoot.saturating_add(1);
+        if spent.overshoot > self.config.limits.recipient_overshoot_limit {
+            return self.count_error(io);
         }
         Ok(false)
     }
@@ -502,7 +535,8 @@ impl<'c> Server<'c> {
     }
 
     /// How long the engine may wait for the client now (rule D12): the
-    /// command timeout while waiting for a command, the data timeout inside
+    /// command timeout while waiting for a command or the PROXY header,
+    /// the data timeout inside
     /// DATA/BDAT ([`Server::phase`] says which); `None` when closed, before
     /// the greeting, during the TLS handshake, or while a decision is
     /// pending (the application's time). When it passes, call
@@ -510,7 +544,7 @@ impl<'c> Server<'c> {
     pub fn deadline(&self) -> Option<Duration> {
         let t = &self.config.timeouts;
         match self.state {
-            State::Command | State::Auth(_) => Some(t.command),
+            State::Command | State::Auth(_) | State::Proxy => Some(t.command),
             State::Data(_) | State::Chunk(_) => Some(t.data),
             _ => None,
         }
@@ -519,9 +553,16 @@ impl<'c> Server<'c> {
     /// The deadline passed: writes `421 4.4.2 <hostname> Error: timeout
     /// exceeded` and closes (rule D12). Send it, then close the connection;
     /// an open message is discarded.
+    /// While the PROXY header is awaited nothing is written: the peer is
+    /// the proxy, which gets no reply to a header it did not send.
     pub fn timeout(&mut self, out: &mut [u8]) -> Result<usize, ServerError> {
-        if matches!(self.state, State::Closed) {
-            return Err(ServerError::Closed);
+        match self.state {
+            State::Closed => return Err(ServerError::Closed),
+            State::Proxy => {
+                self.close();
+                return Ok(0);
+            }
+            _ => {}
         }
         let c = r::TIMEOUT;
         let esc = Some(c.esc).filter(|_| self.config.enhanced_status_codes);
@@ -594,21 +635,16 @@ impl<'c> Server<'c> {
     }
 
     /// Unconsumed input the caller's receive buffer must be able to hold:
-    /// the longest command line, or two AUTH lines during AUTH LOGIN.
+    /// the longest command line, or two AUTH lines during AUTH LOGIN; with
+    /// [`ServerConfig::proxy_protocol`], at least the longest PROXY header
+    /// ([`proxy::MAX_HEADER`], 536 octets).
     pub fn input_room(&self) -> usize {
-        self.view().input_room()
-    }
-}
-
-/// Input before the greeting (rule D8): greet and go on under the lenient
-/// policy, else `554 5.5.0` and close.
-fn early_talker<'a>(v: View<'_, '_>) -> Outcome<'a> {
-    if v.config.pipelining_violations == PipeliningPolicy::Lenient {
-        return Outcome::go(0, Change::Greeted).say(Say::Greeting);
-    }
-    Outcome::Close {
-        consumed: 0,
-        reply: Say::Canned(r::SYNC),
+        let room = self.view().input_room();
+        if self.config.proxy_protocol {
+            room.max(proxy::MAX_HEADER)
+        } else {
+            room
+        }
     }
 }
 

@@ -21,6 +21,9 @@ use super::replies::{self as r, Canned};
 pub(super) enum State {
     /// `greet` was not called.
     Fresh,
+    /// `greet` was called with `proxy_protocol`: the PROXY header comes
+    /// first, then the greeting is written.
+    Proxy,
     /// Reading command lines.
     Command,
     /// Receiving DATA content (RFC 5321 §4.1.1.4).
@@ -46,7 +49,7 @@ impl State {
     /// The observable phase (a pending decision is reported by its kind).
     pub(super) fn phase(&self) -> Phase {
         match self {
-            State::Fresh => Phase::Connected,
+            State::Fresh | State::Proxy => Phase::Connected,
             State::Command | State::Lmtp(_) => Phase::Command,
             State::Data(_) => Phase::Data,
             State::Chunk(_) => Phase::Chunk,
@@ -203,6 +206,7 @@ impl Session {
         spent: Budgets {
             errors: 0,
             junk: 0,
+            overshoot: 0,
             auth_failures: 0,
         },
     };
@@ -228,6 +232,8 @@ pub(super) struct Budgets {
     pub(super) errors: u16,
     /// NOOP, RSET, VRFY, EXPN, HELP and null BDAT chunks.
     pub(super) junk: u16,
+    /// RCPTs refused for being past the recipient limit.
+    pub(super) overshoot: u16,
     /// Failed AUTH exchanges.
     pub(super) auth_failures: u8,
 }

@@ -41,8 +41,12 @@ pub const AUTH_LINE_MAX: usize = 12288;
 
 /// What to do with a bare LF (an LF not preceded by CR), rule D1.
 ///
-/// A bare CR is refused under both policies; so is any bare line ending as
-/// an end-of-data mark (see [`crate::wire::unstuff`]).
+/// In a command line a bare CR is refused under both policies. In message
+/// data (DATA, see [`crate::wire::unstuff`]) no bare line ending is ever
+/// part of an end-of-data mark; under `Normalize` the data is stored as
+/// canonical text: a bare LF ends a line (CRLF), a bare CR becomes a space,
+/// and a `.` line next to a bare LF is kept as content. BDAT chunks are
+/// octets (RFC 3030) and are stored as received under both policies.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum BareLfPolicy {
@@ -51,7 +55,8 @@ pub enum BareLfPolicy {
     Reject,
     /// A bare LF ends a line for commands and for message storage, as
     /// Postfix `smtpd_forbid_bare_newline = normalize` does; it never takes
-    /// part in an end-of-data mark.
+    /// part in an end-of-data mark. In message data a bare CR becomes a
+    /// space, as Postfix's cleanup does (`cleanup_replace_stray_cr_lf`).
     Normalize,
 }
 

@@ -43,8 +43,9 @@ use super::line::{BLOCK, BareLfPolicy, plain_window, window_at};
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum DataEvent<'a> {
     /// Message content, dot-unstuffed, in order. Usually a slice of the
-    /// input; a CRLF (or CR) whose bytes arrived in an earlier call is handed
-    /// out from a static.
+    /// input; a CRLF whose bytes arrived in an earlier call, and what
+    /// [`BareLfPolicy::Normalize`] writes in place of a bare line ending
+    /// (a CRLF, a space, a `.` line), come from a static.
     Data(&'a [u8]),
     /// The first bare CR or bare LF under [`BareLfPolicy::Reject`]. The
     /// message must be refused (`550 5.5.2`, or `521` and close); the
@@ -96,12 +97,19 @@ enum State {
 /// - Under [`BareLfPolicy::Reject`] the first bare CR or LF gives one
 ///   [`DataEvent::BareLineEnding`]; everything up to the real end mark is
 ///   then swallowed and [`DataEvent::End`] follows.
-/// - Under [`BareLfPolicy::Normalize`] (Postfix
-///   `smtpd_forbid_bare_newline = normalize`) a bare LF ends a line for
-///   storage and is handed out as CRLF; a bare CR is ordinary content; a
-///   line holding only a period is the end only if both its own line end and
-///   the one before it are literal CRLFs, and is dropped (neither content
-///   nor end) when either is a bare LF.
+/// - Under [`BareLfPolicy::Normalize`] the content handed out is canonical
+///   text, and no content line is lost:
+///   - a bare LF ends a line and is handed out as CRLF (Postfix
+///     `smtpd_forbid_bare_newline = normalize`);
+///   - a bare CR is handed out as a space (as Postfix's cleanup does with
+///     `cleanup_replace_stray_cr_lf`): it never ends a line;
+///   - the end of the data is still only the raw `\r\n.\r\n`: a line
+///     holding only a period next to a bare LF (`\n.\n`, `\n.\r\n`,
+///     `\r\n.\n`) is not the end and is handed out as content, `.\r\n`
+///     (a relay stuffs it again); what follows it is content too;
+///   - dot-unstuffing applies to every line, whatever ended the one before
+///     it (RFC 5321 §4.5.2: a leading period is removed when other
+///     characters follow it on the line).
 ///
 /// ```
 /// use embedded_smtp::wire::line::BareLfPolicy;
@@ -126,7 +134,10 @@ pub struct DotUnstuffer {
 }
 
 const CRLF: &[u8] = b"\r\n";
-const CR: &[u8] = b"\r";
+/// A bare CR under `Normalize`.
+const SP: &[u8] = b" ";
+/// A `.` line next to a bare LF under `Normalize`: content, never the end.
+const DOT_LINE: &[u8] = b".\r\n";
 
 impl DotUnstuffer {
     /// A receiver right after the DATA command's CRLF.
@@ -174,8 +185,9 @@ impl DotUnstuffer {
                         self.state = State::Swallow(1);
                         return (pos, Some(DataEvent::BareLineEnding));
                     } else {
+                        // The held-back CR was bare: a space.
                         self.state = State::Mid;
-                        return (pos, Some(DataEvent::Data(CR)));
+                        return (pos, Some(DataEvent::Data(SP)));
                     }
                 }
                 State::LineStart { crlf } => {
@@ -201,9 +213,9 @@ impl DotUnstuffer {
                         return (pos + 1, Some(DataEvent::BareLineEnding));
                     }
                     b'\n' => {
-                        // ".\n" under Normalize: the line is dropped.
+                        // ".\n" under Normalize: a `.` line of content.
                         self.state = State::LineStart { crlf: false };
-                        pos += 1;
+                        return (pos + 1, Some(DataEvent::Data(DOT_LINE)));
                     }
                     _ => self.state = State::Mid, // the period is removed
                 },
@@ -213,9 +225,9 @@ impl DotUnstuffer {
                             self.state = State::Done;
                             return (pos + 1, Some(DataEvent::End));
                         }
-                        // "\n.\r\n" under Normalize: the line is dropped.
+                        // "\n.\r\n" under Normalize: a `.` line of content.
                         self.state = State::LineStart { crlf: true };
-                        pos += 1;
+                        return (pos + 1, Some(DataEvent::Data(DOT_LINE)));
                     } else if reject {
                         // The CR after the period is bare; the period may
                         // still be the start of a real end mark: `Swallow`
@@ -223,13 +235,10 @@ impl DotUnstuffer {
                         self.state = State::Swallow(4);
                         return (pos, Some(DataEvent::BareLineEnding));
                     } else {
-                        // The period is removed, the bare CR is content.
+                        // The period is removed (other characters follow
+                        // it), the bare CR becomes a space.
                         self.state = State::Mid;
-                        if pos > 0 && input.get(pos - 1) == Some(&b'\r') {
-                            run = Some(pos - 1);
-                        } else {
-                            return (pos, Some(DataEvent::Data(CR)));
-                        }
+                        return (pos, Some(DataEvent::Data(SP)));
                     }
                 }
                 State::Mid => {
@@ -275,17 +284,16 @@ impl DotUnstuffer {
                                     self.state = State::Cr;
                                     return (at + 1, non_empty(slice(input, start, at)));
                                 }
+                                Some(_) if start < at => {
+                                    // A bare CR: first hand out the
+                                    // content before it.
+                                    return (at, Some(DataEvent::Data(slice(input, start, at))));
+                                }
                                 Some(_) if reject => {
-                                    if start < at {
-                                        return (
-                                            at,
-                                            Some(DataEvent::Data(slice(input, start, at))),
-                                        );
-                                    }
                                     self.state = State::Swallow(1);
                                     return (at + 1, Some(DataEvent::BareLineEnding));
                                 }
-                                Some(_) => pos = at + 1, // a bare CR is content
+                                Some(_) => return (at + 1, Some(DataEvent::Data(SP))),
                             }
                         } else if start < at {
                             // A bare LF: first hand out the content before it.

@@ -14,7 +14,8 @@ use embedded_smtp::{
     syntax::{AddressError, Invalid},
 };
 use script::{
-    EHLO_PIPE, EHLO_PLAIN, GREETING, Script, check, data_script, env, one_rcpt, plain_config, tail,
+    EHLO_PIPE, EHLO_PLAIN, GREETING, Script, check, data_script, env, esc, one_rcpt, plain_config,
+    tail,
 };
 
 fn ready_client(ehlo: &[u8]) -> Client<'static> {
@@ -444,4 +445,147 @@ fn config_limits_are_checked() {
     let mut c = plain_config();
     c.reply_limits.max_line = 511;
     assert_eq!(Client::new(c).err(), Some(ConfigError::Limit));
+}
+
+/// Three recipients, so that a refused MAIL has several replies behind it.
+fn three_rcpts() -> &'static [Recipient<'static>] {
+    static R: std::sync::OnceLock<[Recipient<'static>; 3]> = std::sync::OnceLock::new();
+    R.get_or_init(|| {
+        ["b@s.example", "c@s.example", "d@s.example"].map(|a| Recipient::new(a).unwrap())
+    })
+}
+
+const MAIL3: &[u8] = b"MAIL FROM:<a@c.example>\r\n";
+const GROUP3: &[u8] = b"MAIL FROM:<a@c.example>\r\nRCPT TO:<b@s.example>\r\n\
+RCPT TO:<c@s.example>\r\nRCPT TO:<d@s.example>\r\nDATA\r\n";
+const EHLO_CHUNKING: &[u8] = b"250-s.example\r\n250-PIPELINING\r\n250 CHUNKING\r\n";
+
+/// The failure and what became of the recipients, from a run's events.
+fn outcome_of(run: &script::Run) -> (Vec<String>, usize) {
+    let failed: Vec<String> = run
+        .with_reply("Failed")
+        .iter()
+        .map(|(e, r)| format!("{e} / {:?}", r.map(|r| r.code)))
+        .collect();
+    let recipients = run
+        .events
+        .iter()
+        .filter(|e| e.starts_with("Recipient"))
+        .count();
+    (failed, recipients)
+}
+
+#[test]
+fn pip09_a_refused_mail_fails_the_message_with_its_own_reply() {
+    // MAIL refused with 451 (transient) or 550 (permanent), the pipelined
+    // RCPTs and DATA behind it answered 503: the message fails with the
+    // MAIL reply's kind at the Mail stage, no recipient is reported refused
+    // by a 503, and the 503s come as plain `Reply` events. Without
+    // PIPELINING the client never sends them; the outcome is the same.
+    for (mail_reply, kind) in [
+        (&b"451 4.3.0 try later\r\n"[..], "Transient"),
+        (b"550 5.7.1 go away\r\n", "Permanent"),
+    ] {
+        let mut pipelined = mail_reply.to_vec();
+        pipelined.extend_from_slice(b"503 5.5.1 need MAIL\r\n".repeat(4).as_slice());
+        let pipelined: &'static [u8] = pipelined.leak();
+        for (config_pipe, ehlo, client, server) in [
+            (true, EHLO_PIPE, GROUP3, pipelined),
+            (false, EHLO_PLAIN, MAIL3, mail_reply),
+        ] {
+            let mut c = plain_config();
+            c.pipelining = config_pipe;
+            let s = Script::new(
+                c,
+                vec![
+                    (b"", GREETING),
+                    (b"EHLO c.example\r\n", ehlo),
+                    (client, server),
+                    (b"RSET\r\n", b"250 2.0.0 ok\r\n"),
+                    (b"QUIT\r\n", b"221 2.0.0 bye\r\n"),
+                ],
+            )
+            .message(Envelope::new("a@c.example", three_rcpts()).unwrap(), b"x");
+            let run = check(&s);
+            let what = format!("{} pipelined {config_pipe}", esc(mail_reply));
+            let (failed, recipients) = outcome_of(&run);
+            assert_eq!(failed.len(), 1, "{what}: {:#?}", run.events);
+            assert!(failed[0].contains("stage: Mail"), "{what}: {failed:?}");
+            assert!(failed[0].contains(kind), "{what}: {failed:?}");
+            // The failure carries no reply of its own: the MAIL reply was
+            // reported (MailFrom) and the 503 is not the reason.
+            assert!(failed[0].ends_with("/ None"), "{what}: {failed:?}");
+            assert_eq!(recipients, 0, "{what}: {:#?}", run.events);
+            let mail = run.with_reply("MailFrom");
+            assert_eq!(mail.len(), 1);
+            assert_eq!(mail[0].1.unwrap().raw, mail_reply, "{what}");
+            let others = run.with_reply("Reply(");
+            // The RCPTs' 503s; the DATA 503 is the one the failure came with.
+            assert_eq!(others.len(), if config_pipe { 3 } else { 0 }, "{what}");
+            assert!(others.iter().all(|(_, r)| r.unwrap().code == 503));
+            assert_eq!(run.delivered(), 0);
+            assert!(run.errors.is_empty(), "{:?}", run.errors);
+        }
+    }
+}
+
+#[test]
+fn pip09_a_refused_mail_under_bdat_and_a_server_that_accepts_rcpts_anyway() {
+    // CHUNKING: no DATA in the group, the failure comes after the last RCPT
+    // reply. A broken server that accepts the RCPTs after refusing MAIL
+    // gets no content: nothing was accepted by an accepted MAIL.
+    for rcpt_reply in [&b"503 5.5.1 need MAIL\r\n"[..], b"250 2.1.5 ok\r\n"] {
+        let mut server = b"451 4.3.0 try later\r\n".to_vec();
+        server.extend_from_slice(&rcpt_reply.repeat(3));
+        let server: &'static [u8] = server.leak();
+        let s = Script::new(
+            plain_config(),
+            vec![
+                (b"", GREETING),
+                (b"EHLO c.example\r\n", EHLO_CHUNKING),
+                (
+                    b"MAIL FROM:<a@c.example>\r\nRCPT TO:<b@s.example>\r\n\
+RCPT TO:<c@s.example>\r\nRCPT TO:<d@s.example>\r\n",
+                    server,
+                ),
+                (b"RSET\r\n", b"250 2.0.0 ok\r\n"),
+                (b"QUIT\r\n", b"221 2.0.0 bye\r\n"),
+            ],
+        )
+        .message(Envelope::new("a@c.example", three_rcpts()).unwrap(), b"x");
+        let run = check(&s);
+        let (failed, recipients) = outcome_of(&run);
+        assert_eq!(failed.len(), 1, "{:#?}", run.events);
+        assert!(failed[0].contains("stage: Mail") && failed[0].contains("Transient"));
+        assert_eq!(recipients, 0, "{:#?}", run.events);
+        assert!(!run.has_event("SendBody"), "{:#?}", run.events);
+    }
+}
+
+#[test]
+fn pip09_a_broken_354_after_a_refused_mail_gets_only_the_dot() {
+    // DATA answered 354 although MAIL was refused: the lone `.` ends it
+    // (PIP-07) and the message fails with the MAIL reply.
+    let s = Script::new(
+        plain_config(),
+        vec![
+            (b"", GREETING),
+            (b"EHLO c.example\r\n", EHLO_PIPE),
+            (
+                GROUP3,
+                b"451 4.3.0 later\r\n503 a\r\n503 b\r\n503 c\r\n354 go\r\n",
+            ),
+            (b".\r\n", b"554 5.5.1 no transaction\r\n"),
+            (b"RSET\r\n", b"250 ok\r\n"),
+            (b"QUIT\r\n", b"221 bye\r\n"),
+        ],
+    )
+    .message(Envelope::new("a@c.example", three_rcpts()).unwrap(), b"x");
+    let run = check(&s);
+    let (failed, recipients) = outcome_of(&run);
+    assert_eq!(failed.len(), 1, "{:#?}", run.events);
+    assert!(failed[0].contains("stage: Mail") && failed[0].contains("Transient"));
+    assert!(failed[0].ends_with("/ None"), "{failed:?}");
+    assert_eq!(recipients, 0);
+    assert_eq!(run.delivered(), 0);
 }

@@ -2,6 +2,7 @@
 
 mod appendix_d;
 mod content;
+mod cross;
 mod envelope;
 mod mutations;
 mod props;

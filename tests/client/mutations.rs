@@ -76,4 +76,8 @@ fn delivering_seeds_deliver() {
         let data = std::fs::read(dir.join(name)).unwrap();
         assert!(checks::client_session(&data) > 0, "{name}");
     }
+    // Two messages, the second's envelope pipelined behind the first's
+    // content (the harness's `c & 1`): both delivered, each after its end.
+    let data = std::fs::read(dir.join("cross_transaction_delivered")).unwrap();
+    assert_eq!(checks::client_session(&data), 2);
 }

@@ -239,7 +239,8 @@ fn send_starttls_and_auth_to_aiosmtpd() {
     let (code, stdout, err) = send(&base);
     assert_eq!(code, 1, "{stdout}\n{err}");
     assert!(stdout.contains(": 530 "), "{stdout}");
-    // A wrong password: AUTH refused, status 3, no message.
+    // A wrong password: AUTH refused, status 1 with aiosmtpd's reply, no
+    // message.
     let (code, stdout, err) = send(
         &[
             &base[..],
@@ -247,7 +248,11 @@ fn send_starttls_and_auth_to_aiosmtpd() {
         ]
         .concat(),
     );
-    assert_eq!(code, 3, "{stdout}\n{err}");
+    assert_eq!(code, 1, "{stdout}\n{err}");
+    assert!(
+        err.starts_with("send: authentication failed: 535 "),
+        "{stdout}\n{err}"
+    );
 
     let got = crate::support::wait_files(&Path::new(&out).join("msg"), 1);
     assert_eq!(got, [body], "aiosmtpd received other bytes");
@@ -594,6 +599,99 @@ fn python_smtplib_lmtp_to_sink() {
     // The sink counts a delivery per accepted recipient.
     let log = stop(sink);
     assert!(log.contains("messages=2 "), "{log}");
+}
+
+/// Recipient overshoot (RFC 5321 §4.5.3.1.10): 150 recipients against
+/// `sink --max-recipients 100`. Lock-step, smtplib's `sendmail` gets 452
+/// for the last 50 and still sends the message to the first 100; the 50 go
+/// in a second transaction of the same session. Pipelined, a raw socket
+/// sends MAIL, the 150 RCPTs and DATA in one write (RFC 2920), and the
+/// message is delivered just the same. argv: host, port, body, count,
+/// limit.
+const OVERSHOOT_CLIENT: &str = r#"
+import smtplib, socket, sys
+host, port, body_path, count, limit = sys.argv[1:6]
+count, limit = int(count), int(limit)
+body = open(body_path, "rb").read()
+rcpts = ["r%d@example.net" % i for i in range(count)]
+with smtplib.SMTP(host, int(port), timeout=30) as s:
+    s.ehlo("client.example")
+    refused = s.sendmail("lockstep@example.org", rcpts, body)
+    assert sorted(refused) == sorted(rcpts[limit:]), refused
+    assert all(r == (452, b"4.5.3 Error: too many recipients") for r in refused.values()), refused
+    assert not s.sendmail("lockstep@example.org", list(refused), body)
+sock = socket.create_connection((host, int(port)), timeout=30)
+f = sock.makefile("rb")
+def reply():
+    lines = []
+    while True:
+        line = f.readline()
+        assert line.endswith(b"\r\n"), line
+        lines.append(line)
+        if line[3:4] == b" ":
+            return int(line[:3]), lines
+assert reply()[0] == 220
+sock.sendall(b"EHLO client.example\r\n")
+code, lines = reply()
+assert code == 250 and b"250-PIPELINING\r\n" in lines, lines
+group = b"MAIL FROM:<pipelined@example.org>\r\n"
+group += b"".join(b"RCPT TO:<%s>\r\n" % r.encode() for r in rcpts) + b"DATA\r\n"
+sock.sendall(group)
+codes = [reply()[0] for _ in range(count + 2)]
+assert codes == [250] + [250] * limit + [452] * (count - limit) + [354], codes
+sock.sendall(body + b".\r\n")
+assert reply()[0] == 250
+sock.sendall(b"QUIT\r\n")
+assert reply()[0] == 221
+print("ok")
+"#;
+
+#[test]
+fn recipient_overshoot_into_sink_lock_step_and_pipelined() {
+    const TEST: &str = "recipient_overshoot_into_sink_lock_step_and_pipelined";
+    if !peers::programs(TEST, &[PYTHON]) {
+        return;
+    }
+    // 150 over 100 (the issue's case), and 1100 over the default 1000.
+    for (count, limit) in [(150, Some(100)), (1100, None)] {
+        let dir = TempDir::new("interop-overshoot");
+        let maildir = dir.path("mail");
+        let mut args = vec!["--listen", "127.0.0.1:0", "--maildir", &maildir];
+        let limit_arg = limit.map(|l: u32| l.to_string());
+        if let Some(l) = &limit_arg {
+            args.extend(["--max-recipients", l]);
+        }
+        let (sink, addr) = Proc::example_server("sink", &args);
+        let (host, port) = addr.rsplit_once(':').expect("host:port");
+        let body = b"Subject: many\r\n\r\nto many\r\n".to_vec();
+        let file = dir.file("body.eml", &body);
+        let limit = limit.unwrap_or(1000).to_string();
+        let (code, out, err) = crate::support::run(
+            PYTHON,
+            &[
+                "-c",
+                OVERSHOOT_CLIENT,
+                host,
+                port,
+                &file,
+                &count.to_string(),
+                &limit,
+            ],
+        );
+        assert_eq!((code, out.as_str()), (0, "ok\n"), "{count}: {err}");
+        // Three transactions, three messages: none lost, none twice.
+        let expected = vec![
+            stored("lockstep@example.org", &body),
+            stored("lockstep@example.org", &body),
+            stored("pipelined@example.org", &body),
+        ];
+        assert_same_messages(
+            crate::support::files(Path::new(&format!("{maildir}/new"))),
+            expected,
+        );
+        let log = stop(sink);
+        assert!(!log.contains("too many errors"), "{log}");
+    }
 }
 
 /// The msmtp configuration: one account per case, all to the sink at

@@ -1,6 +1,7 @@
 //! The blocking drivers at their edges: read timeouts on both sides, a
 //! body source that fails half-way, lock-step sessions (no PIPELINING),
-//! and `std::net::TcpStream` on loopback. Harness: `support/io_blocking.rs`.
+//! `std::net::TcpStream` on loopback, and a PROXY protocol header before
+//! the greeting. Harness: `support/io_blocking.rs`.
 #![cfg(feature = "blocking")]
 
 use std::thread;
@@ -409,4 +410,48 @@ fn the_blocking_handler_refuses_at_connect_and_at_helo() {
          250 mx.example\r\n\
          221 2.0.0 Bye\r\n"
     );
+}
+
+/// The blocking driver behind a PROXY-protocol proxy, unchanged: the
+/// greeting waits for the header (sent here 5 bytes at a time), then the
+/// session is an ordinary one.
+#[test]
+fn the_greeting_waits_for_the_proxy_header() {
+    let (heard, hellos) = bounded(|| {
+        let (mut client_end, server_end, _) = pair(5);
+        let server = thread::spawn(move || {
+            let mut config = ServerConfig::new("mx.example");
+            config.proxy_protocol = true;
+            let (mut rx, mut tx) = (vec![0u8; 2048], vec![0u8; 1024]);
+            let mut store = Store::default();
+            serve(server_end, None, config, &mut rx, &mut tx, &mut store).unwrap();
+            store.seen.hellos.len()
+        });
+        let mut heard = Vec::new();
+        // One reply line (each of ours is one line here).
+        let mut reply = |end: &mut End| {
+            let start = heard.len();
+            let mut byte = [0u8; 1];
+            while !(heard.len() > start && heard.ends_with(b"\r\n")) {
+                match end.read(&mut byte) {
+                    Ok(1) => heard.push(byte[0]),
+                    _ => break,
+                }
+            }
+        };
+        client_end
+            .write_all(b"PROXY TCP6 2001:db8::7 2001:db8::1 50123 25\r\n")
+            .unwrap();
+        reply(&mut client_end);
+        client_end.write_all(b"HELO client.example\r\n").unwrap();
+        reply(&mut client_end);
+        client_end.write_all(b"QUIT\r\n").unwrap();
+        reply(&mut client_end);
+        (String::from_utf8(heard).unwrap(), server.join().unwrap())
+    });
+    assert_eq!(
+        heard,
+        "220 mx.example ESMTP\r\n250 mx.example\r\n221 2.0.0 Bye\r\n"
+    );
+    assert_eq!(hellos, 1);
 }

@@ -1,6 +1,7 @@
 //! The drivers (`src/io`).
 
 mod async_handler;
+mod batch;
 mod blocking;
 mod blocking_edges;
 #[cfg(feature = "embassy")]

@@ -1,7 +1,9 @@
 //! The async drivers on tokio without TLS: 1 KiB buffers over loopback
 //! TCP, deadlines through the `Timer` (a silent server, a silent client
-//! under paused time), and a pipelined envelope larger than the transport
-//! over a 1 KiB pipe. Harness: `support/io_tokio.rs`.
+//! under paused time), a pipelined envelope larger than the transport
+//! over a 1 KiB pipe, the events of a refused AUTH seen through
+//! `connect_with_events`, and a server behind a PROXY-protocol proxy
+//! (`serve`, the header reaching the handler's `proxied`). Harness: `support/io_tokio.rs`.
 #![cfg(feature = "async")]
 
 use std::time::Duration;
@@ -12,6 +14,7 @@ use embedded_smtp::client::{Envelope, Recipient, TlsPolicy};
 use embedded_smtp::io::Error;
 use embedded_smtp::io::asynch::{SmtpClient, serve};
 use embedded_smtp::server::ServerConfig;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 #[tokio::test]
@@ -224,4 +227,176 @@ async fn a_transport_read_timeout_is_answered_with_421() {
     let last = said.trim_end().lines().last().unwrap();
     assert!(said.starts_with("220 mx.example"), "{said}");
     assert!(last.starts_with("421 4.4.2 "), "{said}");
+}
+
+/// `connect_with_events` hands the caller every reply of the opening: a
+/// refused AUTH is an `Event::AuthFailed` with the server's reply (the
+/// `send` example reports it), and the session stays usable, so QUIT
+/// still goes out.
+#[tokio::test]
+async fn refused_auth_is_an_event_of_connect_with_events() {
+    use embedded_smtp::client::{AuthConfig, Event};
+    use embedded_smtp::syntax::{AuthMechanism, AuthMechanisms, Verb};
+
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = async {
+        let (stream, _) = listener.accept().await.unwrap();
+        let mut config = ServerConfig::new("mx.example");
+        config.auth = AuthMechanisms::empty().with(AuthMechanism::Plain);
+        config.auth_without_tls = true;
+        let mut store = Store::default();
+        let (mut rx, mut tx) = (server_rx(config), [0u8; 1024]);
+        let r = serve(
+            FromTokio::new(stream),
+            None,
+            &mut TokioTimer,
+            config,
+            &mut rx,
+            &mut tx,
+            &mut store,
+        )
+        .await
+        .map(drop);
+        (r, store)
+    };
+    let client = async {
+        let stream = TcpStream::connect(addr).await.unwrap();
+        let mut config = client_config(Some(AuthConfig::password("alice", "wrong")));
+        config.tls = TlsPolicy::Never;
+        config.allow_plaintext_auth = true;
+        let (mut rx, mut tx) = ([0u8; 1024], [0u8; 1024]);
+        let mut seen = Vec::new();
+        let client = SmtpClient::connect_with_events(
+            FromTokio::new(stream),
+            TokioTimer,
+            config,
+            &mut rx,
+            &mut tx,
+            |event| {
+                seen.push(match event {
+                    Event::Greeting(r) => ("greeting", r.code().get()),
+                    Event::Hello(r) => ("hello", r.code.get()),
+                    Event::AuthFailed(r) => ("auth failed", r.code().get()),
+                    Event::Authenticated(r) => ("authenticated", r.code().get()),
+                    _ => ("other", 0),
+                });
+            },
+        )
+        .await
+        .unwrap();
+        assert!(!client.engine().is_authenticated());
+        client.quit().await.unwrap();
+        seen
+    };
+    let ((served, store), seen) = bounded(async { tokio::join!(server, client) }).await;
+    assert_eq!(
+        seen,
+        [("greeting", 220), ("hello", 250), ("auth failed", 535)]
+    );
+    // The server saw the credentials, then a QUIT that ended the session.
+    assert_eq!(served, Ok(()));
+    assert_eq!(store.verbs(), [Verb::Ehlo]);
+    assert_eq!(
+        store.seen.auths,
+        [("PLAIN", "alice".to_owned(), "wrong".to_owned())]
+    );
+}
+
+/// The v1 header a proxy would send for the client 192.0.2.7:50123.
+const PROXY_V1: &[u8] = b"PROXY TCP4 192.0.2.7 198.51.100.1 50123 25\r\n";
+
+/// `serve` behind a proxy: the client's bytes start with the PROXY header,
+/// the greeting waits for it, the session is an ordinary one, and the
+/// header reaches the handler (`proxied`).
+#[tokio::test]
+async fn the_proxy_header_is_read_before_the_greeting_and_reaches_the_handler() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let mut config = ServerConfig::new("mx.example");
+    config.proxy_protocol = true;
+
+    let server = async {
+        let (stream, _) = listener.accept().await.unwrap();
+        let mut store = Store::default();
+        let (mut rx, mut tx) = (server_rx(config), [0u8; 1024]);
+        serve(
+            FromTokio::new(stream),
+            None,
+            &mut TokioTimer,
+            config,
+            &mut rx,
+            &mut tx,
+            &mut store,
+        )
+        .await
+        .unwrap();
+        let header = store.seen.proxied;
+        (store, header)
+    };
+
+    let client = async {
+        let mut stream = TcpStream::connect(addr).await.unwrap();
+        stream.write_all(PROXY_V1).await.unwrap();
+        let mut config = client_config(None);
+        config.tls = TlsPolicy::Never;
+        let (mut rx, mut tx) = ([0u8; 1024], [0u8; 1024]);
+        let mut client =
+            SmtpClient::connect(FromTokio::new(stream), TokioTimer, config, &mut rx, &mut tx)
+                .await
+                .unwrap();
+        let r = send_one(&mut client, b"Subject: proxied\r\n\r\nhi\r\n").await;
+        client.quit().await.unwrap();
+        r
+    };
+
+    let ((store, header), r) = bounded(async { tokio::join!(server, client) }).await;
+    check_delivery(&r);
+    assert_eq!(store.seen.messages, [b"Subject: proxied\r\n\r\nhi\r\n"]);
+    let header = header.expect("the header");
+    assert_eq!(header.source(), Some("192.0.2.7:50123".parse().unwrap()));
+    assert_eq!(
+        header.destination(),
+        Some("198.51.100.1:25".parse().unwrap())
+    );
+}
+
+/// Without the header the connection is closed before any byte is sent,
+/// and the handler never gets a header.
+#[tokio::test]
+async fn a_connection_without_the_proxy_header_is_closed() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let mut config = ServerConfig::new("mx.example");
+    config.proxy_protocol = true;
+
+    let server = async {
+        let (stream, _) = listener.accept().await.unwrap();
+        let mut store = Store::default();
+        let (mut rx, mut tx) = (server_rx(config), [0u8; 1024]);
+        let result = serve(
+            FromTokio::new(stream),
+            None,
+            &mut TokioTimer,
+            config,
+            &mut rx,
+            &mut tx,
+            &mut store,
+        )
+        .await
+        .map(drop);
+        let header = store.seen.proxied;
+        (result, header, store.seen.hellos.len())
+    };
+    let client = async {
+        let mut stream = TcpStream::connect(addr).await.unwrap();
+        stream.write_all(b"EHLO client.example\r\n").await.unwrap();
+        let mut got = Vec::new();
+        stream.read_to_end(&mut got).await.unwrap();
+        got
+    };
+    let ((result, header, hellos), got) = bounded(async { tokio::join!(server, client) }).await;
+    assert_eq!(result, Ok(()));
+    assert_eq!((header, hellos), (None, 0));
+    assert_eq!(got, b"", "no reply without a header");
 }

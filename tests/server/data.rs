@@ -124,6 +124,12 @@ fn smg14_normalize_mode_stores_crlf() {
     let o = check(normalize(), with(pre(), &[b"l1\nl2\r\n.\r\n"]));
     assert_eq!(o.messages(), vec![b"l1\r\nl2\r\n".to_vec()]);
     assert_eq!(o.codes()[5], 250);
+    // What the message stores is canonical and whole: a bare CR becomes a
+    // space, a `.` line next to a bare LF is a content line (never the
+    // end), and the message ends at the raw CRLF.CRLF only.
+    let o = check(normalize(), with(pre(), &[b"a\rb\n.\nc\r\n.\r\nQUIT\r\n"]));
+    assert_eq!(o.messages(), vec![b"a b\r\n.\r\nc\r\n".to_vec()]);
+    assert_eq!(o.codes(), [220, 250, 250, 250, 354, 250, 221]);
 }
 
 #[test]

@@ -6,5 +6,6 @@ mod ext;
 mod fuzz_props;
 mod model;
 mod pipelining;
+mod proxy;
 mod rfc;
 mod session;

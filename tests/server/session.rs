@@ -529,19 +529,141 @@ fn d13_vrfy_asked_of_the_application_is_junk_too() {
     assert!(o.closed);
 }
 
+/// The client's side of a transaction with `count` recipients: MAIL, the
+/// RCPTs, DATA, a one-line body; pipelined (one segment) or lock-step (a
+/// segment per command, as a client that awaits each reply sends them).
+fn overshoot_script(count: usize, pipelined: bool) -> Vec<Seg> {
+    let mut commands = vec!["MAIL FROM:<a@b>\r\n".to_string()];
+    commands.extend((0..count).map(|i| format!("RCPT TO:<r{i}@b>\r\n")));
+    commands.push("DATA\r\n".into());
+    let mut segs = vec![s("EHLO x\r\n")];
+    if pipelined {
+        segs.push(seg(commands.concat()));
+    } else {
+        segs.extend(commands.into_iter().map(seg));
+    }
+    segs.push(s("hello\r\n.\r\n"));
+    segs
+}
+
+/// What the server answers `overshoot_script`: 250 to the first `limit`
+/// RCPTs, `452 4.5.3` to the rest, and the transaction goes on to DATA and
+/// delivers to the recipients accepted (RFC 5321 §4.5.3.1.10).
+fn assert_overshoot_delivers(o: &Outcome, limit: usize, count: usize) {
+    let mut want = vec![220, 250, 250];
+    want.extend(std::iter::repeat_n(250, limit));
+    want.extend(std::iter::repeat_n(452, count - limit));
+    want.extend([354, 250]);
+    assert_eq!(o.codes(), want);
+    let over = o.replies()[3 + limit].1.clone();
+    assert_eq!(over, "452 4.5.3 Error: too many recipients\r\n");
+    let accepted = o
+        .events
+        .iter()
+        .filter(|e| matches!(e, Ev::Rcpt(..)))
+        .count();
+    assert_eq!(
+        accepted, limit,
+        "only the RCPTs within the limit reach the application"
+    );
+    assert_eq!(o.messages(), [b"hello\r\n".to_vec()]);
+    assert!(!o.closed);
+}
+
 #[test]
-fn res03_recipient_overshoot_counts_as_errors() {
+fn res03_recipient_overshoot_is_452_and_the_transaction_goes_on() {
+    // 150 RCPTs against a limit of 100, pipelined and lock-step.
+    for pipelined in [true, false] {
+        let mut c = config();
+        c.limits.max_recipients = 100;
+        let o = Script::new(c, overshoot_script(150, pipelined)).check_coarse(211);
+        assert_overshoot_delivers(&o, 100, 150);
+    }
+}
+
+#[test]
+fn res03_recipient_overshoot_at_the_default_limits() {
+    // 1000 recipients accepted, the next 120 refused with 452: more than the
+    // error budget (20), well inside the overshoot budget (1000).
+    let l = embedded_smtp::server::Limits::DEFAULT;
+    assert_eq!(
+        (l.max_recipients, l.recipient_overshoot_limit),
+        (1000, 1000)
+    );
+    for pipelined in [true, false] {
+        let o = Script::new(config(), overshoot_script(1120, pipelined)).check_coarse(4999);
+        assert_overshoot_delivers(&o, 1000, 1120);
+    }
+}
+
+#[test]
+fn res03_one_hundred_thousand_rcpts_at_the_default_limits() {
+    // The catalogue row: 1000 accepted, 1000 refused with 452 for free,
+    // then 20 more that are errors; the 20th closes with 421. What the
+    // client sent after that is never read.
+    let o = Script::new(config(), overshoot_script(100_000, true)).check_coarse(99_991);
+    let codes = o.codes();
+    let mut want = vec![220, 250, 250];
+    want.extend(std::iter::repeat_n(250, 1000));
+    want.extend(std::iter::repeat_n(452, 1020));
+    want.push(421);
+    assert_eq!(codes, want);
+    assert!(o.closed);
+}
+
+#[test]
+fn res03_past_the_overshoot_budget_each_refusal_is_an_error() {
+    // Overshoot budget 5, error budget 20: the first 5 excess RCPTs cost
+    // nothing, the next 20 are errors, and the 20th closes with 421.
+    for pipelined in [true, false] {
+        let mut c = config();
+        c.limits.max_recipients = 100;
+        c.limits.recipient_overshoot_limit = 5;
+        let o = Script::new(c, overshoot_script(100 + 5 + 30, pipelined)).check_coarse(211);
+        let codes = o.codes();
+        assert_eq!(codes.iter().filter(|&&c| c == 452).count(), 25, "{codes:?}");
+        assert_eq!(codes[codes.len() - 2..], [452, 421]);
+        assert!(o.closed);
+        assert!(o.messages().is_empty());
+    }
+    // Errors of other kinds and overshoot add up in the error budget once
+    // the overshoot budget is spent: 19 bad commands, then one overshoot.
     let mut c = config();
     c.limits.max_recipients = 100;
-    let mut segs = vec![s("EHLO x\r\n"), s("MAIL FROM:<a@b>\r\n")];
-    for i in 0..1000 {
-        segs.push(seg(format!("RCPT TO:<r{i}@b>\r\n")));
-    }
+    c.limits.recipient_overshoot_limit = 0;
+    let mut segs = vec![s("EHLO x\r\n")];
+    segs.extend((0..19).map(|_| s("BOGUS\r\n")));
+    segs.push(s("MAIL FROM:<a@b>\r\n"));
+    segs.extend((0..101).map(|i| seg(format!("RCPT TO:<r{i}@b>\r\n"))));
     let o = Script::new(c, segs).check_coarse(97);
     let codes = o.codes();
-    assert_eq!(codes.iter().filter(|&&c| c == 452).count(), 20);
-    assert_eq!(*codes.last().unwrap(), 421);
+    assert_eq!(codes[codes.len() - 2..], [452, 421], "{codes:?}");
     assert!(o.closed);
+}
+
+#[test]
+fn res03_a_delivered_message_renews_the_overshoot_budget() {
+    // Two transactions, each 8 RCPTs over a limit of 100 with an overshoot
+    // budget of 10: the second would pass the budget if it carried over.
+    let mut c = config();
+    c.limits.max_recipients = 100;
+    c.limits.recipient_overshoot_limit = 10;
+    c.limits.hard_error_limit = 5;
+    let mut segs = overshoot_script(108, true);
+    segs.extend(overshoot_script(108, true).into_iter().skip(1));
+    let o = Script::new(c, segs).check_coarse(503);
+    assert_eq!(o.codes().iter().filter(|&&c| c == 452).count(), 16);
+    assert_eq!(o.messages().len(), 2);
+    assert!(!o.closed);
+    // Without a delivery in between, the same 16 pass the budget of 10 and
+    // the 5th error (the 15th overshoot) closes.
+    let rcpts: String = (0..108).map(|i| format!("RCPT TO:<r{i}@b>\r\n")).collect();
+    let group = seg(format!("MAIL FROM:<a@b>\r\n{rcpts}"));
+    let segs = vec![s("EHLO x\r\n"), group.clone(), s("RSET\r\n"), group];
+    let o = Script::new(c, segs).check_coarse(503);
+    let codes = o.codes();
+    assert_eq!(codes.iter().filter(|&&c| c == 452).count(), 15, "{codes:?}");
+    assert_eq!(*codes.last().unwrap(), 421);
 }
 
 #[test]

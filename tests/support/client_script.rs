@@ -71,6 +71,9 @@ pub struct Script<'a> {
     pub hook: Option<fn(&mut Client<'_>, &str, &mut Vec<u8>)>,
     /// Do not QUIT when the messages are done.
     pub no_quit: bool,
+    /// Start the next message as soon as `Client::can_send_next` allows
+    /// (behind the previous content, before its final reply).
+    pub cross: bool,
 }
 
 impl<'a> Script<'a> {
@@ -84,6 +87,7 @@ impl<'a> Script<'a> {
             body_out: 4096,
             hook: None,
             no_quit: false,
+            cross: false,
         }
     }
 
@@ -220,8 +224,10 @@ impl<'s, 'a> Driver<'s, 'a> {
                 return;
             }
             let mut progressed = false;
-            if self.client.is_ready() {
-                if self.next_message < self.script.messages.len() {
+            let more = self.next_message < self.script.messages.len();
+            if self.client.is_ready() || (self.script.cross && more && self.client.can_send_next())
+            {
+                if more {
                     let i = self.next_message;
                     self.next_message += 1;
                     match self.client.send(&self.script.messages[i].0) {

@@ -11,6 +11,8 @@ use embedded_smtp::syntax::{
 /// What the server's handler saw.
 #[derive(Debug, Default)]
 pub struct Seen {
+    /// The PROXY protocol header, behind a load balancer.
+    pub proxied: Option<embedded_smtp::wire::proxy::ProxyHeader>,
     pub hellos: Vec<(Verb, String)>,
     pub mails: Vec<String>,
     pub messages: Vec<Vec<u8>>,
@@ -32,6 +34,9 @@ pub struct Store {
 }
 
 impl Handler for Store {
+    fn proxied(&mut self, header: &embedded_smtp::wire::proxy::ProxyHeader) {
+        self.seen.proxied = Some(*header);
+    }
     fn hello(&mut self, verb: Verb, domain: &Host<'_>) -> Decision<'_> {
         self.seen.hellos.push((verb, format!("{domain}")));
         Decision::Accept
@@ -110,6 +115,9 @@ impl Store {
 /// with the blocking handler's decision.
 #[cfg(feature = "async")]
 impl embedded_smtp::io::asynch::Handler for Store {
+    async fn proxied(&mut self, header: &embedded_smtp::wire::proxy::ProxyHeader) {
+        Handler::proxied(self, header);
+    }
     async fn hello(&mut self, verb: Verb, domain: &Host<'_>) -> Decision<'_> {
         Handler::hello(self, verb, domain)
     }

@@ -11,8 +11,8 @@ use std::time::Duration;
 
 use embedded_io::{ErrorKind, ErrorType, Read, Write};
 use embedded_smtp::client::{ClientConfig, Envelope, Event as ClientEvent, Recipient, TlsPolicy};
-use embedded_smtp::io::Delivery;
 use embedded_smtp::io::blocking::{SmtpClient, serve, serve_tls};
+use embedded_smtp::io::{Delivery, Transport};
 
 pub use super::handler::{Seen, Store};
 use embedded_smtp::server::{ServerConfig, Service};
@@ -233,6 +233,9 @@ pub fn scenario<R: Send + 'static>(
                         })
                     },
                 )
+                // The session upgraded: the TLS stream comes back, to be
+                // closed with its close_notify.
+                .map(|t| assert!(matches!(t, Transport::Tls(_))))
             } else {
                 serve(server_end, None, config, &mut rx, &mut tx, &mut store).map(drop)
             };

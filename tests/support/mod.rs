@@ -1,21 +1,25 @@
 //! Running programs from a test, bounded: the example binaries (built once
 //! by `cargo build --examples`, as tests/examples.rs does), and the mail
-//! software of the interop tests (see `peers`; a private Exim: `exim`).
+//! software of the interop tests (see `peers`; a private Exim: `exim`; a
+//! private HAProxy: `haproxy`).
 //!
 //! Every spawned process is killed and reaped when its guard drops (a
 //! failed assertion included), every wait is bounded by [`LIMIT`], and
 //! every temporary directory is removed when its guard drops.
 #![allow(dead_code)]
 
+pub mod alloc_count;
 pub mod client_pair;
 pub mod client_script;
 pub mod exim;
 #[cfg(any(feature = "blocking", feature = "async"))]
 pub mod handler;
+pub mod haproxy;
 #[cfg(feature = "blocking")]
 pub mod io_blocking;
 #[cfg(feature = "async")]
 pub mod io_tokio;
+pub mod mail;
 pub mod peers;
 pub mod postfix;
 pub mod server_harness;

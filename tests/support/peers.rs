@@ -1,8 +1,9 @@
 //! The mail software the interop tests talk to (Debian packages: `postfix`
 //! for `smtp-sink`/`smtp-source` and the full Postfix that
 //! tests/interop/postfix/ runs as a private instance, `swaks`, `curl`,
-//! `python3-aiosmtpd`, `msmtp`, and `exim4-daemon-light`'s binary unpacked
-//! under `/opt/embedded-smtp/exim4`; `.ci/peers` installs them).
+//! `python3-aiosmtpd`, `msmtp`, `haproxy`, and `exim4-daemon-light`'s
+//! binary unpacked under `/opt/embedded-smtp/exim4`; `.ci/peers` installs
+//! them).
 //!
 //! A missing peer skips its test with a line saying why, unless
 //! `EMBEDDED_SMTP_REQUIRE_PEERS=1`: then it fails the test (CI sets it, so
@@ -14,6 +15,8 @@ pub const SMTP_SINK: &str = "/usr/sbin/smtp-sink";
 pub const SMTP_SOURCE: &str = "/usr/sbin/smtp-source";
 pub const SWAKS: &str = "/usr/bin/swaks";
 pub const CURL: &str = "/usr/bin/curl";
+/// OpenSSL's command line (`s_client -starttls smtp`).
+pub const OPENSSL: &str = "/usr/bin/openssl";
 /// msmtp (Debian's, built with GnuTLS and GNU SASL).
 pub const MSMTP: &str = "/usr/bin/msmtp";
 /// Exim 4 from Debian's `exim4-daemon-light`, unpacked by `.ci/peers`
@@ -47,6 +50,8 @@ pub const POSTFIX_DAEMONS: &[&str] = &[
     "postlogd",
     "tlsmgr",
 ];
+/// HAProxy (Debian's), run as a private instance by tests/support/haproxy.rs.
+pub const HAPROXY: &str = "/usr/sbin/haproxy";
 /// Debian's Python, the one `python3-aiosmtpd` installs into (not a
 /// `python3` that comes first on PATH, such as a pyenv build).
 pub const PYTHON: &str = "/usr/bin/python3";
@@ -112,6 +117,19 @@ pub fn swaks(test: &str, features: &[&str]) -> bool {
                 &format!("{feature} support"),
             )
         })
+}
+
+/// Whether HAProxy is there and runs (`haproxy -v`); every version since
+/// 1.5 sends both PROXY protocol versions.
+pub fn haproxy(test: &str) -> bool {
+    programs(test, &[HAPROXY])
+        && capability(
+            test,
+            HAPROXY,
+            &["-v"],
+            "HAProxy version",
+            "a working binary",
+        )
 }
 
 /// Whether Exim is there with what the Exim tests use: GnuTLS (STARTTLS

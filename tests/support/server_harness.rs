@@ -15,6 +15,7 @@
 use embedded_smtp::sasl::Credentials;
 use embedded_smtp::server::{AbortReason, Event, Server, ServerConfig};
 use embedded_smtp::syntax::{EnhancedCode, ReplyCode, Status, Verb};
+use embedded_smtp::wire::proxy::ProxyHeader;
 use embedded_smtp::wire::reply::ReplyLimits;
 
 /// An owned copy of an [`Event`] (NeedInput and Flush are left out: they
@@ -34,6 +35,7 @@ pub enum Ev {
     AuthXOAuth2(String),
     StartTls,
     Close,
+    Proxy(ProxyHeader),
 }
 
 /// The application's answer to a decision.
@@ -152,6 +154,7 @@ fn own(ev: &Event<'_>) -> Option<Ev> {
         Event::Auth(Credentials::XOAuth2 { response }) => Ev::AuthXOAuth2(response.to_string()),
         Event::StartTls => Ev::StartTls,
         Event::Close => Ev::Close,
+        Event::Proxy(header) => Ev::Proxy(header),
     })
 }
 

@@ -3,3 +3,5 @@
 mod bdat;
 mod dot;
 mod line;
+mod normalize;
+mod proxy;

@@ -26,8 +26,21 @@ pub const MAIL_FROM: &str = "alarm-panel@example.net";
 /// The recipients (`RCPT TO`).
 pub const RCPT_TO: &[&str] = &["oncall@example.net"];
 
-/// The subject line of the alert.
+/// The subject line of the alert (any UTF-8: the message writer encodes
+/// it when it is not plain ASCII).
 pub const SUBJECT: &str = "Alarm from the NUCLEO-F767ZI";
+
+/// The display name of the sender in `From:`.
+pub const FROM_NAME: &str = "Alarm panel";
+
+/// The Unix time at boot, for the message's `Date:` (the crate reads no
+/// clock, and this board has no battery-backed RTC): the date field is this
+/// plus the uptime. Set it from an RTC or SNTP in a real product; the
+/// relay also stamps its own `Received:` time.
+pub const UNIX_TIME_AT_BOOT: i64 = 1_796_368_884;
+
+/// The zone of the `Date:` field, in minutes east of UTC.
+pub const UTC_OFFSET_MINUTES: i16 = 0;
 
 /// The MAC address of the Ethernet port. The first octet has the
 /// locally-administered bit set (0x02) and the multicast bit clear: choose the

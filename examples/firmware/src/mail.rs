@@ -10,7 +10,9 @@
 //!    (`TlsPolicy::Required`: no STARTTLS offered, no session);
 //! 3. [`SmtpClient::start_tls`] hands the socket to embedded-tls for the
 //!    handshake, then says EHLO again and authenticates;
-//! 4. [`SmtpClient::send`] sends the envelope and the message;
+//! 4. [`SmtpClient::send`] sends the envelope and the message, which the
+//!    crate's `message` writer composes as it goes out (headers, the text,
+//!    a small CSV of the latest readings attached);
 //! 5. [`SmtpClient::quit`] says QUIT.
 
 use defmt::{Format, info, warn};
@@ -23,7 +25,10 @@ use embedded_smtp::client::{
 };
 use embedded_smtp::io::asynch::SmtpClient;
 use embedded_smtp::io::embassy::{ConnectError, EmbassyTimer};
-use embedded_smtp::io::{self, CLIENT_MIN_BUFFER, Delivery};
+use embedded_smtp::io::{self, CLIENT_MIN_BUFFER, Delivery, MessageBody};
+use embedded_smtp::message::{
+    Address, Attachment, ComposeError, Date, FromFn, Message, MessageId, MessageWriter, SourceError,
+};
 #[cfg(not(feature = "verify"))]
 use embedded_tls::UnsecureProvider;
 #[cfg(feature = "verify")]
@@ -61,7 +66,8 @@ pub const TLS_READ_RECORD: usize = 16_640;
 /// under 1 % while the body streams; the handshake is encoded in the
 /// larger (read) buffer.
 pub const TLS_WRITE_RECORD: usize = 4096;
-/// Bytes of the message (header and text) the alert is composed into.
+/// Bytes of the buffer the message writer fills for the driver, a piece
+/// of the message at a time (the message itself is never whole in RAM).
 pub const MESSAGE: usize = 512;
 /// Most recipients in [`config::RCPT_TO`].
 pub const MAX_RECIPIENTS: usize = 4;
@@ -128,9 +134,12 @@ pub enum MailError {
     Envelope(EnvelopeError),
     /// More recipients are configured than [`MAX_RECIPIENTS`].
     TooManyRecipients,
-    /// The subject or the text has a control or non-ASCII byte, or the
-    /// message does not fit [`MESSAGE`].
-    Message,
+    /// [`config::UNIX_TIME_AT_BOOT`] plus the uptime is not a date the
+    /// writer can write (before 1900, or an offset of a day or more).
+    Clock,
+    /// The message writer refused a configured value (an address, the
+    /// subject, the attachment's name): nothing was sent.
+    Message(ComposeError),
     /// Feature `verify` without a CA in `config::RELAY_CA_DER`.
     #[cfg(feature = "verify")]
     NoCa,
@@ -183,36 +192,106 @@ fn client_config() -> Result<ClientConfig<'static>, MailError> {
     Ok(smtp)
 }
 
-/// The message: a minimal RFC 5322 header and one line of text. The relay
-/// adds `Date:` and `Message-ID:` (RFC 6409 §8.2, §8.3): the board has no
-/// clock.
-fn compose(text: &str, out: &mut heapless::Vec<u8, MESSAGE>) -> Result<(), MailError> {
-    let printable = |s: &str| s.bytes().all(|b| (0x20..0x7f).contains(&b));
-    if !printable(text) || !printable(config::SUBJECT) {
-        return Err(MailError::Message);
-    }
-    let mut parts: heapless::Vec<&[u8], { 8 + 2 * MAX_RECIPIENTS }> = heapless::Vec::new();
-    let mut push = |p: &'static [u8]| parts.push(p).map_err(|_| MailError::Message);
-    push(b"From: ")?;
-    push(config::MAIL_FROM.as_bytes())?;
-    push(b"\r\nTo: ")?;
-    for (i, rcpt) in config::RCPT_TO.iter().enumerate() {
-        if i > 0 {
-            push(b", ")?;
+/// One reading of the log attached to the alert: seconds since boot and
+/// the input's value.
+#[derive(Clone, Copy)]
+pub struct Reading {
+    pub uptime_s: u32,
+    pub value: i32,
+}
+
+/// The attachment's bytes, made as the writer asks for them: a CSV header
+/// line, then one line per reading (`FromFn` over this).
+struct Csv<'a> {
+    readings: &'a [Reading],
+    /// The next line to write (0: the header).
+    line: usize,
+    /// The part of the current line not yet handed over.
+    pending: heapless::String<32>,
+    at: usize,
+}
+
+impl Csv<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> Result<usize, SourceError> {
+        if self.at == self.pending.len() {
+            self.pending.clear();
+            self.at = 0;
+            let line = match self.line {
+                0 => self.pending.push_str("uptime_s,value\r\n"),
+                n => match self.readings.get(n - 1) {
+                    Some(r) => decimal(&mut self.pending, i64::from(r.uptime_s))
+                        .and_then(|()| self.pending.push(','))
+                        .and_then(|()| decimal(&mut self.pending, i64::from(r.value)))
+                        .and_then(|()| self.pending.push_str("\r\n")),
+                    None => return Ok(0),
+                },
+            };
+            line.map_err(|_| SourceError)?;
+            self.line += 1;
         }
-        push(rcpt.as_bytes())?;
+        let rest = &self.pending.as_bytes()[self.at..];
+        let n = rest.len().min(buf.len());
+        buf[..n].copy_from_slice(&rest[..n]);
+        self.at += n;
+        Ok(n)
     }
-    push(b"\r\nSubject: ")?;
-    push(config::SUBJECT.as_bytes())?;
-    push(b"\r\n\r\n")?;
-    for part in parts.iter().chain([text.as_bytes(), b"\r\n"].iter()) {
-        out.extend_from_slice(part)
-            .map_err(|_| MailError::Message)?;
+}
+
+/// Appends `v` in decimal (by hand: `core::fmt` costs kilobytes of flash,
+/// which nothing else in the firmware needs).
+fn decimal(out: &mut heapless::String<32>, v: i64) -> Result<(), heapless::CapacityError> {
+    if v < 0 {
+        out.push('-')?;
+    }
+    let mut digits = [0u8; 20];
+    let mut n = v.unsigned_abs();
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for &d in &digits[i..] {
+        out.push(char::from(d))?;
     }
     Ok(())
 }
 
-/// Sends one alert with `text` to [`config::RCPT_TO`] through the relay.
+/// The domain of [`config::MAIL_FROM`], on the right of the `Message-ID`.
+fn sender_domain() -> &'static str {
+    config::MAIL_FROM
+        .rsplit_once('@')
+        .map_or(config::EHLO_NAME, |(_, d)| d)
+}
+
+/// The alert as a [`Message`]: `From`, `To`, `Date` (the configured boot
+/// time plus the uptime: the board has no RTC), `Subject`, a `Message-ID`
+/// from the hardware RNG's `entropy`, the text, and the readings attached
+/// as `readings.csv`.
+fn message<'a, 'b>(
+    to: &'a [Address<'a>],
+    entropy: [u8; 16],
+    text: &'a str,
+    files: &'b mut [Attachment<'a>],
+) -> Result<Message<'a, 'b>, MailError> {
+    let now = config::UNIX_TIME_AT_BOOT + embassy_time::Instant::now().as_secs() as i64;
+    let date = Date::new(now, config::UTC_OFFSET_MINUTES).ok_or(MailError::Clock)?;
+    Ok(Message::new(
+        Address::new(config::MAIL_FROM).name(config::FROM_NAME),
+        date,
+        MessageId::new(entropy, sender_domain()),
+    )
+    .to(to)
+    .subject(config::SUBJECT)
+    .text(text)
+    .attachments(files))
+}
+
+/// Sends one alert with `text` and the `readings` attached as a CSV to
+/// [`config::RCPT_TO`] through the relay.
 ///
 /// Everything the engine can check without the relay (EHLO name,
 /// credentials, addresses, message) is checked before connecting.
@@ -221,6 +300,7 @@ pub async fn send_alert<R>(
     buffers: &mut Buffers,
     rng: &mut R,
     text: &str,
+    readings: &[Reading],
 ) -> Result<Delivery, MailError>
 where
     R: RngCore + CryptoRng,
@@ -239,8 +319,20 @@ where
             .map_err(|_| MailError::TooManyRecipients)?;
     }
     let envelope = Envelope::new(config::MAIL_FROM, &recipients).map_err(MailError::Envelope)?;
-    let mut message = heapless::Vec::new();
-    compose(text, &mut message)?;
+    let mut to: heapless::Vec<Address<'static>, MAX_RECIPIENTS> = heapless::Vec::new();
+    for rcpt in config::RCPT_TO {
+        to.push(Address::new(rcpt))
+            .map_err(|_| MailError::TooManyRecipients)?;
+    }
+    let mut entropy = [0u8; 16];
+    rng.fill_bytes(&mut entropy);
+    {
+        // The message, checked with an empty log: every value the writer
+        // refuses is refused here, before connecting.
+        let mut none: &[u8] = &[];
+        let mut files = [Attachment::new("readings.csv", "text/csv", &mut none)];
+        MessageWriter::new(message(&to, entropy, text, &mut files)?).map_err(MailError::Message)?;
+    }
     check_ca()?;
 
     // DNS and TCP; smoltcp's own timeouts bound DNS, this one the connect.
@@ -316,8 +408,21 @@ where
         return Err(MailError::AuthFailed);
     }
 
-    // MAIL FROM, RCPT TO for each recipient, DATA or BDAT, the message.
-    let delivery = client.send(&envelope, &message[..], log_event).await?;
+    // MAIL FROM, RCPT TO for each recipient, DATA or BDAT, the message as
+    // the writer composes it, [`MESSAGE`] bytes at a time.
+    let mut csv = Csv {
+        readings,
+        line: 0,
+        pending: heapless::String::new(),
+        at: 0,
+    };
+    let mut log = FromFn(|buf: &mut [u8]| csv.read(buf));
+    let mut files = [Attachment::new("readings.csv", "text/csv", &mut log)];
+    let writer =
+        MessageWriter::new(message(&to, entropy, text, &mut files)?).map_err(MailError::Message)?;
+    let mut piece = [0u8; MESSAGE];
+    let body = MessageBody::new(writer, &mut piece);
+    let delivery = client.send(&envelope, body, log_event).await?;
     quit(client).await;
     if delivery.is_delivered() {
         Ok(delivery)

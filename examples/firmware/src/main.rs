@@ -21,8 +21,28 @@ use embassy_executor::Spawner;
 use embassy_time::Timer;
 use {defmt_rtt as _, panic_probe as _};
 
-/// The alert's text (one line of printable ASCII).
-const ALERT: &str = "Input 3 tripped";
+/// The alert's text (any UTF-8; sent quoted-printable if not ASCII).
+const ALERT: &str = "Input 3 tripped.\nThe latest readings are attached.\n";
+/// The readings attached to the alert as a CSV: what a real panel would
+/// keep in a ring buffer.
+const READINGS: [mail::Reading; 4] = [
+    mail::Reading {
+        uptime_s: 0,
+        value: 0,
+    },
+    mail::Reading {
+        uptime_s: 60,
+        value: 1,
+    },
+    mail::Reading {
+        uptime_s: 120,
+        value: 7,
+    },
+    mail::Reading {
+        uptime_s: 180,
+        value: 42,
+    },
+];
 /// Tries per alert while the failures are transient (network, timeout, 4yz).
 const MAX_ATTEMPTS: u32 = 5;
 /// Seconds between two tries.
@@ -37,7 +57,7 @@ async fn main(spawner: Spawner) -> ! {
     let mut attempts = 0;
     loop {
         attempts += 1;
-        match mail::send_alert(stack, &mut buffers, &mut rng, ALERT).await {
+        match mail::send_alert(stack, &mut buffers, &mut rng, ALERT, &READINGS).await {
             Ok(delivery) => info!("alert sent: {}", delivery),
             Err(e) if e.is_transient() && attempts < MAX_ATTEMPTS => {
                 warn!("alert failed ({}), retrying in {} s", e, RETRY_SECS);

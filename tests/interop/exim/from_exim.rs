@@ -411,6 +411,11 @@ fn exim_to_sink_starttls_verified_and_auth_plain_login() {
         let expected: Vec<&str> = auth.iter().copied().collect();
         assert_eq!(logged_auth, expected, "{from}: {log:#?}");
     }
+    // Each TLS session ended with the sink's close_notify after its 221
+    // (RFC 8446 §6.1): GnuTLS in Exim logs "TLS connection was
+    // non-properly terminated" when the connection ends without one.
+    let main = exim.mainlog();
+    assert!(!main.contains("non-properly terminated"), "{main}");
 
     // The refusals: a certificate Exim cannot verify, a wrong password.
     // Exim defers the message (it stays in its queue) and says why. Each

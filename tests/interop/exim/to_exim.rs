@@ -432,7 +432,7 @@ login:
     }
 
     // A wrong password, with each mechanism: AUTH refused (Exim's 535),
-    // `send` says so and exits 3 (a protocol error), nothing is sent.
+    // `send` reports Exim's reply and exits 1 (a refusal); nothing is sent.
     for (mechanism, server) in [("plain", &server1), ("login", &server2)] {
         let from = format!("wrong{mechanism}@example.org");
         let (code, out, err) = send(
@@ -453,8 +453,11 @@ login:
             ]
             .concat(),
         );
-        assert_eq!((code, out.as_str()), (3, ""), "{mechanism}: {err}");
-        assert_eq!(err, "send: authentication failed\n", "{mechanism}");
+        assert_eq!((code, out.as_str()), (1, ""), "{mechanism}: {err}");
+        assert_eq!(
+            err, "send: authentication failed: 535 Incorrect authentication data\n",
+            "{mechanism}"
+        );
         let failed = format!(
             "{mechanism} authenticator failed for (client.example) [127.0.0.1]: \
              535 Incorrect authentication data (set_id=alice)"
