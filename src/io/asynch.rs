@@ -259,7 +259,7 @@ impl<'b, 'c, T: Read + Write, M: Timer> SmtpClient<'b, 'c, T, M> {
     }
 }
 
-async fn write_all<T: Write>(io: &mut T, bytes: &[u8]) -> Result<(), Error> {
+pub(crate) async fn write_all<T: Write>(io: &mut T, bytes: &[u8]) -> Result<(), Error> {
     io.write_all(bytes).await.map_err(|e| Error::Io(e.kind()))?;
     io.flush().await.map_err(|e| Error::Io(e.kind()))
 }
@@ -435,6 +435,22 @@ pub(crate) async fn serve_until<T: Read + Write, H: Handler, M: Timer>(
     pump: &mut ServerPump<'_, '_>,
     handler: &mut H,
 ) -> Result<Need, Error> {
+    serve_until_idle(io, timer, pump, handler, false, false).await
+}
+
+/// [`serve_until`]; with `idle`, also returns `Need::Read` when the session
+/// waits for the client with nothing held ([`ServerPump::holds_nothing`]),
+/// so that the caller can give the buffers back while it waits — but not
+/// before a first read when `woke` (the caller saw the transport readable).
+pub(crate) async fn serve_until_idle<T: Read + Write, H: Handler, M: Timer>(
+    io: &mut T,
+    timer: &mut M,
+    pump: &mut ServerPump<'_, '_>,
+    handler: &mut H,
+    idle: bool,
+    woke: bool,
+) -> Result<Need, Error> {
+    let mut may_idle = idle && !woke;
     loop {
         let need = match pump.turn()? {
             Turn::Io(need) => need,
@@ -453,6 +469,7 @@ pub(crate) async fn serve_until<T: Read + Write, H: Handler, M: Timer>(
                 write_all(io, pump.tx.pending()).await?;
                 pump.tx.clear();
             }
+            Need::Read if may_idle && pump.holds_nothing() => return Ok(Need::Read),
             Need::Read => {
                 let wait = pump.engine.deadline().unwrap_or(Duration::MAX);
                 let space = pump.rx.space()?;
@@ -463,7 +480,10 @@ pub(crate) async fn serve_until<T: Read + Write, H: Handler, M: Timer>(
                         }
                         return Ok(Need::Done);
                     }
-                    Some(Ok(n)) => pump.rx.received(n),
+                    Some(Ok(n)) => {
+                        pump.rx.received(n);
+                        may_idle = idle;
+                    }
                     Some(Err(e)) if e.kind() != ErrorKind::TimedOut => {
                         return Err(Error::Io(e.kind()));
                     }

@@ -242,6 +242,19 @@ impl<'b, 'c> ServerPump<'b, 'c> {
         Ok(())
     }
 
+    /// Whether nothing is held: no byte received and not yet used, no
+    /// reply not yet written, no TLS upgrade due. The pump's buffers may
+    /// then be given back and the engine put in a new pump later
+    /// ([`ServerPump::into_engine`]).
+    pub(crate) fn holds_nothing(&self) -> bool {
+        self.rx.data().is_empty() && self.tx.is_empty() && !self.tls_pending
+    }
+
+    /// The engine, out of its buffers (see [`ServerPump::holds_nothing`]).
+    pub(crate) fn into_engine(self) -> Server<'c> {
+        self.engine
+    }
+
     pub(crate) fn tls_established(&mut self) -> Result<(), Error> {
         self.tls_pending = false;
         self.engine.tls_established()?;

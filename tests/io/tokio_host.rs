@@ -215,3 +215,52 @@ async fn shutdown_lets_a_running_session_finish_and_cuts_off_an_idle_one() {
     // The idle session's connection was closed with its task.
     assert_eq!(line(&mut r2).await, "");
 }
+
+/// `serve_tcp` gives its buffers back while the client is silent and waits
+/// for the socket with the engine alone; the deadline still holds there:
+/// after EHLO and 300 s of silence, `421 4.4.2` and the session ends
+/// (RFC 5321 §4.5.3.2.7). And a client that speaks after a pause, with a
+/// command cut in two, is served as ever.
+#[tokio::test(start_paused = true)]
+async fn serve_tcp_keeps_its_deadlines_while_idle() {
+    use embedded_smtp::io::Error;
+    use tokio::io::AsyncReadExt;
+
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let started = tokio::time::Instant::now();
+    let server = async {
+        let (tcp, peer) = listener.accept().await.unwrap();
+        let mut store = Store::default();
+        let r = serve_tcp(tcp, peer, &ServerConfig::new("mx.example"), &mut store).await;
+        (r, started.elapsed(), store.seen.hellos.len())
+    };
+    let client = async {
+        let mut tcp = TcpStream::connect(addr).await.unwrap();
+        // A command in two pieces, a pause between them.
+        tcp.write_all(b"EHLO client").await.unwrap();
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        tcp.write_all(b".example\r\n").await.unwrap();
+        let mut heard = String::new();
+        tcp.read_to_string(&mut heard).await.unwrap();
+        heard
+    };
+    // On the paused clock a bound is virtual time: 1000 s, past every
+    // deadline of the session.
+    let both = async { tokio::join!(server, client) };
+    let ((served, elapsed, hellos), heard) = tokio::time::timeout(Duration::from_secs(1000), both)
+        .await
+        .expect("the session ends at its deadline");
+    assert_eq!(served, Err(Error::Timeout));
+    assert_eq!(hellos, 1);
+    assert!(
+        heard.starts_with("220 mx.example ESMTP\r\n250-mx.example\r\n"),
+        "{heard}"
+    );
+    assert!(
+        heard.ends_with("421 4.4.2 mx.example Error: timeout exceeded\r\n"),
+        "{heard}"
+    );
+    assert!(elapsed >= Duration::from_secs(305), "{elapsed:?}");
+    assert!(elapsed < Duration::from_secs(306), "{elapsed:?}");
+}
