@@ -252,60 +252,6 @@ fn first_line_end(s: &[u8]) -> usize {
         .map_or(s.len(), |p| start + p)
 }
 
-/// How many bytes [`plain_window`] checks at once.
-pub(crate) const BLOCK: usize = 64;
-
-/// `input[pos - 1..pos + BLOCK]`: the next [`BLOCK`] bytes and the one before
-/// them, if there are that many.
-#[inline]
-pub(crate) fn window_at(input: &[u8], pos: usize) -> Option<&[u8; BLOCK + 1]> {
-    input
-        .get(pos.checked_sub(1)?..pos.checked_add(BLOCK)?)?
-        .try_into()
-        .ok()
-}
-
-/// Whether byte `b`, preceded by byte `a`, breaks plain DATA text: an LF
-/// without its CR, a CR without its LF, or a period at a line start.
-#[inline(always)]
-fn breaks(a: u8, b: u8) -> u8 {
-    (u8::from(a == b'\r') ^ u8::from(b == b'\n')) | (u8::from(a == b'\n') & u8::from(b == b'.'))
-}
-
-/// The hot path of both DATA directions. `w` is a byte already handled,
-/// then [`BLOCK`] bytes to come; true if those bytes are plain text: every
-/// CR is followed by an LF, every LF is preceded by a CR, no LF is followed by
-/// a period, and the last byte is neither CR nor LF (so nothing pairs with
-/// what follows). False means "look byte by byte", not necessarily an error.
-///
-/// The loop has no early exit and no data-dependent branch, so the compiler
-/// vectorises it (SSE2 on any x86-64, NEON on aarch64) with no unchecked code: it
-/// runs at several times the speed of a `memchr2` per line, and costs the
-/// same for short lines as for long ones.
-#[inline]
-pub(crate) fn plain_window(w: &[u8; BLOCK + 1]) -> bool {
-    let mut acc = 0u8;
-    for (&a, &b) in w[..BLOCK].iter().zip(&w[1..]) {
-        acc |= breaks(a, b);
-    }
-    acc == 0 && w[BLOCK] != b'\r' && w[BLOCK] != b'\n'
-}
-
-/// [`plain_window`], and for a plain window how many bytes follow its last
-/// LF ([`BLOCK`] if it has none): the length so far of the line it leaves
-/// open.
-#[inline]
-pub(crate) fn plain_window_tail(w: &[u8; BLOCK + 1]) -> Option<usize> {
-    let mut acc = 0u8;
-    // 1 + the index of the last LF among the BLOCK bytes, 0 if none.
-    let mut last = 0u8;
-    for (i, (&a, &b)) in (1u8..).zip(w[..BLOCK].iter().zip(&w[1..])) {
-        acc |= breaks(a, b);
-        last = last.max(if b == b'\n' { i } else { 0 });
-    }
-    (acc == 0 && w[BLOCK] != b'\r' && w[BLOCK] != b'\n').then_some(BLOCK - usize::from(last))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -399,64 +345,5 @@ mod tests {
         assert_eq!(f.next_line(b"\r", 4), (1, None));
         assert_eq!(f.next_line(b"x\n", 4), (2, None));
         assert!(f.is_skipping());
-    }
-
-    /// The plain-window rule, byte by byte over (previous byte, byte).
-    fn naive(w: &[u8]) -> Option<usize> {
-        let last = w[BLOCK];
-        if last == b'\r' || last == b'\n' {
-            return None;
-        }
-        for i in 1..=BLOCK {
-            let (a, b) = (w[i - 1], w[i]);
-            if (a == b'\r') != (b == b'\n') || (a == b'\n' && b == b'.') {
-                return None;
-            }
-        }
-        Some(match w[1..].iter().rposition(|&b| b == b'\n') {
-            Some(i) => BLOCK - 1 - i,
-            None => BLOCK,
-        })
-    }
-
-    #[test]
-    fn plain_window_matches_a_byte_by_byte_check() {
-        // A deterministic pseudo-random walk over the interesting bytes.
-        let alphabet = [b'a', b'\r', b'\n', b'.', 0x8d, 0x8a, 0xae, 0];
-        let mut seed = 0x2545_f491_4f6c_dd1du64;
-        let mut plain = 0;
-        for round in 0..30_000 {
-            let mut w = [0u8; BLOCK + 1];
-            for b in w.iter_mut() {
-                seed ^= seed << 13;
-                seed ^= seed >> 7;
-                seed ^= seed << 17;
-                // Mostly text, so that plain windows occur.
-                *b = if !seed.is_multiple_of(16) {
-                    b'x'
-                } else {
-                    alphabet[(seed >> 8) as usize % alphabet.len()]
-                };
-            }
-            for _ in 0..round % 4 {
-                // Well-formed CRLFs (some followed by a period).
-                seed ^= seed << 13;
-                seed ^= seed >> 7;
-                seed ^= seed << 17;
-                let at = (seed as usize >> 16) % BLOCK;
-                w[at] = b'\r';
-                w[at + 1] = b'\n';
-            }
-            let expected = naive(&w);
-            assert_eq!(plain_window(&w), expected.is_some(), "{}", w.escape_ascii());
-            assert_eq!(plain_window_tail(&w), expected, "{}", w.escape_ascii());
-            plain += usize::from(expected.is_some());
-        }
-        assert!(plain > 1000, "too few plain windows tested: {plain}");
-        assert_eq!(plain_window_tail(&[b'x'; BLOCK + 1]), Some(BLOCK));
-        let input = [b'x'; BLOCK + 3];
-        assert!(window_at(&input, 0).is_none());
-        assert!(window_at(&input, 3).is_some());
-        assert!(window_at(&input, 4).is_none());
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod bdat;
 pub mod line;
+mod plain;
 pub mod reply;
 pub mod stuff;
 pub mod unstuff;

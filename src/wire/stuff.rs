@@ -30,9 +30,9 @@
 //! assert_eq!(&out[..p.written + f.written], b"..hidden\r\nx\r\n.\r\n");
 //! ```
 
-use memchr::memchr2;
+use memchr::{memchr2, memrchr};
 
-use super::line::{BLOCK, plain_window_tail, window_at};
+use super::plain::{BLOCK, plain_pairs_lf, resume_at, window_at};
 
 /// What to do with a bare CR or bare LF in the body handed to the stuffer
 /// (RFC 5321 §2.3.8; rule D4).
@@ -340,22 +340,36 @@ impl DotStuffer {
     /// Called with no CR held, and not at a line start before a period.
     fn plain_prefix(&mut self, region: &[u8]) -> Result<usize, BodyError> {
         let mut pos = 0;
+        // The length of the line open at `pos`.
         let mut len = self.line_len;
         let mut retry_at = 0;
         loop {
-            // Whole plain windows while no line in them can be too long;
-            // after a failed window, go line by line past it first (bounded
-            // work on input made of short special lines).
-            while pos >= retry_at && len.saturating_add(BLOCK) <= self.max_line {
+            // Whole plain windows while no line in them can be too long
+            // (`bound` is at least the open line's length); after a failed
+            // window, go line by line past it first (bounded work on input
+            // made of short special lines).
+            let from = pos;
+            let mut bound = len;
+            while pos >= retry_at && bound.saturating_add(BLOCK) <= self.max_line {
                 let Some(window) = window_at(region, pos) else {
                     break;
                 };
-                let Some(tail) = plain_window_tail(window) else {
+                let Some(lf) = plain_pairs_lf(window) else {
                     retry_at = pos + BLOCK;
                     break;
                 };
                 pos += BLOCK;
-                len = if tail == BLOCK { len + BLOCK } else { tail };
+                bound = if lf { BLOCK } else { bound + BLOCK };
+            }
+            if pos > from {
+                // A line end the windows left open is read below; the open
+                // line's length is what follows the last LF before it.
+                pos = resume_at(region, pos);
+                let run = region.get(from..pos).unwrap_or_default();
+                len = match memrchr(b'\n', run) {
+                    Some(lf) => run.len() - lf - 1,
+                    None => len + run.len(),
+                };
             }
             let rest = region.get(pos..).unwrap_or_default();
             let Some(off) = memchr2(b'\r', b'\n', rest) else {
