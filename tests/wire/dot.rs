@@ -727,6 +727,37 @@ proptest! {
         }
     }
 
+    /// With output room for whole 64-byte windows (and for less), a
+    /// canonical body goes out stuffed exactly as line-by-line stuffing
+    /// writes it, and a line limit anywhere from 1 to 250 octets is
+    /// enforced to the octet.
+    #[test]
+    fn stuffing_matches_line_by_line_at_any_limit(
+        body in long_canonical_body(),
+        max in 1usize..250,
+        in_cuts in prop::collection::vec(0usize..4000, 0..4),
+        room in prop_oneof![1usize..=8, 60usize..300, Just(5000usize)],
+    ) {
+        let body = with_final_crlf(&body);
+        let lines: Vec<&[u8]> = body.split(|&b| b == b'\n').collect();
+        let too_long = lines.iter().any(|l| l.len().saturating_sub(1) > max);
+        let mut expected = Vec::new();
+        for line in &lines[..lines.len() - 1] {
+            if line.first() == Some(&b'.') {
+                expected.push(b'.');
+            }
+            expected.extend_from_slice(line);
+            expected.push(b'\n');
+        }
+        expected.extend_from_slice(b".\r\n");
+        let got = tx(SR, Some(max), &cut(&body, &in_cuts), room);
+        if too_long {
+            prop_assert_eq!(got, Err(BodyError::LineTooLong));
+        } else {
+            prop_assert_eq!(got, Ok(expected));
+        }
+    }
+
     /// Normalize and Space turn any body into a clean wire whose content is
     /// the canonical body; Reject accepts exactly the bodies without bare ends.
     #[test]
