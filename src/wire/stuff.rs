@@ -357,32 +357,38 @@ impl DotStuffer {
         // The length of the line open at `pos`.
         let mut len = self.line_len;
         let mut retry_at = start;
+        // Windows only while the open line, a window longer, stays within
+        // the limit (none under a limit shorter than a window).
+        let window_limit = self.max_line.checked_sub(BLOCK);
         loop {
             // Whole plain windows while no line in them can be too long
             // (`bound` is at least the open line's length); after a failed
             // window, go line by line past it first (bounded work on input
             // made of short special lines).
             let from = pos;
-            let mut bound = len;
-            if pos >= retry_at {
+            if let Some(window_limit) = window_limit
+                && pos >= retry_at
+            {
                 copy(input, copied, pos, start, out);
-                copied = pos;
-            }
-            while pos >= retry_at && bound.saturating_add(BLOCK) <= self.max_line {
-                let Some(window) = window_at(region, pos) else {
-                    break;
-                };
-                let Some(lf) = plain_pairs_lf(window) else {
-                    retry_at = pos + BLOCK;
-                    break;
-                };
-                // Copied while the window is at hand.
-                if let Some(dst) = out.get_mut(pos - start..pos - start + BLOCK) {
+                // Each plain window is copied while it is at hand.
+                let mut bound = len;
+                let dst = out.get_mut(pos - start..).unwrap_or_default();
+                for dst in dst.chunks_exact_mut(BLOCK) {
+                    if bound > window_limit {
+                        break;
+                    }
+                    let Some(window) = window_at(region, pos) else {
+                        break;
+                    };
+                    let Some(lf) = plain_pairs_lf(window) else {
+                        retry_at = pos + BLOCK;
+                        break;
+                    };
                     dst.copy_from_slice(&window[1..]);
+                    pos += BLOCK;
+                    bound = if lf { BLOCK } else { bound + BLOCK };
                 }
-                pos += BLOCK;
                 copied = pos;
-                bound = if lf { BLOCK } else { bound + BLOCK };
             }
             if pos > from {
                 // A line end the windows left open is read below; the open

@@ -544,6 +544,32 @@ fn line_limit_is_exact_at_every_offset() {
 }
 
 #[test]
+fn small_line_limits_are_exact_inside_windows() {
+    // A line over a limit below, at and above the 64-byte window size, in
+    // the middle of a run of plain text the windows would take whole.
+    for max in [1, 10, 63, 64, 65, 100] {
+        for pre in [0, 1, 2, 30, 70] {
+            for (len, ok) in [(max, true), (max + 1, false)] {
+                let short = [&b"x\r\n"[..]; 40].concat();
+                let body = [
+                    &short[..],
+                    &vec![b'p'; pre.min(max)],
+                    b"\r\n",
+                    &vec![b'y'; len],
+                    b"\r\n",
+                    &short,
+                ]
+                .concat();
+                for room in [1, 64, 5000] {
+                    let got = tx(SR, Some(max), &[&body], room);
+                    assert_eq!(got.is_ok(), ok, "max {max} pre {pre} len {len} room {room}");
+                }
+            }
+        }
+    }
+}
+
+#[test]
 fn errors_abort_the_body() {
     let mut s = DotStuffer::new(SR);
     let mut out = [0u8; 16];
