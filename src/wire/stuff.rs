@@ -337,9 +337,9 @@ impl DotStuffer {
     }
 
     /// The length of the longest run of `input[start..end]` that goes on
-    /// the wire unchanged: text and CRLFs, where no CRLF is followed by a
-    /// period (or by nothing: the next byte must be known) and no bare CR or
-    /// LF occurs. Updates the line state for it; fails if a line grows too
+    /// the wire unchanged: text and CRLFs, where only the last CRLF may be
+    /// followed by a period, each CRLF is followed by something (the next
+    /// byte must be known) and no bare CR or LF occurs. Updates the line state for it; fails if a line grows too
     /// long. Called with no CR held, and not at a line start before a
     /// period; the byte before `start`, if any, has been handled (the
     /// windows look at it, which only ever makes them more careful).
@@ -412,12 +412,20 @@ impl DotStuffer {
                 break;
             }
             let crlf = region.get(at) == Some(&b'\r') && region.get(at + 1) == Some(&b'\n');
-            if crlf && region.get(at + 2).is_some_and(|&c| c != b'.') {
-                pos = at + 2;
-                len = 0;
-            } else {
-                pos = at;
-                break;
+            match region.get(at + 2) {
+                Some(&c) if crlf => {
+                    pos = at + 2;
+                    len = 0;
+                    if c == b'.' {
+                        // The line end goes out as it is; the caller
+                        // stuffs the period that starts the next line.
+                        break;
+                    }
+                }
+                _ => {
+                    pos = at;
+                    break;
+                }
             }
         }
         if len > self.max_line {
