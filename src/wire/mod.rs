@@ -6,6 +6,7 @@
 
 pub mod bdat;
 pub mod line;
+mod plain;
 pub mod proxy;
 pub mod reply;
 pub mod stuff;

@@ -30,9 +30,9 @@
 //! assert_eq!(&out[..p.written + f.written], b"..hidden\r\nx\r\n.\r\n");
 //! ```
 
-use memchr::memchr2;
+use memchr::{memchr2, memrchr};
 
-use super::line::{BLOCK, plain_window_tail, window_at};
+use super::plain::{BLOCK, plain_pairs_lf, resume_at, window_at};
 
 /// What to do with a bare CR or bare LF in the body handed to the stuffer
 /// (RFC 5321 §2.3.8; rule D4).
@@ -215,7 +215,8 @@ impl DotStuffer {
     /// until all is consumed. With a non-empty `out` every call with input
     /// makes progress. After [`finish`](Self::finish) has been called it
     /// consumes nothing. On error nothing of this call counts and the body is
-    /// aborted: every later call returns the same error.
+    /// aborted: every later call returns the same error. Bytes of `out`
+    /// after the written ones are scratch: they may have been overwritten.
     pub fn stuff(&mut self, input: &[u8], out: &mut [u8]) -> Result<Progress, BodyError> {
         match self.phase {
             Phase::Body => {}
@@ -244,8 +245,14 @@ impl DotStuffer {
             }
             if self.at_line_start && b == b'.' {
                 self.text(1)?;
-                self.push(b"..");
                 p.consumed += 1;
+                match out.get_mut(p.written..p.written + 2) {
+                    Some(dst) => {
+                        dst.copy_from_slice(b"..");
+                        p.written += 2;
+                    }
+                    None => self.push(b".."),
+                }
                 continue;
             }
             // Plain text needs no change: copy as much as fits in one go.
@@ -253,14 +260,10 @@ impl DotStuffer {
             if room == 0 {
                 return Ok(p);
             }
-            let region = rest.get(..room).unwrap_or(rest);
-            let n = self.plain_prefix(region)?;
+            let end = p.consumed.saturating_add(room).min(input.len());
+            let dst = out.get_mut(p.written..).unwrap_or_default();
+            let n = self.plain_prefix(input, p.consumed, end, dst)?;
             if n > 0 {
-                if let (Some(dst), Some(src)) =
-                    (out.get_mut(p.written..p.written + n), region.get(..n))
-                {
-                    dst.copy_from_slice(src);
-                }
                 p.consumed += n;
                 p.written += n;
                 continue;
@@ -333,29 +336,69 @@ impl DotStuffer {
         }
     }
 
-    /// The length of the longest prefix of `region` that goes on the wire
-    /// unchanged: text and CRLFs, where no CRLF is followed by a period (or by
-    /// nothing: the next byte must be known) and no bare CR or LF occurs.
-    /// Updates the line state for it; fails if a line grows too long.
-    /// Called with no CR held, and not at a line start before a period.
-    fn plain_prefix(&mut self, region: &[u8]) -> Result<usize, BodyError> {
-        let mut pos = 0;
+    /// The length of the longest run of `input[start..end]` that goes on
+    /// the wire unchanged: text and CRLFs, where only the last CRLF may be
+    /// followed by a period, each CRLF is followed by something (the next
+    /// byte must be known) and no bare CR or LF occurs. Updates the line state for it; fails if a line grows too
+    /// long. Called with no CR held, and not at a line start before a
+    /// period; the byte before `start`, if any, has been handled (the
+    /// windows look at it, which only ever makes them more careful).
+    fn plain_prefix(
+        &mut self,
+        input: &[u8],
+        start: usize,
+        end: usize,
+        out: &mut [u8],
+    ) -> Result<usize, BodyError> {
+        let region = input.get(..end).unwrap_or(input);
+        let mut pos = start;
+        // `input[start..copied]` is in `out` already.
+        let mut copied = start;
+        // The length of the line open at `pos`.
         let mut len = self.line_len;
-        let mut retry_at = 0;
+        let mut retry_at = start;
+        // Windows only while the open line, a window longer, stays within
+        // the limit (none under a limit shorter than a window).
+        let window_limit = self.max_line.checked_sub(BLOCK);
         loop {
-            // Whole plain windows while no line in them can be too long;
-            // after a failed window, go line by line past it first (bounded
-            // work on input made of short special lines).
-            while pos >= retry_at && len.saturating_add(BLOCK) <= self.max_line {
-                let Some(window) = window_at(region, pos) else {
-                    break;
+            // Whole plain windows while no line in them can be too long
+            // (`bound` is at least the open line's length); after a failed
+            // window, go line by line past it first (bounded work on input
+            // made of short special lines).
+            let from = pos;
+            if let Some(window_limit) = window_limit
+                && pos >= retry_at
+            {
+                copy(input, copied, pos, start, out);
+                // Each plain window is copied while it is at hand.
+                let mut bound = len;
+                let dst = out.get_mut(pos - start..).unwrap_or_default();
+                for dst in dst.chunks_exact_mut(BLOCK) {
+                    if bound > window_limit {
+                        break;
+                    }
+                    let Some(window) = window_at(region, pos) else {
+                        break;
+                    };
+                    let Some(lf) = plain_pairs_lf(window) else {
+                        retry_at = pos + BLOCK;
+                        break;
+                    };
+                    dst.copy_from_slice(&window[1..]);
+                    pos += BLOCK;
+                    bound = if lf { BLOCK } else { bound + BLOCK };
+                }
+                copied = pos;
+            }
+            if pos > from {
+                // A line end the windows left open is read below; the open
+                // line's length is what follows the last LF before it.
+                pos = resume_at(region, pos);
+                let run = region.get(from..pos).unwrap_or_default();
+                len = match memrchr(b'\n', run) {
+                    Some(lf) => run.len() - lf - 1,
+                    None => len + run.len(),
                 };
-                let Some(tail) = plain_window_tail(window) else {
-                    retry_at = pos + BLOCK;
-                    break;
-                };
-                pos += BLOCK;
-                len = if tail == BLOCK { len + BLOCK } else { tail };
             }
             let rest = region.get(pos..).unwrap_or_default();
             let Some(off) = memchr2(b'\r', b'\n', rest) else {
@@ -369,22 +412,31 @@ impl DotStuffer {
                 break;
             }
             let crlf = region.get(at) == Some(&b'\r') && region.get(at + 1) == Some(&b'\n');
-            if crlf && region.get(at + 2).is_some_and(|&c| c != b'.') {
-                pos = at + 2;
-                len = 0;
-            } else {
-                pos = at;
-                break;
+            match region.get(at + 2) {
+                Some(&c) if crlf => {
+                    pos = at + 2;
+                    len = 0;
+                    if c == b'.' {
+                        // The line end goes out as it is; the caller
+                        // stuffs the period that starts the next line.
+                        break;
+                    }
+                }
+                _ => {
+                    pos = at;
+                    break;
+                }
             }
         }
         if len > self.max_line {
             return self.fail(BodyError::LineTooLong).map(|()| 0);
         }
-        if pos > 0 {
+        copy(input, copied.min(pos), pos, start, out);
+        if pos > start {
             self.line_len = len;
             self.at_line_start = region.get(pos - 1) == Some(&b'\n');
         }
-        Ok(pos)
+        Ok(pos - start)
     }
 
     /// Where the end mark starts: `.\r\n` right after a CRLF (or for an empty
@@ -449,5 +501,15 @@ impl DotStuffer {
     fn fail(&mut self, error: BodyError) -> Result<(), BodyError> {
         self.phase = Phase::Failed(error);
         Err(error)
+    }
+}
+
+/// Copies `input[from..to]` to `out` at `from - start`.
+#[inline]
+fn copy(input: &[u8], from: usize, to: usize, start: usize, out: &mut [u8]) {
+    if to > from
+        && let (Some(dst), Some(src)) = (out.get_mut(from - start..to - start), input.get(from..to))
+    {
+        dst.copy_from_slice(src);
     }
 }

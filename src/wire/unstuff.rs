@@ -36,7 +36,8 @@
 
 use memchr::{memchr, memchr2};
 
-use super::line::{BLOCK, BareLfPolicy, plain_window, window_at};
+use super::line::BareLfPolicy;
+use super::plain::{BLOCK, plain_pairs, resume_at, window_at};
 
 /// What [`DotUnstuffer::feed`] found.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -252,15 +253,20 @@ impl DotUnstuffer {
                         // fails, go line by line past it before trying again,
                         // so that input made of short special lines (empty
                         // lines, say) costs at most one window check per block.
+                        let from = pos;
                         while pos >= retry_at {
                             let Some(window) = window_at(input, pos) else {
                                 break;
                             };
-                            if !plain_window(window) {
+                            if !plain_pairs(window) {
                                 retry_at = pos + BLOCK;
                                 break;
                             }
                             pos += BLOCK;
+                        }
+                        if pos > from {
+                            // A line end the windows left open is read below.
+                            pos = resume_at(input, pos);
                         }
                         let rest = input.get(pos..).unwrap_or_default();
                         let Some(off) = memchr2(b'\r', b'\n', rest) else {

@@ -544,6 +544,32 @@ fn line_limit_is_exact_at_every_offset() {
 }
 
 #[test]
+fn small_line_limits_are_exact_inside_windows() {
+    // A line over a limit below, at and above the 64-byte window size, in
+    // the middle of a run of plain text the windows would take whole.
+    for max in [1, 10, 63, 64, 65, 100] {
+        for pre in [0, 1, 2, 30, 70] {
+            for (len, ok) in [(max, true), (max + 1, false)] {
+                let short = [&b"x\r\n"[..]; 40].concat();
+                let body = [
+                    &short[..],
+                    &vec![b'p'; pre.min(max)],
+                    b"\r\n",
+                    &vec![b'y'; len],
+                    b"\r\n",
+                    &short,
+                ]
+                .concat();
+                for room in [1, 64, 5000] {
+                    let got = tx(SR, Some(max), &[&body], room);
+                    assert_eq!(got.is_ok(), ok, "max {max} pre {pre} len {len} room {room}");
+                }
+            }
+        }
+    }
+}
+
+#[test]
 fn errors_abort_the_body() {
     let mut s = DotStuffer::new(SR);
     let mut out = [0u8; 16];
@@ -724,6 +750,37 @@ proptest! {
             prop_assert_eq!(&got.content, &expected);
             prop_assert_eq!(&got.marks, &vec![Mark::End(expected.len())]);
             prop_assert!(got.leftover.is_empty());
+        }
+    }
+
+    /// With output room for whole 64-byte windows (and for less), a
+    /// canonical body goes out stuffed exactly as line-by-line stuffing
+    /// writes it, and a line limit anywhere from 1 to 250 octets is
+    /// enforced to the octet.
+    #[test]
+    fn stuffing_matches_line_by_line_at_any_limit(
+        body in long_canonical_body(),
+        max in 1usize..250,
+        in_cuts in prop::collection::vec(0usize..4000, 0..4),
+        room in prop_oneof![1usize..=8, 60usize..300, Just(5000usize)],
+    ) {
+        let body = with_final_crlf(&body);
+        let lines: Vec<&[u8]> = body.split(|&b| b == b'\n').collect();
+        let too_long = lines.iter().any(|l| l.len().saturating_sub(1) > max);
+        let mut expected = Vec::new();
+        for line in &lines[..lines.len() - 1] {
+            if line.first() == Some(&b'.') {
+                expected.push(b'.');
+            }
+            expected.extend_from_slice(line);
+            expected.push(b'\n');
+        }
+        expected.extend_from_slice(b".\r\n");
+        let got = tx(SR, Some(max), &cut(&body, &in_cuts), room);
+        if too_long {
+            prop_assert_eq!(got, Err(BodyError::LineTooLong));
+        } else {
+            prop_assert_eq!(got, Ok(expected));
         }
     }
 
