@@ -246,11 +246,13 @@ impl<'b, 'c> ServerPump<'b, 'c> {
     /// reply not yet written, no TLS upgrade due. The pump's buffers may
     /// then be given back and the engine put in a new pump later
     /// ([`ServerPump::into_engine`]).
+    #[cfg(feature = "async")]
     pub(crate) fn holds_nothing(&self) -> bool {
         self.rx.data().is_empty() && self.tx.is_empty() && !self.tls_pending
     }
 
     /// The engine, out of its buffers (see [`ServerPump::holds_nothing`]).
+    #[cfg(feature = "tokio")]
     pub(crate) fn into_engine(self) -> Server<'c> {
         self.engine
     }

@@ -48,7 +48,7 @@ use super::asynch::{Handler, SmtpClient, Timer};
 use super::server::ServerPump;
 use super::{Error, Need};
 use crate::client::{ClientConfig, Event};
-use crate::server::{Server, ServerConfig};
+use crate::server::ServerConfig;
 
 /// The transmit buffer of [`serve_tcp`] and [`serve_starttls`]: twice the
 /// engine's `output_room` (512), so that the replies of a pipelined group
@@ -95,6 +95,16 @@ impl Stream {
             #[cfg(feature = "rustls")]
             Stream::Tls(s) => s.shutdown().await,
         };
+    }
+
+    /// Waits until the TCP connection has something to read (data, or its
+    /// end).
+    async fn readable(&self) -> std::io::Result<()> {
+        match self {
+            Stream::Plain(s) => s.readable().await,
+            #[cfg(feature = "rustls")]
+            Stream::Tls(s) => s.get_ref().0.readable().await,
+        }
     }
 
     /// Whether the connection is inside TLS.
@@ -213,8 +223,9 @@ where
 
 /// The buffers of one server session: the engine's `input_room` for
 /// `config` (the longest command line it allows) and [`SERVER_TX_BUFFER`].
+#[cfg(feature = "rustls")]
 fn server_buffers(config: ServerConfig<'_>) -> Result<(vec::Vec<u8>, usize), Error> {
-    let room = Server::new(config)
+    let room = crate::server::Server::new(config)
         .map_err(Error::ServerConfig)?
         .input_room();
     Ok((vec![0u8; room + SERVER_TX_BUFFER], room))
@@ -272,10 +283,7 @@ pub async fn serve_tcp<H: Handler>(
                 engine = pump.into_engine();
                 drop(buffers);
                 let wait = engine.deadline().unwrap_or(Duration::MAX);
-                let Stream::Plain(tcp) = &io else {
-                    return Err(Error::Tls);
-                };
-                match tokio::time::timeout(wait, tcp.readable()).await {
+                match tokio::time::timeout(wait, io.readable()).await {
                     Ok(Ok(())) => woke = true,
                     Ok(Err(e)) => return Err(Error::Io(e.kind().into())),
                     Err(_) => timed_out = true,
