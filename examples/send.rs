@@ -1,7 +1,8 @@
 //! A host SMTP client on the async driver, through the `tokio` and `rustls`
 //! features' helpers (`io::tokio::connect`, `connect_tls`: TCP, STARTTLS
-//! or implicit TLS, EHLO and AUTH in one call); one thread per connection,
-//! each with its own single-threaded tokio runtime.
+//! or implicit TLS, EHLO and AUTH in one call); all connections are
+//! futures on one single-threaded tokio runtime, as smtp-source multiplexes
+//! its sessions.
 //!
 //! ```text
 //! send --server HOST:PORT --from ADDR --to ADDR [--to ADDR]... [--helo NAME]
@@ -382,15 +383,7 @@ fn run() -> Result<u8, Fail> {
         count: args.count,
     };
     let start = Instant::now();
-    let results: Vec<(u8, usize)> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..args.sessions)
-            .map(|_| scope.spawn(|| run_session(&plan)))
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().unwrap_or((CONNECTION, 0)))
-            .collect()
-    });
+    let results = run_sessions(&plan, args.sessions);
     let elapsed = start.elapsed().as_secs_f64();
     let status = results.iter().map(|r| r.0).max().unwrap_or(0);
     if args.load {
@@ -513,18 +506,38 @@ fn text(reply: &Reply<'_>) -> String {
 /// Messages per `send_many` call.
 const BATCH: usize = 256;
 
-/// One session on a single-threaded runtime of this thread.
-fn run_session(plan: &Plan<'_>) -> (u8, usize) {
-    match tokio::runtime::Builder::new_current_thread()
+/// `sessions` connections at once, all on one single-threaded tokio runtime
+/// of this thread, as smtp-source multiplexes its sessions: each session is
+/// a future, and they wait on their sockets together (a thread per
+/// connection spent most of its CPU switching threads on every reply).
+fn run_sessions(plan: &Plan<'_>, sessions: usize) -> Vec<(u8, usize)> {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     {
-        Ok(runtime) => runtime.block_on(session(plan)),
+        Ok(runtime) => runtime,
         Err(e) => {
             eprintln!("send: runtime: {e}");
-            (CONNECTION, 0)
+            return vec![(CONNECTION, 0)];
         }
-    }
+    };
+    let mut running: Vec<_> = (0..sessions).map(|_| Box::pin(session(plan))).collect();
+    let mut results = vec![None; sessions];
+    runtime.block_on(std::future::poll_fn(|cx| {
+        for (future, result) in running.iter_mut().zip(results.iter_mut()) {
+            if result.is_none()
+                && let std::task::Poll::Ready(r) = future.as_mut().poll(cx)
+            {
+                *result = Some(r);
+            }
+        }
+        if results.iter().all(Option::is_some) {
+            std::task::Poll::Ready(())
+        } else {
+            std::task::Poll::Pending
+        }
+    }));
+    results.into_iter().flatten().collect()
 }
 
 /// One connection: `count` messages, then QUIT. Returns the worst exit
