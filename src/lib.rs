@@ -37,6 +37,7 @@ pub use server::{Server, ServerConfig};
 // The layers, bottom up: grammar, framing, SASL, the engines, the drivers;
 // and the message writer, beside the engines (it uses grammar and framing
 // only; the drivers take it as a body). `tests/rules.rs` checks the order.
+pub mod built;
 pub mod client;
 #[cfg(any(feature = "blocking", feature = "async"))]
 pub mod io;

@@ -29,8 +29,26 @@ mod support;
 mod fuzz_checks;
 
 mod client;
+// The examples (sink, send) and the interop suites speak every extension:
+// they run in a build with all of them (the defaults).
+#[cfg(all(
+    feature = "chunking",
+    feature = "dsn",
+    feature = "smtputf8",
+    feature = "lmtp",
+    feature = "xoauth2",
+    feature = "proxy"
+))]
 mod examples;
 mod fuzz;
+#[cfg(all(
+    feature = "chunking",
+    feature = "dsn",
+    feature = "smtputf8",
+    feature = "lmtp",
+    feature = "xoauth2",
+    feature = "proxy"
+))]
 mod interop;
 mod io;
 mod message;

@@ -14,6 +14,7 @@ pub mod message;
 
 pub use message::message;
 
+use embedded_smtp::built;
 use embedded_smtp::client::Step;
 use embedded_smtp::server::{self, Server};
 use embedded_smtp::syntax::{
@@ -527,6 +528,9 @@ pub fn proxy(data: &[u8]) {
             }
         }
     }
+    if !built::PROXY {
+        return;
+    }
     let mut c = server::ServerConfig::new("mx.example");
     c.proxy_protocol = true;
     let mut srv = Server::new(c).expect("config");
@@ -581,15 +585,19 @@ pub fn server(data: &[u8]) {
     if sel & 2 != 0 {
         c.pipelining_violations = server::PipeliningPolicy::Lenient;
     }
-    c.lmtp = sel & 4 != 0;
-    c.smtputf8 = sel & 8 != 0;
-    c.dsn = sel & 8 != 0;
-    c.binarymime = sel & 8 != 0;
+    // Only what this build has (`embedded_smtp::built`).
+    c.lmtp = built::LMTP && sel & 4 != 0;
+    c.smtputf8 = built::SMTPUTF8 && sel & 8 != 0;
+    c.dsn = built::DSN && sel & 8 != 0;
+    c.binarymime = built::CHUNKING && sel & 8 != 0;
     if sel & 16 != 0 {
-        c.auth = embedded_smtp::syntax::AuthMechanisms::empty()
+        let mut auth = embedded_smtp::syntax::AuthMechanisms::empty()
             .with(embedded_smtp::syntax::AuthMechanism::Plain)
-            .with(embedded_smtp::syntax::AuthMechanism::Login)
-            .with(embedded_smtp::syntax::AuthMechanism::XOAuth2);
+            .with(embedded_smtp::syntax::AuthMechanism::Login);
+        if built::XOAUTH2 {
+            auth = auth.with(embedded_smtp::syntax::AuthMechanism::XOAuth2);
+        }
+        c.auth = auth;
         c.auth_without_tls = true;
     }
     c.tls_available = sel & 32 != 0;
@@ -730,11 +738,11 @@ pub fn client_session(data: &[u8]) -> usize {
     } else {
         ChunkingPolicy::Never
     };
-    config.lmtp = a & 16 != 0;
+    config.lmtp = built::LMTP && a & 16 != 0;
     config.allow_plaintext_auth = a & 32 != 0;
     config.auth = match a >> 6 {
         1 => Some(AuthConfig::password("user", "pass")),
-        2 => Some(AuthConfig::XOAuth2 {
+        2 if built::XOAUTH2 => Some(AuthConfig::XOAuth2 {
             user: "u@x",
             token: "tok",
         }),

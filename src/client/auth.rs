@@ -4,7 +4,7 @@
 //! challenges; a bad or one-too-many challenge is answered `*` (AUT-10).
 
 use crate::sasl;
-use crate::syntax::{AuthMechanism, Reply, Writer};
+use crate::syntax::{AuthMechanism, Invalid, Reply, WriteError, Writer};
 
 use super::config::{AuthConfig, ClientConfig, ConfigError};
 use super::error::{AuthUnavailable, ClientError, ProtocolError};
@@ -31,6 +31,8 @@ pub(super) fn start(config: &ClientConfig<'_>, session: &Session) -> Result<Stat
     };
     let offered = session.caps.auth();
     let mech = match creds {
+        // Refused by `ClientConfig::validate` without the `xoauth2` feature.
+        AuthConfig::XOAuth2 { .. } if !AuthMechanism::XOAuth2.is_built() => None,
         AuthConfig::XOAuth2 { .. } => offered
             .contains(AuthMechanism::XOAuth2)
             .then_some(Mech::XOAuth2),
@@ -184,9 +186,12 @@ impl AuthPhase {
                 (AuthConfig::Password { password, .. }, _, _) => {
                     sasl::login_response(password, room)
                 }
-                (AuthConfig::XOAuth2 { user, token }, _, _) => {
+                (AuthConfig::XOAuth2 { user, token }, _, _) if cfg!(feature = "xoauth2") => {
                     sasl::xoauth2_response(user, token, room)
                 }
+                // Not reached: `start` picks no mechanism for a token
+                // without the `xoauth2` feature.
+                (AuthConfig::XOAuth2 { .. }, _, _) => Err(WriteError::Invalid(Invalid::Argument)),
             };
             if r != Ok(response_len) {
                 // Credentials were checked at configuration time.

@@ -4,6 +4,7 @@
 use core::time::Duration;
 
 use crate::syntax::Host;
+use crate::syntax::ehlo::AuthMechanism;
 use crate::wire::reply::{REPLY_LINE_MIN, ReplyLimits};
 use crate::wire::stuff::StuffPolicy;
 
@@ -86,6 +87,9 @@ impl<'c> AuthConfig<'c> {
 
     /// Checks the fields (INJ-07).
     pub(crate) fn check(&self) -> Result<(), ConfigError> {
+        if matches!(self, AuthConfig::XOAuth2 { .. }) && !AuthMechanism::XOAuth2.is_built() {
+            return Err(ConfigError::NotBuilt("xoauth2"));
+        }
         let bad = |s: &str, extra: &[u8]| {
             s.bytes()
                 .any(|b| b == 0 || b == b'\r' || b == b'\n' || extra.contains(&b))
@@ -174,15 +178,23 @@ pub enum ConfigError {
     /// A limit is below its RFC floor (reply line 512), zero, or
     /// above what the engine can track (LMTP: 256 recipients).
     Limit,
+    /// The configuration asks for something this build leaves out: LMTP
+    /// without the `lmtp` feature, XOAUTH2 credentials without `xoauth2`.
+    /// The value is the Cargo feature to turn on.
+    NotBuilt(&'static str),
 }
 
 impl core::fmt::Display for ConfigError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        if let ConfigError::NotBuilt(feature) = self {
+            return write!(f, "needs the `{feature}` feature of embedded-smtp");
+        }
         f.write_str(match self {
             ConfigError::HeloName => "EHLO name is not a domain or address literal",
             ConfigError::Credentials => "credentials are empty or hold NUL, CR or LF",
             ConfigError::Timeout => "final reply timeout below 10 minutes",
             ConfigError::Limit => "limit outside the supported range",
+            ConfigError::NotBuilt(_) => "",
         })
     }
 }
@@ -282,6 +294,13 @@ impl<'c> ClientConfig<'c> {
         }
     }
 
+    /// Whether the session speaks LMTP: [`lmtp`](Self::lmtp) in a build
+    /// with the `lmtp` feature (the one place the engine reads it, so
+    /// that LMTP's code is left out without the feature).
+    pub(crate) const fn is_lmtp(&self) -> bool {
+        cfg!(feature = "lmtp") && self.lmtp
+    }
+
     /// The EHLO name, parsed.
     pub(crate) fn helo_host(&self) -> Result<Host<'c>, ConfigError> {
         Host::parse(self.helo, false)
@@ -297,10 +316,13 @@ impl<'c> ClientConfig<'c> {
         if let Some(a) = &self.auth {
             a.check()?;
         }
+        if self.lmtp && !cfg!(feature = "lmtp") {
+            return Err(ConfigError::NotBuilt("lmtp"));
+        }
         if self.timeouts.data_final < Timeouts::DEFAULT.data_final {
             return Err(ConfigError::Timeout);
         }
-        let lmtp_cap = self.lmtp && self.max_recipients > LMTP_MAX_RECIPIENTS;
+        let lmtp_cap = self.is_lmtp() && self.max_recipients > LMTP_MAX_RECIPIENTS;
         if self.max_recipients == 0
             || self.max_auth_rounds < 2
             || lmtp_cap

@@ -48,7 +48,7 @@ impl FinalPhase {
     ) -> Self {
         FinalPhase {
             chunk_replies,
-            remaining: if config.lmtp { accepted.count } else { 1 },
+            remaining: if config.is_lmtp() { accepted.count } else { 1 },
             cursor: 0,
             count: tx.plan.count,
             accepted,
@@ -108,7 +108,7 @@ impl FinalPhase {
     /// A final reply of a transaction that did not fail: delivered (2yz)
     /// or failed (4yz, 5yz), for the next accepted recipient under LMTP.
     pub(super) fn settle<'a>(&mut self, config: &ClientConfig<'_>, reply: Reply<'a>) -> Event<'a> {
-        let recipient = if config.lmtp {
+        let recipient = if config.is_lmtp() {
             self.next_accepted()
         } else {
             None
@@ -211,7 +211,9 @@ impl ContentPhase {
                 check_eight_bit(chunk.get(..p.consumed).unwrap_or_default())?;
                 Ok((p, None))
             }
-            Transfer::Chunks { .. } if tx.failed => Ok((
+            // Without the `chunking` feature no transfer is ever BDAT (see
+            // `Plan::uses_bdat`): the arm below is left out of the build.
+            Transfer::Chunks { .. } if tx.failed || !cfg!(feature = "chunking") => Ok((
                 Progress {
                     consumed: chunk.len(),
                     written: 0,
@@ -271,7 +273,9 @@ impl ContentPhase {
                     .then(|| State::Final(FinalPhase::after(config, tx, self.accepted, 0)));
                 Ok((f, next))
             }
-            Transfer::Chunks { .. } if tx.failed => Ok((
+            // Without the `chunking` feature no transfer is ever BDAT (see
+            // `Plan::uses_bdat`): the arm below is left out of the build.
+            Transfer::Chunks { .. } if tx.failed || !cfg!(feature = "chunking") => Ok((
                 Finish {
                     written: 0,
                     done: true,

@@ -42,6 +42,11 @@ pub enum EnvelopeError {
     /// RET, ENVID, NOTIFY or ORCPT and the server does not advertise DSN
     /// (RFC 3461).
     Dsn,
+    /// The envelope needs an extension this build leaves out: SMTPUTF8
+    /// without the `smtputf8` feature, BINARYMIME without `chunking`, RET,
+    /// ENVID, NOTIFY or ORCPT without `dsn`. The value is the Cargo feature
+    /// to turn on.
+    NotBuilt(&'static str),
 }
 
 impl core::fmt::Display for EnvelopeError {
@@ -56,6 +61,9 @@ impl core::fmt::Display for EnvelopeError {
             EnvelopeError::EightBitMime => f.write_str("server does not support 8BITMIME"),
             EnvelopeError::BinaryMime => f.write_str("BINARYMIME needs CHUNKING and BINARYMIME"),
             EnvelopeError::Dsn => f.write_str("server does not support DSN"),
+            EnvelopeError::NotBuilt(feature) => {
+                write!(f, "needs the `{feature}` feature of embedded-smtp")
+            }
         }
     }
 }
@@ -291,7 +299,9 @@ impl<'e> Envelope<'e> {
         config: &ClientConfig<'_>,
         caps: Option<&Capabilities>,
     ) -> Result<Plan, EnvelopeError> {
-        let has = |e| caps.is_some_and(|c| c.has(e));
+        // An extension this build leaves out is never used, whatever the
+        // server offers.
+        let has = |e: Extension| e.is_built() && caps.is_some_and(|c| c.has(e));
         let count = self.recipients.len();
         if count == 0 {
             return Err(EnvelopeError::NoRecipients);
@@ -299,7 +309,7 @@ impl<'e> Envelope<'e> {
         let server_max = caps
             .and_then(|c| c.rcpt_max())
             .map_or(usize::MAX, |m| m as usize);
-        let lmtp_max = if config.lmtp {
+        let lmtp_max = if config.is_lmtp() {
             usize::from(LMTP_MAX_RECIPIENTS)
         } else {
             usize::MAX
@@ -308,6 +318,15 @@ impl<'e> Envelope<'e> {
             return Err(EnvelopeError::TooManyRecipients);
         }
         let utf8 = self.needs_utf8();
+        if utf8 && !Extension::SmtpUtf8.is_built() {
+            return Err(EnvelopeError::NotBuilt("smtputf8"));
+        }
+        if self.body == Some(Body::BinaryMime) && !Extension::BinaryMime.is_built() {
+            return Err(EnvelopeError::NotBuilt("chunking"));
+        }
+        if self.uses_dsn() && !Extension::Dsn.is_built() {
+            return Err(EnvelopeError::NotBuilt("dsn"));
+        }
         if utf8 && !has(Extension::SmtpUtf8) {
             return Err(EnvelopeError::SmtpUtf8);
         }
@@ -363,9 +382,9 @@ impl<'e> Envelope<'e> {
             params: MailParameters {
                 size: if plan.size { self.size } else { None },
                 body: plan.body,
-                smtputf8: plan.utf8,
-                ret: self.ret,
-                envid: self.envid,
+                smtputf8: cfg!(feature = "smtputf8") && plan.utf8,
+                ret: if cfg!(feature = "dsn") { self.ret } else { None },
+                envid: if cfg!(feature = "dsn") { self.envid } else { None },
                 ..MailParameters::default()
             },
         }
@@ -377,8 +396,8 @@ impl<'e> Envelope<'e> {
         Some(Command::Rcpt {
             to: r.to,
             params: RcptParameters {
-                notify: r.notify,
-                orcpt: r.orcpt,
+                notify: if cfg!(feature = "dsn") { r.notify } else { None },
+                orcpt: if cfg!(feature = "dsn") { r.orcpt } else { None },
                 unknown: None,
             },
         })
@@ -423,6 +442,13 @@ impl Plan {
     /// Whether 8-bit octets may appear in the content.
     pub fn eight_bit(&self) -> bool {
         self.utf8 || matches!(self.body, Some(Body::EightBitMime | Body::BinaryMime))
+    }
+
+    /// Whether the content goes by BDAT: [`bdat`](Self::bdat) in a build
+    /// with the `chunking` feature (read only through here, so that the
+    /// BDAT code is left out without the feature).
+    pub const fn uses_bdat(&self) -> bool {
+        cfg!(feature = "chunking") && self.bdat
     }
 
     /// Whether the content is BINARYMIME (no line rules at all).

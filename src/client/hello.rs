@@ -14,7 +14,7 @@ use super::state::{HelloPhase, HelloVerb, Session, State, Turn};
 
 /// The greeting command of this configuration.
 pub(super) fn verb(config: &ClientConfig<'_>) -> HelloVerb {
-    if config.lmtp {
+    if config.is_lmtp() {
         HelloVerb::Lhlo
     } else {
         HelloVerb::Ehlo

@@ -117,7 +117,7 @@ impl<'c> Client<'c> {
     /// server offers CHUNKING, [`ClientConfig::chunking`] allows it, and the
     /// body needs no rewriting (decided by [`Client::send`]).
     pub fn uses_bdat(&self) -> bool {
-        self.tx.plan.bdat
+        self.tx.plan.uses_bdat()
     }
 
     /// Whether the server accepted STARTTLS: the transport must be wrapped

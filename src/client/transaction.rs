@@ -51,7 +51,7 @@ impl EnvelopePhase {
 
     /// Commands in the sequence: MAIL, the RCPTs, and DATA unless BDAT.
     fn len(&self, plan: &Plan) -> u32 {
-        1 + u32::from(plan.count) + u32::from(!plan.bdat)
+        1 + u32::from(plan.count) + u32::from(!plan.uses_bdat())
     }
 
     /// Replies still awaited.
@@ -226,6 +226,10 @@ impl EnvelopePhase {
                 next: State::Rset(Turn::Due),
                 report: Some(report),
             }
+        } else if !plan.uses_bdat() {
+            // Not reached: without BDAT the DATA command is still to write
+            // when every envelope reply is in (`can_write`).
+            Change::To(State::Rset(Turn::Due))
         } else {
             Change::SendChunks(ContentPhase {
                 transfer: Transfer::Chunks {

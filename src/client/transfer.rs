@@ -150,7 +150,7 @@ impl Client<'_> {
                 }
                 Err(r) => Err(self.refused(r)),
             },
-            State::Final(_) if self.tx.plan.bdat => Ok(Finish {
+            State::Final(_) if self.tx.plan.uses_bdat() => Ok(Finish {
                 written: 0,
                 done: true,
             }),

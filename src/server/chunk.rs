@@ -15,7 +15,7 @@ use super::view::View;
 /// comes once it has been.
 pub(super) fn command<'a>(v: View<'_, '_>, len: usize, size: u64, last: bool) -> Outcome<'a> {
     let c = v.config;
-    if !(c.chunking && v.session.hello == Hello::Ehlo) {
+    if !(c.has_chunking() && v.session.hello == Hello::Ehlo) {
         // Not advertised: the octets that follow would be read as
         // commands, so the session ends.
         return Outcome::Close {

@@ -165,7 +165,7 @@ fn command_error<'a>(v: View<'_, '_>, len: usize, e: CommandError) -> Outcome<'a
     if e.closes_session() {
         return close(len, c);
     }
-    if e.verb == Some(Verb::Lhlo) && !v.config.lmtp {
+    if e.verb == Some(Verb::Lhlo) && !v.config.is_lmtp() {
         return Outcome::refuse(len, r::UNKNOWN);
     }
     Outcome::refuse(len, c)
@@ -180,7 +180,7 @@ fn simple<'a>(len: usize, c: Canned) -> Outcome<'a> {
 }
 
 fn hello<'a>(v: View<'_, '_>, len: usize, verb: Verb, domain: Host<'a>) -> Outcome<'a> {
-    match (v.config.lmtp, verb) {
+    match (v.config.is_lmtp(), verb) {
         (true, Verb::Ehlo | Verb::Helo) => return Outcome::refuse(len, r::USE_LHLO),
         (false, Verb::Lhlo) => return Outcome::refuse(len, r::UNKNOWN),
         _ => {}
@@ -215,9 +215,9 @@ fn mail_params_refused(v: View<'_, '_>, p: &MailParameters<'_>) -> bool {
         || p.by.is_some()
         || p.hold.is_some()
         || (p.body == Some(Body::EightBitMime) && !c.eight_bit_mime)
-        || (p.body == Some(Body::BinaryMime) && !c.binarymime)
-        || (p.smtputf8 && !c.smtputf8)
-        || ((p.ret.is_some() || p.envid.is_some()) && !c.dsn)
+        || (p.body == Some(Body::BinaryMime) && !(c.has_chunking() && c.binarymime))
+        || (p.smtputf8 && !c.has_smtputf8())
+        || ((p.ret.is_some() || p.envid.is_some()) && !c.has_dsn())
         || (p.auth.is_some() && !v.auth_offered())
         || (p.requiretls && !(c.requiretls && v.session.tls_active))
 }
@@ -268,7 +268,7 @@ fn rcpt<'a>(
     };
     let dsn = params.notify.is_some() || params.orcpt.is_some();
     if !params.is_empty()
-        && (s.hello != Hello::Ehlo || params.unknown.is_some() || (dsn && !v.config.dsn))
+        && (s.hello != Hello::Ehlo || params.unknown.is_some() || (dsn && !v.config.has_dsn()))
     {
         return Outcome::refuse(len, r::UNSUPPORTED_PARAM);
     }

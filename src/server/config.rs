@@ -4,6 +4,7 @@
 use core::time::Duration;
 
 use crate::syntax::domain::Host;
+use crate::syntax::ehlo::Extension;
 use crate::syntax::{AuthMechanism, AuthMechanisms, Mode, check_text};
 use crate::wire::line::COMMAND_LINE_MIN;
 
@@ -175,10 +176,17 @@ pub enum ConfigError {
     /// An AUTH mechanism other than PLAIN, LOGIN and XOAUTH2 (the engine
     /// runs those three exchanges only).
     AuthMechanism,
+    /// The configuration asks for something this build leaves out (LMTP,
+    /// CHUNKING, BINARYMIME, DSN, SMTPUTF8, XOAUTH2, the PROXY protocol):
+    /// the value is the Cargo feature to turn on.
+    NotBuilt(&'static str),
 }
 
 impl core::fmt::Display for ConfigError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        if let ConfigError::NotBuilt(feature) = self {
+            return write!(f, "needs the `{feature}` feature of embedded-smtp");
+        }
         f.write_str(match self {
             ConfigError::Hostname => "hostname is not a domain or address literal",
             ConfigError::GreetingText => "greeting text has a control byte or is too long",
@@ -189,6 +197,7 @@ impl core::fmt::Display for ConfigError {
             ConfigError::TlsRequiredWithoutTls => "TLS required but not available",
             ConfigError::BinaryMimeWithoutChunking => "BINARYMIME needs CHUNKING",
             ConfigError::AuthMechanism => "only PLAIN, LOGIN and XOAUTH2 are supported",
+            ConfigError::NotBuilt(_) => "",
         })
     }
 }
@@ -233,7 +242,8 @@ pub struct ServerConfig<'c> {
     pub eight_bit_mime: bool,
     /// Advertise SMTPUTF8 (RFC 6531). Default off.
     pub smtputf8: bool,
-    /// Advertise CHUNKING and accept BDAT (RFC 3030). Default on.
+    /// Advertise CHUNKING and accept BDAT (RFC 3030). Default on in a build
+    /// with the `chunking` feature, off (and refused) without it.
     pub chunking: bool,
     /// Advertise BINARYMIME (RFC 3030 §3; needs `chunking`). Default off.
     pub binarymime: bool,
@@ -286,7 +296,7 @@ pub struct ServerConfig<'c> {
 
 impl<'c> ServerConfig<'c> {
     /// The defaults for `hostname`: ESMTP service with PIPELINING, 8BITMIME,
-    /// CHUNKING and ENHANCEDSTATUSCODES, a 10240000-octet size limit, no TLS,
+    /// CHUNKING (with the `chunking` feature) and ENHANCEDSTATUSCODES, a 10240000-octet size limit, no TLS,
     /// no AUTH, VRFY and EXPN answered `252`, strict bare-LF rejection,
     /// strict pipelining, strict grammar, [`Limits::DEFAULT`], [`Timeouts::DEFAULT`],
     /// no PROXY protocol.
@@ -300,7 +310,7 @@ impl<'c> ServerConfig<'c> {
             pipelining: true,
             eight_bit_mime: true,
             smtputf8: false,
-            chunking: true,
+            chunking: cfg!(feature = "chunking"),
             binarymime: false,
             dsn: false,
             enhanced_status_codes: true,
@@ -320,6 +330,34 @@ impl<'c> ServerConfig<'c> {
             timeouts: Timeouts::DEFAULT,
             proxy_protocol: false,
         }
+    }
+
+    /// Whether the session speaks LMTP. This and the four below are the
+    /// engine's only reads of the extensions a Cargo feature can leave
+    /// out: `validate` refuses them without their feature, and the `cfg!`
+    /// here lets the compiler drop their code.
+    pub(crate) const fn is_lmtp(&self) -> bool {
+        cfg!(feature = "lmtp") && self.lmtp
+    }
+
+    /// Whether BDAT is accepted (CHUNKING).
+    pub(crate) const fn has_chunking(&self) -> bool {
+        cfg!(feature = "chunking") && self.chunking
+    }
+
+    /// Whether the DSN parameters are accepted.
+    pub(crate) const fn has_dsn(&self) -> bool {
+        cfg!(feature = "dsn") && self.dsn
+    }
+
+    /// Whether SMTPUTF8 is accepted.
+    pub(crate) const fn has_smtputf8(&self) -> bool {
+        cfg!(feature = "smtputf8") && self.smtputf8
+    }
+
+    /// Whether a PROXY protocol header is expected first.
+    pub(crate) const fn has_proxy(&self) -> bool {
+        cfg!(feature = "proxy") && self.proxy_protocol
     }
 
     /// Checks the configuration against the RFC floors (rule D11), as
@@ -353,6 +391,21 @@ impl<'c> ServerConfig<'c> {
         }
         if self.binarymime && !self.chunking {
             return Err(ConfigError::BinaryMimeWithoutChunking);
+        }
+        let wanted = [
+            (self.lmtp, cfg!(feature = "lmtp"), "lmtp"),
+            (self.chunking, Extension::Chunking.is_built(), "chunking"),
+            (self.dsn, Extension::Dsn.is_built(), "dsn"),
+            (self.smtputf8, Extension::SmtpUtf8.is_built(), "smtputf8"),
+            (self.proxy_protocol, cfg!(feature = "proxy"), "proxy"),
+            (
+                self.auth.contains(AuthMechanism::XOAuth2),
+                AuthMechanism::XOAuth2.is_built(),
+                "xoauth2",
+            ),
+        ];
+        if let Some((_, _, feature)) = wanted.iter().find(|(on, built, _)| *on && !built) {
+            return Err(ConfigError::NotBuilt(feature));
         }
         let supported = [
             AuthMechanism::Plain,

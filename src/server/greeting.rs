@@ -35,6 +35,14 @@ pub(super) fn early_talker<'a>(v: View<'_, '_>) -> Outcome<'a> {
 /// does not exactly match the protocol must be discarded and cause the
 /// receiver to abort the connection"; §2.2).
 pub(super) fn proxy_header<'a>(v: View<'_, '_>, input: &'a [u8]) -> Outcome<'a> {
+    if !cfg!(feature = "proxy") {
+        // Not reached: `ServerConfig::validate` refuses `proxy_protocol`
+        // without the feature. This lets the parser's code be left out.
+        return Outcome::Close {
+            consumed: 0,
+            reply: Say::Nothing,
+        };
+    }
     match proxy::parse(input) {
         Ok(Status::Partial) => Outcome::NeedInput,
         Ok(Status::Complete((header, n))) => {

@@ -46,7 +46,7 @@ pub(super) fn write(out: &mut [u8], say: Say, v: View<'_, '_>) -> Result<usize, 
                     (ReplyCode::TRANSACTION_FAILED, [c.hostname, " ", text, ""])
                 }
                 Service::Ready => {
-                    let proto = if c.lmtp { " LMTP" } else { " ESMTP" };
+                    let proto = if c.is_lmtp() { " LMTP" } else { " ESMTP" };
                     let sep = if c.greeting_text.is_empty() { "" } else { " " };
                     (
                         ReplyCode::SERVICE_READY,

@@ -124,7 +124,7 @@ impl<'c> Server<'c> {
             State::Closed => return Err(ServerError::Closed),
             _ => return Err(ServerError::WrongState),
         }
-        if self.config.proxy_protocol {
+        if self.config.has_proxy() {
             self.set_state(State::Proxy);
             return Ok(0);
         }
@@ -337,7 +337,7 @@ impl<'c> Server<'c> {
     fn change(&mut self, change: Change) -> bool {
         let s = &mut self.session;
         // LMTP answers the end of the message once per accepted recipient.
-        let recipients = if self.config.lmtp {
+        let recipients = if self.config.is_lmtp() {
             s.tx.accepted().max(1)
         } else {
             1
@@ -640,7 +640,7 @@ impl<'c> Server<'c> {
     /// ([`proxy::MAX_HEADER`], 536 octets).
     pub fn input_room(&self) -> usize {
         let room = self.view().input_room();
-        if self.config.proxy_protocol {
+        if self.config.has_proxy() {
             room.max(proxy::MAX_HEADER)
         } else {
             room

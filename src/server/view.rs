@@ -37,10 +37,10 @@ impl View<'_, '_> {
         let flags = [
             (c.pipelining, Extension::Pipelining),
             (c.eight_bit_mime, Extension::EightBitMime),
-            (c.smtputf8, Extension::SmtpUtf8),
-            (c.chunking, Extension::Chunking),
-            (c.binarymime, Extension::BinaryMime),
-            (c.dsn, Extension::Dsn),
+            (c.has_smtputf8(), Extension::SmtpUtf8),
+            (c.has_chunking(), Extension::Chunking),
+            (c.has_chunking() && c.binarymime, Extension::BinaryMime),
+            (c.has_dsn(), Extension::Dsn),
             (c.enhanced_status_codes, Extension::EnhancedStatusCodes),
             (c.tls_available && !tls, Extension::StartTls),
             (c.requiretls && tls, Extension::RequireTls),
@@ -63,7 +63,7 @@ impl View<'_, '_> {
     pub(super) fn parse_options(&self) -> ParseOptions {
         ParseOptions {
             mode: self.config.mode,
-            utf8: self.config.smtputf8 && self.session.hello == Hello::Ehlo,
+            utf8: self.config.has_smtputf8() && self.session.hello == Hello::Ehlo,
         }
     }
 
@@ -79,12 +79,12 @@ impl View<'_, '_> {
     pub(super) fn line_limit(&self, verb: Verb) -> usize {
         let c = self.config;
         let base = c.limits.max_line;
-        let utf8 = if c.smtputf8 { 10 } else { 0 };
+        let utf8 = if c.has_smtputf8() { 10 } else { 0 };
         match verb {
             Verb::Mail => {
-                base + utf8 + if c.auth.is_empty() { 0 } else { 500 } + if c.dsn { 100 } else { 0 }
+                base + utf8 + if c.auth.is_empty() { 0 } else { 500 } + if c.has_dsn() { 100 } else { 0 }
             }
-            Verb::Rcpt => base + utf8 + if c.dsn { 500 } else { 0 },
+            Verb::Rcpt => base + utf8 + if c.has_dsn() { 500 } else { 0 },
             Verb::Auth if !c.auth.is_empty() => base.max(AUTH_LINE_MAX),
             _ => base,
         }

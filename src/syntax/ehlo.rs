@@ -108,11 +108,64 @@ impl Extension {
     const fn bit(self) -> u16 {
         1 << self as u16
     }
+
+    /// The Cargo feature that builds this extension into the engines
+    /// (`chunking` for CHUNKING and BINARYMIME, `dsn`, `smtputf8`); `None`
+    /// for the extensions that are always there. Without its feature an
+    /// extension is never advertised by the server nor used by the client.
+    ///
+    /// ```
+    /// use embedded_smtp::syntax::ehlo::Extension;
+    /// assert_eq!(Extension::BinaryMime.feature(), Some("chunking"));
+    /// assert_eq!(Extension::Pipelining.feature(), None);
+    /// ```
+    pub const fn feature(self) -> Option<&'static str> {
+        match self {
+            Extension::Chunking | Extension::BinaryMime => Some("chunking"),
+            Extension::Dsn => Some("dsn"),
+            Extension::SmtpUtf8 => Some("smtputf8"),
+            _ => None,
+        }
+    }
+
+    /// Whether this build of the crate has the extension (see
+    /// [`feature`](Self::feature)).
+    ///
+    /// ```
+    /// use embedded_smtp::syntax::ehlo::Extension;
+    /// assert!(Extension::Pipelining.is_built());
+    /// assert_eq!(Extension::Dsn.is_built(), cfg!(feature = "dsn"));
+    /// ```
+    pub const fn is_built(self) -> bool {
+        match self {
+            Extension::Chunking | Extension::BinaryMime => cfg!(feature = "chunking"),
+            Extension::Dsn => cfg!(feature = "dsn"),
+            Extension::SmtpUtf8 => cfg!(feature = "smtputf8"),
+            _ => true,
+        }
+    }
 }
 
 impl AuthMechanism {
     const fn bit(self) -> u8 {
         1 << self as u8
+    }
+
+    /// Whether this build of the crate runs the mechanism's exchange:
+    /// PLAIN and LOGIN always, XOAUTH2 with the `xoauth2` feature, the
+    /// others never (they are only recognised in an EHLO reply).
+    ///
+    /// ```
+    /// use embedded_smtp::syntax::ehlo::AuthMechanism;
+    /// assert!(AuthMechanism::Plain.is_built());
+    /// assert!(!AuthMechanism::CramMd5.is_built());
+    /// ```
+    pub const fn is_built(self) -> bool {
+        match self {
+            AuthMechanism::Plain | AuthMechanism::Login => true,
+            AuthMechanism::XOAuth2 => cfg!(feature = "xoauth2"),
+            _ => false,
+        }
     }
 }
 

@@ -50,6 +50,10 @@ pub enum Invalid {
     Argument,
     /// An element longer than the RFC allows.
     TooLong,
+    /// A parameter of an extension this build leaves out: RET, ENVID,
+    /// NOTIFY or ORCPT without the `dsn` feature, SMTPUTF8 without
+    /// `smtputf8`.
+    NotBuilt,
 }
 
 impl core::fmt::Display for WriteError {
@@ -72,6 +76,7 @@ impl core::fmt::Display for Invalid {
             Invalid::Parameter => "MAIL/RCPT parameter outside its grammar",
             Invalid::Auth => "AUTH mechanism or response outside its grammar",
             Invalid::ReplyCode => "reply code or enhanced status code out of range",
+            Invalid::NotBuilt => "parameter of an extension not built (Cargo feature off)",
             Invalid::Argument => "empty or out-of-range argument",
             Invalid::TooLong => "element longer than the RFC allows",
         })

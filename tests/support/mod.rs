@@ -50,10 +50,12 @@ pub fn examples_dir() -> &'static Path {
             .and_then(Path::parent)
             .expect("target/<profile>");
         let target = profile.parent().expect("target directory");
-        // `rustls` (with `tokio`) always: the host examples are built on
-        // the `io::tokio` helpers, which the default features leave out.
+        // `rustls` (with `tokio`) and every extension always: the host
+        // examples are built on the `io::tokio` helpers, which the default
+        // features leave out, and offer every extension.
         let features: Vec<&str> = [
             ("rustls", true),
+            ("extensions", true),
             ("blocking", cfg!(feature = "blocking")),
             ("async", cfg!(feature = "async")),
             ("embassy", cfg!(feature = "embassy")),

@@ -326,7 +326,9 @@ impl<'a> MailParameters<'a> {
     /// Writes `" KW=VALUE"` for each set field, in the order SIZE, BODY,
     /// SMTPUTF8, RET, ENVID, AUTH, REQUIRETLS, MT-PRIORITY, BY,
     /// HOLDFOR/HOLDUNTIL, then the unknown parameter. Values outside their
-    /// grammar are refused and nothing is written.
+    /// grammar are refused and nothing is written, and so are SMTPUTF8,
+    /// RET and ENVID in a build without their feature
+    /// ([`Invalid::NotBuilt`](crate::syntax::Invalid::NotBuilt)).
     ///
     /// An unknown parameter's value may hold UTF-8 (RFC 6531); sending it
     /// only when SMTPUTF8 is in use is the caller's business.
@@ -344,15 +346,26 @@ impl<'a> MailParameters<'a> {
             w.put_str(" BODY=");
             w.put_str(b.as_str());
         }
+        // SMTPUTF8 and the DSN parameters exist only in a build with their
+        // feature (see `Keyword::of`); without it, asking is an error.
         if self.smtputf8 {
+            if !cfg!(feature = "smtputf8") {
+                return Err(Invalid::NotBuilt);
+            }
             w.put_str(" SMTPUTF8");
         }
-        if let Some(r) = self.ret {
-            w.put_str(" RET=");
-            w.put_str(r.as_str());
-        }
-        if let Some(x) = &self.envid {
-            write_envid(w, x)?;
+        if !cfg!(feature = "dsn") {
+            if self.ret.is_some() || self.envid.is_some() {
+                return Err(Invalid::NotBuilt);
+            }
+        } else {
+            if let Some(r) = self.ret {
+                w.put_str(" RET=");
+                w.put_str(r.as_str());
+            }
+            if let Some(x) = &self.envid {
+                write_envid(w, x)?;
+            }
         }
         if let Some(a) = &self.auth {
             a.write_to(w)?;
@@ -452,11 +465,17 @@ impl<'a> RcptParameters<'a> {
 
     /// Appends the parameters (see [`RcptParameters::write`]).
     pub(crate) fn write_to(&self, w: &mut Writer<'_>) -> Result<(), Invalid> {
-        if let Some(n) = &self.notify {
-            n.write_to(w);
-        }
-        if let Some(o) = &self.orcpt {
-            o.write_to(w)?;
+        if !cfg!(feature = "dsn") {
+            if self.notify.is_some() || self.orcpt.is_some() {
+                return Err(Invalid::NotBuilt);
+            }
+        } else {
+            if let Some(n) = &self.notify {
+                n.write_to(w);
+            }
+            if let Some(o) = &self.orcpt {
+                o.write_to(w)?;
+            }
         }
         if let Some(u) = &self.unknown {
             write_unknown(w, u, Keyword::is_rcpt)?;
@@ -502,21 +521,25 @@ impl Keyword {
         ("ORCPT", Keyword::Orcpt),
     ];
 
+    /// The keyword `kw` names (ASCII case-insensitive). Without the `dsn`
+    /// feature RET, ENVID, NOTIFY and ORCPT are not known, nor SMTPUTF8
+    /// without `smtputf8`: they parse as unknown parameters (which a server
+    /// refuses, RFC 5321 §4.1.1.11) and their code is left out.
     fn of(kw: &str) -> Option<Keyword> {
         // Dispatch on the length and the case-folded first letter, then one
         // fixed-length comparison.
         let b = kw.as_bytes();
         Some(match (b.len(), b.first().map(|c| c & !0x20)) {
             (2, Some(b'B')) if eq_upper(b, b"BY") => Keyword::By,
-            (3, Some(b'R')) if eq_upper(b, b"RET") => Keyword::Ret,
+            (3, Some(b'R')) if cfg!(feature = "dsn") && eq_upper(b, b"RET") => Keyword::Ret,
             (4, Some(b'S')) if eq_upper(b, b"SIZE") => Keyword::Size,
             (4, Some(b'B')) if eq_upper(b, b"BODY") => Keyword::Body,
             (4, Some(b'A')) if eq_upper(b, b"AUTH") => Keyword::Auth,
-            (5, Some(b'E')) if eq_upper(b, b"ENVID") => Keyword::Envid,
-            (5, Some(b'O')) if eq_upper(b, b"ORCPT") => Keyword::Orcpt,
-            (6, Some(b'N')) if eq_upper(b, b"NOTIFY") => Keyword::Notify,
+            (5, Some(b'E')) if cfg!(feature = "dsn") && eq_upper(b, b"ENVID") => Keyword::Envid,
+            (5, Some(b'O')) if cfg!(feature = "dsn") && eq_upper(b, b"ORCPT") => Keyword::Orcpt,
+            (6, Some(b'N')) if cfg!(feature = "dsn") && eq_upper(b, b"NOTIFY") => Keyword::Notify,
             (7, Some(b'H')) if eq_upper(b, b"HOLDFOR") => Keyword::HoldFor,
-            (8, Some(b'S')) if eq_upper(b, b"SMTPUTF8") => Keyword::SmtpUtf8,
+            (8, Some(b'S')) if cfg!(feature = "smtputf8") && eq_upper(b, b"SMTPUTF8") => Keyword::SmtpUtf8,
             (9, Some(b'H')) if eq_upper(b, b"HOLDUNTIL") => Keyword::HoldUntil,
             (10, Some(b'R')) if eq_upper(b, b"REQUIRETLS") => Keyword::RequireTls,
             (11, Some(b'M')) if eq_upper(b, b"MT-PRIORITY") => Keyword::MtPriority,
@@ -545,9 +568,17 @@ mod tests {
     #[test]
     fn keyword_lookup_covers_every_name() {
         for (name, k) in Keyword::ALL {
-            assert!(Keyword::of(name) == Some(k), "{name}");
+            let built = match k {
+                Keyword::Ret | Keyword::Envid | Keyword::Notify | Keyword::Orcpt => {
+                    cfg!(feature = "dsn")
+                }
+                Keyword::SmtpUtf8 => cfg!(feature = "smtputf8"),
+                _ => true,
+            };
+            let want = built.then_some(k);
+            assert!(Keyword::of(name) == want, "{name}");
             let lower = name.to_ascii_lowercase();
-            assert!(Keyword::of(&lower) == Some(k), "{name}");
+            assert!(Keyword::of(&lower) == want, "{name}");
         }
         assert!(Keyword::of("SIZ").is_none() && Keyword::of("").is_none());
     }
