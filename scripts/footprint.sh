@@ -1,14 +1,26 @@
 #!/usr/bin/env bash
 # Flash and RAM footprint of the firmware examples, and the part of each
 # that is the embedded-smtp code, and the engine's state, against the
-# targets: client code at most 12 KiB, server code at most 20 KiB, engine
-# state at most 512 bytes each. Two boards:
+# targets (issue 13): the minimal client (STARTTLS, AUTH PLAIN and LOGIN,
+# PIPELINING, DATA) at most 12 KiB of code, the LAN server (PIPELINING,
+# SIZE, 8BITMIME, CHUNKING, ENHANCEDSTATUSCODES, no AUTH) at most 16 KiB,
+# engine state at most 512 bytes each; the other configurations are
+# reported beside them. Each configuration is one build of the firmware
+# crate with its own Cargo features (embedded-smtp is always built without
+# default features; the firmware's `full` turns on all its extensions):
 #
-# * `nucleo`: the NUCLEO-F767ZI firmware (examples/firmware, thumbv7em),
-#   both binaries (the client, `embedded-smtp-firmware`, and `server`);
+# * `nucleo`: the NUCLEO-F767ZI firmware (examples/firmware, thumbv7em):
+#   - client-minimal: the client, no firmware feature: a plain-text alert,
+#     no extension;
+#   - client: the client as shipped (`compose`: the alert composed by the
+#     message writer with a CSV attached), no extension;
+#   - client-full: `full`: composed, and every extension of embedded-smtp
+#     (CHUNKING, DSN, SMTPUTF8, LMTP, XOAUTH2, PROXY);
+#   - server-lan: the `server` binary with `lan` (embedded-smtp's
+#     `chunking`);
 # * `esp32c3`: the ESP32-C3 firmware (examples/esp32c3, riscv32imc), the
 #   client over Wi-Fi (`embedded-smtp-esp32c3`), whose SMTP side is the
-#   NUCLEO client's `mail.rs`.
+#   NUCLEO client's `mail.rs`: client-minimal and client.
 #
 # Each at opt-level "z" (profile `release`) and "s" (profile `release-s`).
 #
@@ -41,8 +53,10 @@ board() {
             BOARD_NAME="NUCLEO-F767ZI (examples/firmware)"
             FW="$ROOT/examples/firmware"
             TARGET=thumbv7em-none-eabihf
-            BINS="client|embedded-smtp-firmware|embedded_smtp::client::session::Client|12288
-server|server|embedded_smtp::server::session::Server|20480"
+            BINS="client-minimal|embedded-smtp-firmware|embedded_smtp::client::session::Client|12288|
+client|embedded-smtp-firmware|embedded_smtp::client::session::Client|-|compose
+client-full|embedded-smtp-firmware|embedded_smtp::client::session::Client|-|full
+server-lan|server|embedded_smtp::server::session::Server|16384|lan"
             TOOL=arm-none-eabi-
             TOOL_PKG=binutils-arm-none-eabi
             FLASH_SECTIONS=".vector_table .text .rodata"
@@ -54,7 +68,8 @@ server|server|embedded_smtp::server::session::Server|20480"
             BOARD_NAME="ESP32-C3 (examples/esp32c3)"
             FW="$ROOT/examples/esp32c3"
             TARGET=riscv32imc-unknown-none-elf
-            BINS="client|embedded-smtp-esp32c3|embedded_smtp::client::session::Client|12288"
+            BINS="client-minimal|embedded-smtp-esp32c3|embedded_smtp::client::session::Client|12288|
+client|embedded-smtp-esp32c3|embedded_smtp::client::session::Client|-|compose"
             TOOL=riscv64-unknown-elf-
             TOOL_PKG=binutils-riscv64-unknown-elf
             # Code and constants, wherever they run: from flash through the
@@ -93,13 +108,24 @@ for b in $BOARDS; do
 done
 
 # --- build -------------------------------------------------------------------
+# One build per configuration and profile; each ELF is copied to
+# <target>/<triple>/footprint/<label>-<profile>.elf before the next build
+# of the same binary overwrites it.
 for b in $BOARDS; do
     board "$b"
-    for profile in $PROFILES; do
-        echo "building $b, profile $profile ..." >&2
-        start=$(date +%s)
-        (cd "$FW" && cargo build --locked --profile "$profile" --features "$FEATURES" --bins --quiet)
-        echo "  $b, $profile built in $(( $(date +%s) - start )) s" >&2
+    TARGET_DIR="${CARGO_TARGET_DIR:-$FW/target}"
+    mkdir -p "$TARGET_DIR/$TARGET/footprint"
+    for bin in $BINS; do
+        IFS='|' read -r label elf_name _ _ fw_features <<< "$bin"
+        features=$(echo "$fw_features $FEATURES" | tr ' ' ',' | sed 's/^,*//; s/,*$//')
+        for profile in $PROFILES; do
+            echo "building $b $label (features: ${features:-none}), profile $profile ..." >&2
+            start=$(date +%s)
+            (cd "$FW" && cargo build --locked --profile "$profile" --no-default-features \
+                --features "$features" --bin "$elf_name" --quiet)
+            cp "$TARGET_DIR/$TARGET/$profile/$elf_name" "$TARGET_DIR/$TARGET/footprint/$label-$profile.elf"
+            echo "  built in $(( $(date +%s) - start )) s" >&2
+        done
     done
 done
 
@@ -250,21 +276,21 @@ opt_level() {
 }
 
 echo
-echo "features: ${FEATURES:-(default)}"
+echo "extra firmware features (FEATURES): ${FEATURES:-none}"
 for b in $BOARDS; do
     board "$b"
     TARGET_DIR="${CARGO_TARGET_DIR:-$FW/target}"
     echo
     echo "## $BOARD_NAME, $TARGET"
     echo
-    echo "| binary | profile (opt-level) | flash ($FLASH_WORDS) | static RAM | embedded_smtp code (by source line) | share | code target | code | engine state | state target | state |"
-    echo "|---|---|---:|---:|---:|---:|---:|---|---:|---:|---|"
+    echo "| configuration | firmware features | profile (opt-level) | flash ($FLASH_WORDS) | static RAM | embedded_smtp code (by source line) | share | code target | code | engine state | state target | state |"
+    echo "|---|---|---|---:|---:|---:|---:|---:|---|---:|---:|---|"
     notes=""
     by_file=""
     for bin in $BINS; do
-        IFS='|' read -r label elf_name engine_type code_target <<< "$bin"
+        IFS='|' read -r label elf_name engine_type code_target fw_features <<< "$bin"
         for profile in $PROFILES; do
-            elf="$TARGET_DIR/$TARGET/$profile/$elf_name"
+            elf="$TARGET_DIR/$TARGET/footprint/$label-$profile.elf"
             opt=$(opt_level "$profile")
             flash=$(section_sum "$elf" "$FLASH_SECTIONS")
             ram=$(section_sum "$elf" "$RAM_SECTIONS")
@@ -275,9 +301,14 @@ for b in $BOARDS; do
             sizes=$(mktemp)
             struct_sizes "$elf" > "$sizes"
             engine=$(struct_size "$sizes" "$engine_type")
-            echo "| $label | $profile ($opt) | $flash ($(kib "$flash")) | $ram ($(kib "$ram")) | $lines ($(kib "$lines")) | $(pct "$lines" "$flash") | $(kib "$code_target") | $(verdict "$lines" "$code_target" kib) | ${engine:-?} B | $STATE_TARGET B | $(verdict "${engine:-?}" "$STATE_TARGET" b) |"
+            if [ "$code_target" = "-" ]; then
+                target_cell="-"; code_verdict="reported"
+            else
+                target_cell=$(kib "$code_target"); code_verdict=$(verdict "$lines" "$code_target" kib)
+            fi
+            echo "| $label | ${fw_features:-none} | $profile ($opt) | $flash ($(kib "$flash")) | $ram ($(kib "$ram")) | $lines ($(kib "$lines")) | $(pct "$lines" "$flash") | $target_cell | $code_verdict | ${engine:-?} B | $STATE_TARGET B | $(verdict "${engine:-?}" "$STATE_TARGET" b) |"
             main_task=$(static_size "$elf" "__embassy_main::POOL")
-            if [ "$label" = client ]; then
+            if [ "${label#client}" != "$label" ]; then
                 generic=$(smtp_generic "$elf")
                 buffers=$(static_size "$elf" "SMTP_STATE")
                 tls=$(static_size "$elf" "TLS_RECORDS")
@@ -285,7 +316,7 @@ for b in $BOARDS; do
                 over_tls=$(struct_size "$sizes" "embedded_smtp::io::asynch::SmtpClient<embedded_tls::asynch::TlsConnection<embassy_net::tcp::TcpSocket, embedded_tls::config::Aes128GcmSha256>, embedded_smtp::io::embassy::EmbassyTimer>")
                 tls_conn=$(struct_size "$sizes" "embedded_tls::asynch::TlsConnection<embassy_net::tcp::TcpSocket, embedded_tls::config::Aes128GcmSha256>")
                 notes="$notes
-  client, $profile: $split
+  $label, $profile: $split
     Engine (Client) ${engine:-?} B inside the driver's state (ClientPump) ${pump:-?} B;
     driver buffers (SMTP_STATE) $buffers B; SmtpClient over the TlsConnection ${over_tls:-?} B
     (the TlsConnection ${tls_conn:-?} B); TLS record buffers (TLS_RECORDS) $tls B; main task $main_task B.
@@ -295,7 +326,7 @@ for b in $BOARDS; do
                 pump=$(struct_size "$sizes" "embedded_smtp::io::server::ServerPump")
                 buffers=$(static_size "$elf" "SESSION_BUFFERS")
                 notes="$notes
-  server, $profile: $split
+  $label, $profile: $split
     Engine (Server) ${engine:-?} B inside the driver's state (ServerPump) ${pump:-?} B;
     socket and driver buffers (SESSION_BUFFERS, 4 x 2 KiB) $buffers B; main task $main_task B.
     By symbol: embedded_smtp functions $smtp B ($(kib "$smtp")), the accept loop and serve

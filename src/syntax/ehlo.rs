@@ -136,6 +136,8 @@ impl Extension {
     /// assert!(Extension::Pipelining.is_built());
     /// assert_eq!(Extension::Dsn.is_built(), cfg!(feature = "dsn"));
     /// ```
+    // A `matches!` for some feature sets, not for others.
+    #[allow(clippy::match_like_matches_macro)]
     pub const fn is_built(self) -> bool {
         match self {
             Extension::Chunking | Extension::BinaryMime => cfg!(feature = "chunking"),
@@ -160,6 +162,8 @@ impl AuthMechanism {
     /// assert!(AuthMechanism::Plain.is_built());
     /// assert!(!AuthMechanism::CramMd5.is_built());
     /// ```
+    // A `matches!` for some feature sets, not for others.
+    #[allow(clippy::match_like_matches_macro)]
     pub const fn is_built(self) -> bool {
         match self {
             AuthMechanism::Plain | AuthMechanism::Login => true,

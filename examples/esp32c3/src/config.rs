@@ -68,9 +68,11 @@ pub const FROM_NAME: &str = "Alarm panel";
 /// clock, and the board's RTC is not set): the date field is this plus the
 /// uptime. Set it from SNTP in a real product; the relay also stamps its
 /// own `Received:` time.
+#[cfg_attr(not(feature = "compose"), allow(dead_code))]
 pub const UNIX_TIME_AT_BOOT: i64 = 1_796_368_884;
 
 /// The zone of the `Date:` field, in minutes east of UTC.
+#[cfg_attr(not(feature = "compose"), allow(dead_code))]
 pub const UTC_OFFSET_MINUTES: i16 = 0;
 
 /// Seconds to wait for the relay at any one step (TCP connect, a reply, the

@@ -37,9 +37,11 @@ pub const FROM_NAME: &str = "Alarm panel";
 /// clock, and this board has no battery-backed RTC): the date field is this
 /// plus the uptime. Set it from an RTC or SNTP in a real product; the
 /// relay also stamps its own `Received:` time.
+#[cfg_attr(not(feature = "compose"), allow(dead_code))]
 pub const UNIX_TIME_AT_BOOT: i64 = 1_796_368_884;
 
 /// The zone of the `Date:` field, in minutes east of UTC.
+#[cfg_attr(not(feature = "compose"), allow(dead_code))]
 pub const UTC_OFFSET_MINUTES: i16 = 0;
 
 /// The MAC address of the Ethernet port. The first octet has the

@@ -12,7 +12,9 @@
 //!    handshake, then says EHLO again and authenticates;
 //! 4. [`SmtpClient::send`] sends the envelope and the message, which the
 //!    crate's `message` writer composes as it goes out (headers, the text,
-//!    a small CSV of the latest readings attached);
+//!    a small CSV of the latest readings attached; feature `compose`, on by
+//!    default), or, without `compose`, a plain-text message written here
+//!    into a small buffer (the smallest firmware: see `plain_message`);
 //! 5. [`SmtpClient::quit`] says QUIT.
 
 use defmt::{Format, info, warn};
@@ -25,9 +27,13 @@ use embedded_smtp::client::{
 };
 use embedded_smtp::io::asynch::SmtpClient;
 use embedded_smtp::io::embassy::{ConnectError, EmbassyTimer};
-use embedded_smtp::io::{self, CLIENT_MIN_BUFFER, Delivery, MessageBody};
+use embedded_smtp::io::{self, CLIENT_MIN_BUFFER, Delivery};
+#[cfg(feature = "compose")]
+use embedded_smtp::io::MessageBody;
+#[cfg(feature = "compose")]
 use embedded_smtp::message::{
-    Address, Attachment, ComposeError, Date, FromFn, Message, MessageId, MessageWriter, SourceError,
+    Address, Attachment, ComposeError, Date, FromFn, Message, MessageId, MessageWriter,
+    SourceError,
 };
 #[cfg(not(feature = "verify"))]
 use embedded_tls::UnsecureProvider;
@@ -68,6 +74,7 @@ pub const TLS_READ_RECORD: usize = 16_640;
 pub const TLS_WRITE_RECORD: usize = 4096;
 /// Bytes of the buffer the message writer fills for the driver, a piece
 /// of the message at a time (the message itself is never whole in RAM).
+#[cfg(feature = "compose")]
 pub const MESSAGE: usize = 512;
 /// Most recipients in [`config::RCPT_TO`].
 pub const MAX_RECIPIENTS: usize = 4;
@@ -136,9 +143,14 @@ pub enum MailError {
     TooManyRecipients,
     /// [`config::UNIX_TIME_AT_BOOT`] plus the uptime is not a date the
     /// writer can write (before 1900, or an offset of a day or more).
+    #[cfg(feature = "compose")]
     Clock,
+    /// Without `compose`: the plain message does not fit [`PLAIN_MAX`].
+    #[cfg(not(feature = "compose"))]
+    TooLong,
     /// The message writer refused a configured value (an address, the
     /// subject, the attachment's name): nothing was sent.
+    #[cfg(feature = "compose")]
     Message(ComposeError),
     /// Feature `verify` without a CA in `config::RELAY_CA_DER`.
     #[cfg(feature = "verify")]
@@ -202,6 +214,7 @@ pub struct Reading {
 
 /// The attachment's bytes, made as the writer asks for them: a CSV header
 /// line, then one line per reading (`FromFn` over this).
+#[cfg(feature = "compose")]
 struct Csv<'a> {
     readings: &'a [Reading],
     /// The next line to write (0: the header).
@@ -211,6 +224,7 @@ struct Csv<'a> {
     at: usize,
 }
 
+#[cfg(feature = "compose")]
 impl Csv<'_> {
     fn read(&mut self, buf: &mut [u8]) -> Result<usize, SourceError> {
         if self.at == self.pending.len() {
@@ -261,6 +275,7 @@ fn decimal(out: &mut heapless::String<32>, v: i64) -> Result<(), heapless::Capac
 }
 
 /// The domain of [`config::MAIL_FROM`], on the right of the `Message-ID`.
+#[cfg(feature = "compose")]
 fn sender_domain() -> &'static str {
     config::MAIL_FROM
         .rsplit_once('@')
@@ -271,6 +286,7 @@ fn sender_domain() -> &'static str {
 /// time plus the uptime: the board has no RTC), `Subject`, a `Message-ID`
 /// from the hardware RNG's `entropy`, the text, and the readings attached
 /// as `readings.csv`.
+#[cfg(feature = "compose")]
 fn message<'a, 'b>(
     to: &'a [Address<'a>],
     entropy: [u8; 16],
@@ -288,6 +304,51 @@ fn message<'a, 'b>(
     .subject(config::SUBJECT)
     .text(text)
     .attachments(files))
+}
+
+/// The most bytes of the plain message (without `compose`).
+#[cfg(not(feature = "compose"))]
+pub const PLAIN_MAX: usize = 1024;
+
+/// Without `compose`: the alert as a plain-text RFC 5322 message, From, To
+/// and Subject from [`config`], the text, then the readings one per line as
+/// `uptime_s,value`. No Date or Message-ID: the board has no clock, and a
+/// submission server adds both (RFC 6409 §8.2, §8.3; Postfix does). The
+/// configured values are ASCII without CR or LF; the text must be too, or
+/// the engine refuses the body (a bare CR or LF, an 8-bit octet without
+/// 8BITMIME) before it sends any of it.
+#[cfg(not(feature = "compose"))]
+fn plain_message(
+    out: &mut heapless::String<PLAIN_MAX>,
+    text: &str,
+    readings: &[Reading],
+) -> Result<(), MailError> {
+    let mut put = |s: &str| out.push_str(s).map_err(|_| MailError::TooLong);
+    put("From: ")?;
+    put(config::FROM_NAME)?;
+    put(" <")?;
+    put(config::MAIL_FROM)?;
+    put(">\r\nTo: ")?;
+    for (i, rcpt) in config::RCPT_TO.iter().enumerate() {
+        put(if i == 0 { "<" } else { ", <" })?;
+        put(rcpt)?;
+        put(">")?;
+    }
+    put("\r\nSubject: ")?;
+    put(config::SUBJECT)?;
+    put("\r\n\r\n")?;
+    put(text)?;
+    put("\r\n\r\nuptime_s,value\r\n")?;
+    for r in readings {
+        let mut line = heapless::String::<32>::new();
+        decimal(&mut line, i64::from(r.uptime_s))
+            .and_then(|()| line.push(','))
+            .and_then(|()| decimal(&mut line, i64::from(r.value)))
+            .and_then(|()| line.push_str("\r\n"))
+            .map_err(|_| MailError::TooLong)?;
+        put(&line)?;
+    }
+    Ok(())
 }
 
 /// Sends one alert with `text` and the `readings` attached as a CSV to
@@ -319,13 +380,24 @@ where
             .map_err(|_| MailError::TooManyRecipients)?;
     }
     let envelope = Envelope::new(config::MAIL_FROM, &recipients).map_err(MailError::Envelope)?;
+    #[cfg(feature = "compose")]
     let mut to: heapless::Vec<Address<'static>, MAX_RECIPIENTS> = heapless::Vec::new();
+    #[cfg(feature = "compose")]
     for rcpt in config::RCPT_TO {
         to.push(Address::new(rcpt))
             .map_err(|_| MailError::TooManyRecipients)?;
     }
+    #[cfg(feature = "compose")]
     let mut entropy = [0u8; 16];
+    #[cfg(feature = "compose")]
     rng.fill_bytes(&mut entropy);
+    #[cfg(not(feature = "compose"))]
+    let _ = &rng;
+    #[cfg(not(feature = "compose"))]
+    let mut plain = heapless::String::<PLAIN_MAX>::new();
+    #[cfg(not(feature = "compose"))]
+    plain_message(&mut plain, text, readings)?;
+    #[cfg(feature = "compose")]
     {
         // The message, checked with an empty log: every value the writer
         // refuses is refused here, before connecting.
@@ -410,19 +482,24 @@ where
 
     // MAIL FROM, RCPT TO for each recipient, DATA or BDAT, the message as
     // the writer composes it, [`MESSAGE`] bytes at a time.
-    let mut csv = Csv {
-        readings,
-        line: 0,
-        pending: heapless::String::new(),
-        at: 0,
+    #[cfg(feature = "compose")]
+    let delivery = {
+        let mut csv = Csv {
+            readings,
+            line: 0,
+            pending: heapless::String::new(),
+            at: 0,
+        };
+        let mut log = FromFn(|buf: &mut [u8]| csv.read(buf));
+        let mut files = [Attachment::new("readings.csv", "text/csv", &mut log)];
+        let writer = MessageWriter::new(message(&to, entropy, text, &mut files)?)
+            .map_err(MailError::Message)?;
+        let mut piece = [0u8; MESSAGE];
+        let body = MessageBody::new(writer, &mut piece);
+        client.send(&envelope, body, log_event).await?
     };
-    let mut log = FromFn(|buf: &mut [u8]| csv.read(buf));
-    let mut files = [Attachment::new("readings.csv", "text/csv", &mut log)];
-    let writer =
-        MessageWriter::new(message(&to, entropy, text, &mut files)?).map_err(MailError::Message)?;
-    let mut piece = [0u8; MESSAGE];
-    let body = MessageBody::new(writer, &mut piece);
-    let delivery = client.send(&envelope, body, log_event).await?;
+    #[cfg(not(feature = "compose"))]
+    let delivery = client.send(&envelope, plain.as_bytes(), log_event).await?;
     quit(client).await;
     if delivery.is_delivered() {
         Ok(delivery)
