@@ -344,6 +344,11 @@ impl<'b, 'c> ClientPump<'b, 'c> {
     }
 }
 
+/// The event callback of the drivers' methods that take none (`connect`,
+/// `start_tls`, `quit`): one type for all of them, so that a generic driver
+/// compiles its loop for it once, not once per closure.
+pub(crate) fn no_events(_: &Event<'_>) {}
+
 /// What a driver's I/O loop drives: the pump's work towards one goal, or a
 /// batch. The loop (`run` in each driver) does the reads and writes; this
 /// says which is next and what a timeout or the end of input means.
