@@ -58,14 +58,16 @@ impl<'b, 'c, T: Read + Write, M: Timer> SmtpClient<'b, 'c, T, M> {
     /// Reads the greeting, says EHLO and authenticates until the session is
     /// ready for a message, or until the server accepted STARTTLS (then
     /// [`SmtpClient::wants_tls`] is true and [`SmtpClient::start_tls`] follows).
-    pub async fn connect(
+    // Not `async`: the future is `connect_with_events`'s, not one more
+    // state machine around it (flash on a microcontroller).
+    pub fn connect(
         io: T,
         timer: M,
         config: ClientConfig<'c>,
         rx: &'b mut [u8],
         tx: &'b mut [u8],
-    ) -> Result<Self, Error> {
-        Self::connect_with_events(io, timer, config, rx, tx, no_events).await
+    ) -> impl Future<Output = Result<Self, Error>> {
+        Self::connect_with_events(io, timer, config, rx, tx, no_events)
     }
 
     /// As [`SmtpClient::connect`]; `on_event` sees each reply on the way
@@ -104,15 +106,16 @@ impl<'b, 'c, T: Read + Write, M: Timer> SmtpClient<'b, 'c, T, M> {
 
     /// Hands the transport to `wrap` (the TLS handshake) and carries on over
     /// the wrapped transport until the session is ready again.
-    pub async fn start_tls<U, E, Fut>(
+    // Not `async`, as `connect`.
+    pub fn start_tls<U, E, Fut>(
         self,
         wrap: impl FnOnce(T) -> Fut,
-    ) -> Result<SmtpClient<'b, 'c, U, M>, Error>
+    ) -> impl Future<Output = Result<SmtpClient<'b, 'c, U, M>, Error>>
     where
         U: Read + Write,
         Fut: Future<Output = Result<U, E>>,
     {
-        self.start_tls_with_events(wrap, no_events).await
+        self.start_tls_with_events(wrap, no_events)
     }
 
     /// As [`SmtpClient::start_tls`]; `on_event` sees each reply on the way
