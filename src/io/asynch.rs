@@ -26,7 +26,7 @@ use crate::syntax::{ForwardPath, Host, MailParameters, RcptParameters, ReversePa
 use crate::wire::proxy::ProxyHeader;
 
 use super::batch::{Batch, Cursor, Message};
-use super::client::{BodySource, ClientPump, Delivery, Goal, One, Work};
+use super::client::{BodySource, ClientPump, Delivery, Goal, One, Work, no_events};
 use super::server::{Decision, Fed, ServerPump, Transport, Turn};
 use super::{Error, Need};
 
@@ -58,14 +58,16 @@ impl<'b, 'c, T: Read + Write, M: Timer> SmtpClient<'b, 'c, T, M> {
     /// Reads the greeting, says EHLO and authenticates until the session is
     /// ready for a message, or until the server accepted STARTTLS (then
     /// [`SmtpClient::wants_tls`] is true and [`SmtpClient::start_tls`] follows).
-    pub async fn connect(
+    // Not `async`: the future is `connect_with_events`'s, not one more
+    // state machine around it (flash on a microcontroller).
+    pub fn connect(
         io: T,
         timer: M,
         config: ClientConfig<'c>,
         rx: &'b mut [u8],
         tx: &'b mut [u8],
-    ) -> Result<Self, Error> {
-        Self::connect_with_events(io, timer, config, rx, tx, |_| {}).await
+    ) -> impl Future<Output = Result<Self, Error>> {
+        Self::connect_with_events(io, timer, config, rx, tx, no_events)
     }
 
     /// As [`SmtpClient::connect`]; `on_event` sees each reply on the way
@@ -86,13 +88,13 @@ impl<'b, 'c, T: Read + Write, M: Timer> SmtpClient<'b, 'c, T, M> {
             timer,
             pump: ClientPump::new(engine, rx, tx),
         };
-        s.run(
-            Goal::Ready,
-            None,
-            &mut &[][..],
-            &mut Delivery::default(),
-            &mut on_event,
-        )
+        s.drive(&mut One {
+            goal: Goal::Ready,
+            envelope: None,
+            body: &mut &[][..],
+            delivery: &mut Delivery::default(),
+            on_event: &mut on_event,
+        })
         .await?;
         Ok(s)
     }
@@ -104,15 +106,16 @@ impl<'b, 'c, T: Read + Write, M: Timer> SmtpClient<'b, 'c, T, M> {
 
     /// Hands the transport to `wrap` (the TLS handshake) and carries on over
     /// the wrapped transport until the session is ready again.
-    pub async fn start_tls<U, E, Fut>(
+    // Not `async`, as `connect`.
+    pub fn start_tls<U, E, Fut>(
         self,
         wrap: impl FnOnce(T) -> Fut,
-    ) -> Result<SmtpClient<'b, 'c, U, M>, Error>
+    ) -> impl Future<Output = Result<SmtpClient<'b, 'c, U, M>, Error>>
     where
         U: Read + Write,
         Fut: Future<Output = Result<U, E>>,
     {
-        self.start_tls_with_events(wrap, |_| {}).await
+        self.start_tls_with_events(wrap, no_events)
     }
 
     /// As [`SmtpClient::start_tls`]; `on_event` sees each reply on the way
@@ -137,13 +140,13 @@ impl<'b, 'c, T: Read + Write, M: Timer> SmtpClient<'b, 'c, T, M> {
         let io = wrap(io).await.map_err(|_| Error::Tls)?;
         pump.tls_established()?;
         let mut s = SmtpClient { io, timer, pump };
-        s.run(
-            Goal::Ready,
-            None,
-            &mut &[][..],
-            &mut Delivery::default(),
-            &mut on_event,
-        )
+        s.drive(&mut One {
+            goal: Goal::Ready,
+            envelope: None,
+            body: &mut &[][..],
+            delivery: &mut Delivery::default(),
+            on_event: &mut on_event,
+        })
         .await?;
         Ok(s)
     }
@@ -157,13 +160,13 @@ impl<'b, 'c, T: Read + Write, M: Timer> SmtpClient<'b, 'c, T, M> {
     ) -> Result<Delivery, Error> {
         let mut delivery = Delivery::default();
         self.pump.begin(envelope)?;
-        self.run(
-            Goal::Send,
-            Some(envelope),
-            &mut body,
-            &mut delivery,
-            &mut on_event,
-        )
+        self.drive(&mut One {
+            goal: Goal::Send,
+            envelope: Some(envelope),
+            body: &mut body,
+            delivery: &mut delivery,
+            on_event: &mut on_event,
+        })
         .await?;
         Ok(delivery)
     }
@@ -186,13 +189,14 @@ impl<'b, 'c, T: Read + Write, M: Timer> SmtpClient<'b, 'c, T, M> {
     /// Says QUIT, waits for the `221`, and gives the transport back.
     pub async fn quit(mut self) -> Result<T, Error> {
         self.pump.quit()?;
-        self.run(
-            Goal::Quit,
-            None,
-            &mut &[][..],
-            &mut Delivery::default(),
-            &mut |_| {},
-        )
+        // The callback type of `connect` and `start_tls`: one loop for all three.
+        self.drive(&mut One {
+            goal: Goal::Quit,
+            envelope: None,
+            body: &mut &[][..],
+            delivery: &mut Delivery::default(),
+            on_event: &mut no_events,
+        })
         .await?;
         Ok(self.io)
     }
@@ -207,56 +211,62 @@ impl<'b, 'c, T: Read + Write, M: Timer> SmtpClient<'b, 'c, T, M> {
         self.io
     }
 
-    // Generic over the body and the callback (not `dyn`), so that the
-    // future is `Send` when they are: a host can spawn a client's sends.
-    async fn run<B: BodySource, E: FnMut(&Event<'_>)>(
-        &mut self,
-        goal: Goal,
-        envelope: Option<&Envelope<'_>>,
-        body: &mut B,
-        delivery: &mut Delivery,
-        on_event: &mut E,
-    ) -> Result<(), Error> {
-        let mut work = One {
-            goal,
-            envelope,
-            body,
-            delivery,
-            on_event,
-        };
-        self.drive(&mut work).await
-    }
-
-    /// The I/O loop: writes what the pump has, reads under the engine's
-    /// deadline, until the work is done.
+    /// The I/O loop: asks `work` which I/O is next and has [`io`](Self::io)
+    /// do it, until the work is done.
+    ///
+    /// Generic over the work (the body and the callback of `send`, not
+    /// `dyn`), so that the future is `Send` when they are: a host can spawn
+    /// a client's sends. Only this short loop is compiled once per work
+    /// type; the I/O itself, the bulk of the code (the transport's and the
+    /// timer's futures inlined), is compiled once per transport and timer.
     async fn drive<W: Work + ?Sized>(&mut self, work: &mut W) -> Result<(), Error> {
         loop {
-            match work.step(&mut self.pump)? {
-                Need::Write => {
-                    write_all(&mut self.io, self.pump.tx.pending()).await?;
-                    self.pump.tx.clear();
+            let need = work.step(&mut self.pump)?;
+            if matches!(need, Need::StartTls | Need::Done) {
+                return Ok(());
+            }
+            match self.io(need).await? {
+                Io::Done => {}
+                Io::Eof => return work.eof(&mut self.pump),
+                Io::Timeout => {
+                    work.timeout(&mut self.pump);
+                    return Err(Error::Timeout);
                 }
-                Need::Read => {
-                    let wait = self.pump.engine.deadline().unwrap_or(Duration::MAX);
-                    let space = self.pump.rx.space()?;
-                    match self.timer.timeout(wait, self.io.read(space)).await {
-                        Some(Ok(0)) => return work.eof(&mut self.pump),
-                        Some(Ok(n)) => self.pump.rx.received(n),
-                        None => {
-                            work.timeout(&mut self.pump);
-                            return Err(Error::Timeout);
-                        }
-                        Some(Err(e)) if e.kind() == ErrorKind::TimedOut => {
-                            work.timeout(&mut self.pump);
-                            return Err(Error::Timeout);
-                        }
-                        Some(Err(e)) => return Err(Error::Io(e.kind())),
-                    }
-                }
-                Need::StartTls | Need::Done => return Ok(()),
             }
         }
     }
+
+    /// One write or read the pump asked for: writes what it has, or reads
+    /// under the engine's deadline.
+    async fn io(&mut self, need: Need) -> Result<Io, Error> {
+        if need == Need::Write {
+            write_all(&mut self.io, self.pump.tx.pending()).await?;
+            self.pump.tx.clear();
+            return Ok(Io::Done);
+        }
+        let wait = self.pump.engine.deadline().unwrap_or(Duration::MAX);
+        let space = self.pump.rx.space()?;
+        match self.timer.timeout(wait, self.io.read(space)).await {
+            Some(Ok(0)) => Ok(Io::Eof),
+            Some(Ok(n)) => {
+                self.pump.rx.received(n);
+                Ok(Io::Done)
+            }
+            None => Ok(Io::Timeout),
+            Some(Err(e)) if e.kind() == ErrorKind::TimedOut => Ok(Io::Timeout),
+            Some(Err(e)) => Err(Error::Io(e.kind())),
+        }
+    }
+}
+
+/// How one I/O of [`SmtpClient::io`] ended.
+enum Io {
+    /// The bytes were written, or some were read.
+    Done,
+    /// The transport reported end of input.
+    Eof,
+    /// The engine's deadline, or the transport's own read timeout, passed.
+    Timeout,
 }
 
 pub(crate) async fn write_all<T: Write>(io: &mut T, bytes: &[u8]) -> Result<(), Error> {

@@ -344,6 +344,11 @@ impl<'b, 'c> ClientPump<'b, 'c> {
     }
 }
 
+/// The event callback of the drivers' methods that take none (`connect`,
+/// `start_tls`, `quit`): one type for all of them, so that a generic driver
+/// compiles its loop for it once, not once per closure.
+pub(crate) fn no_events(_: &Event<'_>) {}
+
 /// What a driver's I/O loop drives: the pump's work towards one goal, or a
 /// batch. The loop (`run` in each driver) does the reads and writes; this
 /// says which is next and what a timeout or the end of input means.
@@ -369,14 +374,14 @@ pub(crate) struct One<'w, B: ?Sized, E: ?Sized> {
 
 impl<B, E> Work for One<'_, B, E>
 where
-    B: BodySource + ?Sized,
+    B: AsDynBody + ?Sized,
     E: FnMut(&Event<'_>) + ?Sized,
 {
     fn step(&mut self, pump: &mut ClientPump<'_, '_>) -> Result<Need, Error> {
         pump.step(
             self.goal,
             self.envelope,
-            &mut Dyn(self.body),
+            self.body.as_dyn(),
             self.delivery,
             &mut |e| (self.on_event)(e),
         )
@@ -397,17 +402,21 @@ where
     }
 }
 
-/// A body of any type, as the pump takes it (`dyn BodySource`).
-struct Dyn<'a, B: ?Sized>(&'a mut B);
+/// A body of any type as the pump takes it, `dyn BodySource`: a sized body
+/// is coerced (its own methods in the vtable, no forwarding code), a `dyn`
+/// one already is.
+pub(crate) trait AsDynBody {
+    fn as_dyn(&mut self) -> &mut dyn BodySource;
+}
 
-impl<B: BodySource + ?Sized> BodySource for Dyn<'_, B> {
-    fn fill(&mut self) -> Result<&[u8], Error> {
-        self.0.fill()
+impl<B: BodySource> AsDynBody for B {
+    fn as_dyn(&mut self) -> &mut dyn BodySource {
+        self
     }
-    fn consume(&mut self, n: usize) {
-        self.0.consume(n);
-    }
-    fn fill_ends_body(&self) -> bool {
-        self.0.fill_ends_body()
+}
+
+impl AsDynBody for dyn BodySource + '_ {
+    fn as_dyn(&mut self) -> &mut dyn BodySource {
+        self
     }
 }
