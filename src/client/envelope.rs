@@ -383,8 +383,16 @@ impl<'e> Envelope<'e> {
                 size: if plan.size { self.size } else { None },
                 body: plan.body,
                 smtputf8: cfg!(feature = "smtputf8") && plan.utf8,
-                ret: if cfg!(feature = "dsn") { self.ret } else { None },
-                envid: if cfg!(feature = "dsn") { self.envid } else { None },
+                ret: if cfg!(feature = "dsn") {
+                    self.ret
+                } else {
+                    None
+                },
+                envid: if cfg!(feature = "dsn") {
+                    self.envid
+                } else {
+                    None
+                },
                 ..MailParameters::default()
             },
         }
@@ -396,7 +404,11 @@ impl<'e> Envelope<'e> {
         Some(Command::Rcpt {
             to: r.to,
             params: RcptParameters {
-                notify: if cfg!(feature = "dsn") { r.notify } else { None },
+                notify: if cfg!(feature = "dsn") {
+                    r.notify
+                } else {
+                    None
+                },
                 orcpt: if cfg!(feature = "dsn") { r.orcpt } else { None },
                 unknown: None,
             },

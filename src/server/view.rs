@@ -82,7 +82,9 @@ impl View<'_, '_> {
         let utf8 = if c.has_smtputf8() { 10 } else { 0 };
         match verb {
             Verb::Mail => {
-                base + utf8 + if c.auth.is_empty() { 0 } else { 500 } + if c.has_dsn() { 100 } else { 0 }
+                base + utf8
+                    + if c.auth.is_empty() { 0 } else { 500 }
+                    + if c.has_dsn() { 100 } else { 0 }
             }
             Verb::Rcpt => base + utf8 + if c.has_dsn() { 500 } else { 0 },
             Verb::Auth if !c.auth.is_empty() => base.max(AUTH_LINE_MAX),

@@ -539,7 +539,9 @@ impl Keyword {
             (5, Some(b'O')) if cfg!(feature = "dsn") && eq_upper(b, b"ORCPT") => Keyword::Orcpt,
             (6, Some(b'N')) if cfg!(feature = "dsn") && eq_upper(b, b"NOTIFY") => Keyword::Notify,
             (7, Some(b'H')) if eq_upper(b, b"HOLDFOR") => Keyword::HoldFor,
-            (8, Some(b'S')) if cfg!(feature = "smtputf8") && eq_upper(b, b"SMTPUTF8") => Keyword::SmtpUtf8,
+            (8, Some(b'S')) if cfg!(feature = "smtputf8") && eq_upper(b, b"SMTPUTF8") => {
+                Keyword::SmtpUtf8
+            }
             (9, Some(b'H')) if eq_upper(b, b"HOLDUNTIL") => Keyword::HoldUntil,
             (10, Some(b'R')) if eq_upper(b, b"REQUIRETLS") => Keyword::RequireTls,
             (11, Some(b'M')) if eq_upper(b, b"MT-PRIORITY") => Keyword::MtPriority,
