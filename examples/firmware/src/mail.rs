@@ -25,15 +25,14 @@ use embedded_smtp::client::{
     AuthConfig, Client, ClientConfig, ConfigError, Envelope, EnvelopeError, Event, FailureKind,
     Recipient,
 };
+#[cfg(feature = "compose")]
+use embedded_smtp::io::MessageBody;
 use embedded_smtp::io::asynch::SmtpClient;
 use embedded_smtp::io::embassy::{ConnectError, EmbassyTimer};
 use embedded_smtp::io::{self, CLIENT_MIN_BUFFER, Delivery};
 #[cfg(feature = "compose")]
-use embedded_smtp::io::MessageBody;
-#[cfg(feature = "compose")]
 use embedded_smtp::message::{
-    Address, Attachment, ComposeError, Date, FromFn, Message, MessageId, MessageWriter,
-    SourceError,
+    Address, Attachment, ComposeError, Date, FromFn, Message, MessageId, MessageWriter, SourceError,
 };
 #[cfg(not(feature = "verify"))]
 use embedded_tls::UnsecureProvider;

@@ -25,8 +25,8 @@ use core::net::SocketAddr;
 
 use defmt::{info, warn};
 use embassy_executor::Spawner;
-use embedded_smtp::io::embassy::accept_loop;
 use embedded_smtp::io::asynch::Handler;
+use embedded_smtp::io::embassy::accept_loop;
 use embedded_smtp::io::{Decision, SERVER_MIN_BUFFER};
 use embedded_smtp::server::{AbortReason, ServerConfig};
 use embedded_smtp::syntax::{EnhancedCode, ForwardPath, Host, RcptParameters, ReplyCode, Verb};
