@@ -4,6 +4,7 @@
 //! rule D9: rows BDT-01..08).
 
 use crate::support::server_harness::*;
+use embedded_smtp::built;
 use embedded_smtp::server::AbortReason;
 use embedded_smtp::server::{BareLfPolicy, BareLfReply, Event, Server, ServerConfig};
 
@@ -239,6 +240,7 @@ fn bdat_pre() -> Vec<Seg> {
     ]
 }
 
+#[cfg(feature = "chunking")]
 #[test]
 fn bdt01_chunk_content_is_raw() {
     // The row says 12 octets; `ab\r\n.\r\nQUIT\r\n` is 13.
@@ -251,6 +253,7 @@ fn bdt01_chunk_content_is_raw() {
     assert!(!o.closed);
 }
 
+#[cfg(feature = "chunking")]
 #[test]
 fn bdt02_zero_size_last_chunk() {
     let o = check(
@@ -262,6 +265,7 @@ fn bdt02_zero_size_last_chunk() {
     assert_eq!(o.messages(), vec![b"abc".to_vec()]);
 }
 
+#[cfg(feature = "chunking")]
 #[test]
 fn bdt03_bdat_after_last_is_503() {
     let o = check(
@@ -272,6 +276,7 @@ fn bdt03_bdat_after_last_is_503() {
     assert_eq!(o.messages(), vec![b"x".to_vec()]);
 }
 
+#[cfg(feature = "chunking")]
 #[test]
 fn bdt04_mixing_data_and_bdat() {
     let o = check(
@@ -315,6 +320,10 @@ fn bdt08_bdat_without_chunking_or_without_recipients() {
     // After HELO, CHUNKING was not advertised either.
     let o = check(config(), vec![seg("HELO x\r\n"), seg("BDAT 1 LAST\r\nx")]);
     assert_eq!(o.codes(), [220, 250, 502]);
+    // The rest needs CHUNKING advertised (feature `chunking`).
+    if !built::CHUNKING {
+        return;
+    }
     // No valid RCPT: the 5 octets are consumed, then 554; the session goes on.
     let o = Script::new(
         config(),
@@ -341,6 +350,7 @@ fn bdat_malformed_line_closes() {
     assert!(o.closed);
 }
 
+#[cfg(feature = "chunking")]
 #[test]
 fn d9_failed_chunk_fails_every_pipelined_chunk_until_last() {
     let mut c = config();
@@ -365,6 +375,7 @@ fn d9_failed_chunk_fails_every_pipelined_chunk_until_last() {
     assert!(o.messages().is_empty());
 }
 
+#[cfg(feature = "chunking")]
 #[test]
 fn rset_during_a_bdat_message_aborts_it() {
     let o = check(
@@ -382,6 +393,7 @@ fn rset_during_a_bdat_message_aborts_it() {
     assert_eq!(o.events.last(), Some(&Ev::Aborted(AbortReason::Eof)));
 }
 
+#[cfg(feature = "lmtp")]
 #[test]
 fn lmtp_aborted_message_gets_one_reply_per_recipient() {
     let mut c = config();
@@ -401,6 +413,7 @@ fn lmtp_aborted_message_gets_one_reply_per_recipient() {
     assert_eq!(o.codes(), [220, 250, 250, 250, 250, 354, 552, 552]);
 }
 
+#[cfg(feature = "chunking")]
 #[test]
 fn d13_null_bdat_chunks_are_junk() {
     let mut segs = bdat_pre();
@@ -414,6 +427,7 @@ fn d13_null_bdat_chunks_are_junk() {
     assert!(o.closed);
 }
 
+#[cfg(feature = "chunking")]
 #[test]
 fn ehlo_quit_and_starttls_abort_an_open_bdat_message() {
     let o = check(
@@ -441,4 +455,42 @@ fn ehlo_quit_and_starttls_abort_an_open_bdat_message() {
     assert_eq!(o.codes(), [220, 250, 250, 250, 250, 220, 503]);
     assert!(o.events.contains(&aborted));
     assert!(o.messages().is_empty());
+}
+
+#[cfg(not(feature = "chunking"))]
+#[test]
+fn without_chunking_bdat_is_not_advertised_and_the_setting_is_refused() {
+    use embedded_smtp::server::ConfigError;
+    // Off by default, and refused when asked for.
+    assert!(!config().chunking);
+    let mut c = config();
+    c.chunking = true;
+    assert_eq!(c.validate(), Err(ConfigError::NotBuilt("chunking")));
+    assert_eq!(
+        Server::new(c).unwrap_err(),
+        ConfigError::NotBuilt("chunking")
+    );
+    c.binarymime = true;
+    assert_eq!(
+        Server::new(c).unwrap_err(),
+        ConfigError::NotBuilt("chunking")
+    );
+    // Not advertised; BDAT after EHLO is 502 and the session closes (the
+    // chunk's octets would be read as commands); DATA still works.
+    let o = check(config(), with(bdat_pre(), &[b"BDAT 5 LAST\r\nhello"]));
+    assert!(!o.text().contains("CHUNKING"), "{}", o.text());
+    assert_eq!(o.codes(), [220, 250, 250, 250, 502]);
+    assert!(o.closed);
+    assert!(o.messages().is_empty());
+    let o = check(config(), with(pre(), &[b"hi\r\n.\r\n"]));
+    assert_eq!(o.codes(), [220, 250, 250, 250, 354, 250]);
+    // BODY=BINARYMIME is not advertised either: 555.
+    let o = check(
+        config(),
+        vec![
+            seg("EHLO x\r\n"),
+            seg("MAIL FROM:<a@b> BODY=BINARYMIME\r\n"),
+        ],
+    );
+    assert_eq!(o.codes(), [220, 250, 555]);
 }

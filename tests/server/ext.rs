@@ -2,6 +2,7 @@
 //! EXT-03, EXT-04, EXT-08) and AUTH (RFC 4954: AUT-01..09).
 
 use crate::support::server_harness::*;
+use embedded_smtp::built;
 use embedded_smtp::server::ServerConfig;
 use embedded_smtp::syntax::{AuthMechanism, AuthMechanisms};
 
@@ -75,6 +76,7 @@ fn ext03_unknown_and_malformed_parameters() {
     assert_eq!(mail(c, &["MAIL FROM:<a@b> BODY=8BITMIME"]), [555]);
 }
 
+#[cfg(feature = "smtputf8")]
 #[test]
 fn ext04_smtputf8() {
     let mut c = config();
@@ -98,7 +100,14 @@ fn ext04_smtputf8() {
         o.replies()[2].1,
         "550 5.6.7 Error: non-ASCII address requires SMTPUTF8\r\n"
     );
-    // Not advertised: the parameter is 555 and a UTF-8 path is refused.
+}
+
+#[test]
+fn ext04_smtputf8_not_advertised() {
+    // Not advertised (the default, and the only way without the
+    // `smtputf8` feature): the parameter is 555 and a UTF-8 path is refused.
+    let o = check(config(), vec![s("EHLO x\r\n")]);
+    assert!(!o.text().contains("SMTPUTF8"), "{}", o.text());
     assert_eq!(mail(config(), &["MAIL FROM:<a@b> SMTPUTF8"]), [555]);
     assert_eq!(mail(config(), &["MAIL FROM:<ü@x.example>"]), [550]);
     assert_eq!(
@@ -107,6 +116,7 @@ fn ext04_smtputf8() {
     );
 }
 
+#[cfg(feature = "dsn")]
 #[test]
 fn ext08_dsn_parameters() {
     let mut c = config();
@@ -126,6 +136,24 @@ fn ext08_dsn_parameters() {
             "{rcpt}"
         );
     }
+}
+
+#[test]
+fn ext08_dsn_parameters_not_advertised() {
+    // Not advertised (the default, and the only way without the `dsn`
+    // feature): 555 for each DSN parameter, and no DSN keyword.
+    let o = check(config(), vec![s("EHLO x\r\n")]);
+    assert!(!o.text().contains("DSN"), "{}", o.text());
+    for line in ["MAIL FROM:<a@b> RET=FULL", "MAIL FROM:<a@b> ENVID=x"] {
+        assert_eq!(mail(config(), &[line]), [555], "{line}");
+    }
+    assert_eq!(
+        mail(
+            config(),
+            &["MAIL FROM:<a@b>", "RCPT TO:<c@d> ORCPT=rfc822;c@d"]
+        ),
+        [250, 555]
+    );
     assert_eq!(
         mail(config(), &["MAIL FROM:<a@b>", "RCPT TO:<c@d> NOTIFY=NEVER"]),
         [250, 555]
@@ -134,14 +162,28 @@ fn ext08_dsn_parameters() {
 
 // ---------------------------------------------------------------- AUTH
 
+/// PLAIN, LOGIN, and XOAUTH2 in a build that has it (feature `xoauth2`:
+/// without it the configuration would be refused).
 fn auth_config() -> ServerConfig<'static> {
     let mut c = config();
-    c.auth = AuthMechanisms::empty()
+    let mut auth = AuthMechanisms::empty()
         .with(AuthMechanism::Plain)
-        .with(AuthMechanism::Login)
-        .with(AuthMechanism::XOAuth2);
+        .with(AuthMechanism::Login);
+    if built::XOAUTH2 {
+        auth = auth.with(AuthMechanism::XOAuth2);
+    }
+    c.auth = auth;
     c.auth_without_tls = true;
     c
+}
+
+/// The AUTH line `auth_config` advertises.
+fn auth_keyword() -> &'static str {
+    if built::XOAUTH2 {
+        "250-AUTH PLAIN LOGIN XOAUTH2\r\n"
+    } else {
+        "250-AUTH PLAIN LOGIN\r\n"
+    }
 }
 
 #[test]
@@ -151,11 +193,7 @@ fn aut01_rfc4954_plain_examples_byte_exact() {
         auth_config(),
         vec![s("EHLO x\r\n"), s("AUTH PLAIN dGVzdAB0ZXN0ADEyMzQ=\r\n")],
     );
-    assert!(
-        o.replies()[1]
-            .1
-            .contains("250-AUTH PLAIN LOGIN XOAUTH2\r\n")
-    );
+    assert!(o.replies()[1].1.contains(auth_keyword()), "{}", o.text());
     assert_eq!(o.replies()[2].1, "235 2.7.0 Authentication successful\r\n");
     assert_eq!(o.events[1], Ev::AuthPlain("dGVzdAB0ZXN0ADEyMzQ=".into()));
     // Without: "334 " with the trailing space, then the response.
@@ -207,7 +245,11 @@ fn auth_login_keeps_the_user_line_until_the_password() {
         o.events[1],
         Ev::AuthLogin("dXNlcg==".into(), "cGFzcw==".into())
     );
-    // XOAUTH2 after 334.
+}
+
+#[cfg(feature = "xoauth2")]
+#[test]
+fn auth_xoauth2_after_334() {
     let o = check(
         auth_config(),
         vec![s("EHLO x\r\n"), s("AUTH XOAUTH2\r\n"), s("dXNlcg==\r\n")],
@@ -420,19 +462,22 @@ fn requiretls_only_under_tls_and_binarymime_with_bdat() {
     assert_eq!(o.codes(), [220, 250, 555, 220, 250, 250]);
     assert!(!o.replies()[1].1.contains("REQUIRETLS"));
     assert!(o.replies()[4].1.contains("250-REQUIRETLS\r\n"));
-    let mut c = config();
-    c.binarymime = true;
-    let o = check(
-        c,
-        vec![
-            s("EHLO x\r\n"),
-            s("MAIL FROM:<a@b> BODY=BINARYMIME\r\n"),
-            s("RCPT TO:<c@d>\r\n"),
-            seg(b"BDAT 4 LAST\r\n\x00\xff\r\n"),
-        ],
-    );
-    assert_eq!(o.codes(), [220, 250, 250, 250, 250]);
-    assert_eq!(o.messages(), vec![b"\x00\xff\r\n".to_vec()]);
+    // BINARYMIME is part of CHUNKING (feature `chunking`).
+    if built::CHUNKING {
+        let mut c = config();
+        c.binarymime = true;
+        let o = check(
+            c,
+            vec![
+                s("EHLO x\r\n"),
+                s("MAIL FROM:<a@b> BODY=BINARYMIME\r\n"),
+                s("RCPT TO:<c@d>\r\n"),
+                seg(b"BDAT 4 LAST\r\n\x00\xff\r\n"),
+            ],
+        );
+        assert_eq!(o.codes(), [220, 250, 250, 250, 250]);
+        assert_eq!(o.messages(), vec![b"\x00\xff\r\n".to_vec()]);
+    }
 }
 
 #[test]
@@ -448,4 +493,77 @@ fn aut05_over_long_auth_command_line() {
         o.replies()[2].1,
         "500 5.5.6 Authentication Exchange line is too long\r\n"
     );
+}
+
+// ------------------------------------------- extensions left out of the build
+
+#[cfg(not(feature = "dsn"))]
+#[test]
+fn without_dsn_the_setting_is_refused_and_the_parameters_are_unknown() {
+    use embedded_smtp::server::ConfigError;
+    let mut c = config();
+    c.dsn = true;
+    assert_eq!(c.validate(), Err(ConfigError::NotBuilt("dsn")));
+    assert_eq!(
+        embedded_smtp::Server::new(c).unwrap_err(),
+        ConfigError::NotBuilt("dsn")
+    );
+    let o = check(
+        config(),
+        vec![s("EHLO x\r\n"), s("MAIL FROM:<a@b> RET=HDRS\r\n")],
+    );
+    assert_eq!(
+        o.replies()[2].1,
+        "555 5.5.4 Error: unsupported parameter\r\n"
+    );
+    assert_eq!(
+        mail(config(), &["MAIL FROM:<a@b>", "RCPT TO:<c@d> NOTIFY=NEVER"]),
+        [250, 555]
+    );
+}
+
+#[cfg(not(feature = "smtputf8"))]
+#[test]
+fn without_smtputf8_the_setting_is_refused() {
+    use embedded_smtp::server::ConfigError;
+    let mut c = config();
+    c.smtputf8 = true;
+    assert_eq!(c.validate(), Err(ConfigError::NotBuilt("smtputf8")));
+    assert_eq!(
+        embedded_smtp::Server::new(c).unwrap_err(),
+        ConfigError::NotBuilt("smtputf8")
+    );
+    let o = check(
+        config(),
+        vec![s("EHLO x\r\n"), s("MAIL FROM:<a@b> SMTPUTF8\r\n")],
+    );
+    assert_eq!(
+        o.replies()[2].1,
+        "555 5.5.4 Error: unsupported parameter\r\n"
+    );
+}
+
+#[cfg(not(feature = "xoauth2"))]
+#[test]
+fn without_xoauth2_the_mechanism_is_refused_and_unknown() {
+    use embedded_smtp::server::ConfigError;
+    let mut c = auth_config();
+    c.auth = c.auth.with(AuthMechanism::XOAuth2);
+    assert_eq!(c.validate(), Err(ConfigError::NotBuilt("xoauth2")));
+    assert_eq!(
+        embedded_smtp::Server::new(c).unwrap_err(),
+        ConfigError::NotBuilt("xoauth2")
+    );
+    // PLAIN and LOGIN only: XOAUTH2 is neither advertised nor run.
+    let o = check(
+        auth_config(),
+        vec![s("EHLO x\r\n"), s("AUTH XOAUTH2 dXNlcg==\r\n")],
+    );
+    assert!(o.replies()[1].1.contains("250-AUTH PLAIN LOGIN\r\n"));
+    assert!(!o.text().contains("XOAUTH2"), "{}", o.text());
+    assert_eq!(
+        o.replies()[2].1,
+        "504 5.5.4 Unrecognized authentication type\r\n"
+    );
+    assert!(!o.events.iter().any(|e| matches!(e, Ev::AuthXOAuth2(_))));
 }

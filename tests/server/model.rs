@@ -6,6 +6,7 @@
 use std::cell::Cell;
 
 use crate::support::server_harness::*;
+use embedded_smtp::built;
 use proptest::prelude::*;
 
 #[derive(Clone, Copy, Debug)]
@@ -107,17 +108,14 @@ fn model(cmds: &[Cmd], decisions: &[bool]) -> (Vec<u16>, Vec<Seg>) {
                 accepted += u32::from(code == 250);
                 code
             }
-            Cmd::Data | Cmd::Bdat if hello == Hello::None || !mail => {
-                if matches!(c, Cmd::Bdat) && hello != Hello::Ehlo {
-                    codes.push(502);
-                    break;
-                }
-                503
-            }
-            Cmd::Bdat if hello != Hello::Ehlo => {
+            // BDAT where CHUNKING was not advertised (after HELO, or in a
+            // build without the `chunking` feature): 502, and the session
+            // ends (RFC 3030 §2: the octets would be read as commands).
+            Cmd::Bdat if hello != Hello::Ehlo || !built::CHUNKING => {
                 codes.push(502);
                 break;
             }
+            Cmd::Data | Cmd::Bdat if hello == Hello::None || !mail => 503,
             Cmd::Data | Cmd::Bdat if accepted == 0 => {
                 if rcpt_seen {
                     554

@@ -4,13 +4,21 @@
 //! anything else closes the connection with no reply; without the setting
 //! a header is an unknown command. Every script is replayed whole, byte by
 //! byte and at every split point (rule D2).
+//!
+//! The setting needs the `proxy` feature; without it, it is refused and a
+//! header is an unknown command all the same.
 
+#[cfg(feature = "proxy")]
 use core::time::Duration;
 
 use crate::support::server_harness::*;
-use embedded_smtp::server::{Event, Phase, PipeliningPolicy, Server, ServerConfig};
-use embedded_smtp::syntax::Verb;
-use embedded_smtp::wire::proxy::{ProxiedAddresses, ProxyHeader, ProxyVersion, V2_SIGNATURE};
+use embedded_smtp::wire::proxy::V2_SIGNATURE;
+#[cfg(feature = "proxy")]
+use embedded_smtp::{
+    server::{Event, Phase, PipeliningPolicy, Server, ServerConfig},
+    syntax::Verb,
+    wire::proxy::{ProxiedAddresses, ProxyHeader, ProxyVersion},
+};
 
 const V1: &str = "PROXY TCP4 192.0.2.7 198.51.100.1 50123 25\r\n";
 
@@ -23,12 +31,14 @@ fn v2_tcp6() -> Vec<u8> {
     h
 }
 
+#[cfg(feature = "proxy")]
 fn proxied() -> ServerConfig<'static> {
     let mut c = config();
     c.proxy_protocol = true;
     c
 }
 
+#[cfg(feature = "proxy")]
 fn header(version: ProxyVersion, source: &str, destination: &str) -> Ev {
     Ev::Proxy(ProxyHeader {
         version,
@@ -39,6 +49,7 @@ fn header(version: ProxyVersion, source: &str, destination: &str) -> Ev {
     })
 }
 
+#[cfg(feature = "proxy")]
 #[test]
 fn v1_header_then_the_greeting_then_smtp() {
     let o = check(
@@ -59,6 +70,7 @@ fn v1_header_then_the_greeting_then_smtp() {
     );
 }
 
+#[cfg(feature = "proxy")]
 #[test]
 fn v2_header_then_a_message() {
     let mut segments = vec![seg(v2_tcp6())];
@@ -73,6 +85,7 @@ fn v2_header_then_a_message() {
     assert_eq!(o.messages(), [b"hi\r\n".to_vec()]);
 }
 
+#[cfg(feature = "proxy")]
 #[test]
 fn a_health_check_gives_no_address() {
     // v2 LOCAL: the proxy's own connection (§2.2).
@@ -92,6 +105,7 @@ fn a_health_check_gives_no_address() {
     );
 }
 
+#[cfg(feature = "proxy")]
 #[test]
 fn no_header_or_a_bad_one_closes_without_a_reply() {
     // §2.1: "Any sequence which does not exactly match the protocol must be
@@ -110,6 +124,7 @@ fn no_header_or_a_bad_one_closes_without_a_reply() {
     }
 }
 
+#[cfg(feature = "proxy")]
 #[test]
 fn bytes_behind_the_header_before_the_greeting_are_an_early_talker() {
     // Rule D8: the client spoke before the greeting it could not have seen.
@@ -147,6 +162,7 @@ fn without_the_setting_a_header_is_an_unknown_command() {
     assert!(!o.events.iter().any(|e| matches!(e, Ev::Proxy(_))));
 }
 
+#[cfg(feature = "proxy")]
 #[test]
 fn waiting_for_the_header() {
     let mut server = Server::new(proxied()).unwrap();
@@ -167,6 +183,7 @@ fn waiting_for_the_header() {
     assert_eq!(server.end_of_input(), Event::Close);
 }
 
+#[cfg(feature = "proxy")]
 #[test]
 fn the_receive_buffer_holds_the_longest_header() {
     let mut c = proxied();
@@ -176,4 +193,14 @@ fn the_receive_buffer_holds_the_longest_header() {
     let without = Server::new(c).unwrap().input_room();
     assert!(without < 536, "{without}");
     assert_eq!(with, 536);
+}
+
+#[cfg(not(feature = "proxy"))]
+#[test]
+fn without_the_feature_the_setting_is_refused() {
+    use embedded_smtp::server::{ConfigError, Server};
+    let mut c = config();
+    c.proxy_protocol = true;
+    assert_eq!(c.validate(), Err(ConfigError::NotBuilt("proxy")));
+    assert_eq!(Server::new(c).unwrap_err(), ConfigError::NotBuilt("proxy"));
 }

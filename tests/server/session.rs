@@ -3,6 +3,7 @@
 //! replies of the engine that are ours byte for byte.
 
 use crate::support::server_harness::*;
+use embedded_smtp::built;
 use embedded_smtp::server::{ServerConfig, Service, VrfyPolicy};
 use embedded_smtp::syntax::Verb;
 
@@ -15,18 +16,25 @@ fn greeting_and_ehlo_reply_are_byte_exact() {
     let mut c = config();
     c.greeting_text = "hello";
     let o = check(c, vec![s("EHLO c.example\r\n"), s("QUIT\r\n")]);
-    assert_eq!(
-        o.text(),
+    // CHUNKING is on by default where it is built, and never advertised
+    // where it is not (feature `chunking`).
+    let chunking = if built::CHUNKING {
+        "250-CHUNKING\r\n"
+    } else {
+        ""
+    };
+    let expected = format!(
         "220 mx.example ESMTP hello\r\n\
          250-mx.example\r\n\
          250-SIZE 10240000\r\n\
          250-PIPELINING\r\n\
          250-8BITMIME\r\n\
-         250-CHUNKING\r\n\
+         {chunking}\
          250-ENHANCEDSTATUSCODES\r\n\
          250 LIMITS RCPTMAX=1000\r\n\
          221 2.0.0 Bye\r\n"
     );
+    assert_eq!(o.text(), expected);
     assert_eq!(
         o.events,
         vec![Ev::Hello(Verb::Ehlo, "c.example".into()), Ev::Close]
@@ -448,6 +456,7 @@ fn cross_protocol_lines_close_the_session() {
     }
 }
 
+#[cfg(feature = "lmtp")]
 #[test]
 fn lmtp_uses_lhlo_and_answers_per_recipient() {
     let mut c = config();
@@ -478,9 +487,33 @@ fn lmtp_uses_lhlo_and_answers_per_recipient() {
     );
     let ends = o.events.iter().filter(|e| **e == Ev::MessageEnd).count();
     assert_eq!(ends, 2);
-    // Without LMTP, LHLO is not a command.
+}
+
+#[test]
+fn without_lmtp_lhlo_is_not_a_command() {
     let o = check(config(), vec![s("LHLO x\r\n")]);
     assert_eq!(o.codes(), [220, 500]);
+    assert_eq!(
+        o.replies()[1].1,
+        "500 5.5.2 Error: command not recognized\r\n"
+    );
+}
+
+#[cfg(not(feature = "lmtp"))]
+#[test]
+fn without_the_lmtp_feature_the_setting_is_refused() {
+    use embedded_smtp::server::ConfigError;
+    let mut c = config();
+    c.lmtp = true;
+    assert_eq!(c.validate(), Err(ConfigError::NotBuilt("lmtp")));
+    assert_eq!(
+        embedded_smtp::Server::new(c).unwrap_err(),
+        ConfigError::NotBuilt("lmtp")
+    );
+    assert_eq!(
+        ConfigError::NotBuilt("lmtp").to_string(),
+        "needs the `lmtp` feature of embedded-smtp"
+    );
 }
 
 #[test]

@@ -570,13 +570,12 @@ mod tests {
     #[test]
     fn keyword_lookup_covers_every_name() {
         for (name, k) in Keyword::ALL {
-            let built = match k {
-                Keyword::Ret | Keyword::Envid | Keyword::Notify | Keyword::Orcpt => {
-                    cfg!(feature = "dsn")
-                }
-                Keyword::SmtpUtf8 => cfg!(feature = "smtputf8"),
-                _ => true,
-            };
+            let dsn = matches!(
+                k,
+                Keyword::Ret | Keyword::Envid | Keyword::Notify | Keyword::Orcpt
+            );
+            let built = (!dsn || cfg!(feature = "dsn"))
+                && (k != Keyword::SmtpUtf8 || cfg!(feature = "smtputf8"));
             let want = built.then_some(k);
             assert!(Keyword::of(name) == want, "{name}");
             let lower = name.to_ascii_lowercase();
