@@ -136,6 +136,9 @@ impl<'e> Recipient<'e> {
     /// With `ORCPT=addr_type;address`, the address xtext-encoded by the
     /// engine (RFC 3461 §4.2; EXT-10). Control bytes are refused.
     pub fn orcpt(self, addr_type: &'e str, address: &'e [u8]) -> Result<Self, EnvelopeError> {
+        if !cfg!(feature = "dsn") {
+            return Err(EnvelopeError::NotBuilt("dsn"));
+        }
         let orcpt = Orcpt {
             addr_type,
             address: XText::from_plain(address)?,
@@ -262,6 +265,9 @@ impl<'e> Envelope<'e> {
     /// With `ENVID=`, xtext-encoded by the engine (RFC 3461 §4.4; EXT-10);
     /// control bytes and values over 100 encoded characters are refused.
     pub fn envid(self, envid: &'e [u8]) -> Result<Self, EnvelopeError> {
+        if !cfg!(feature = "dsn") {
+            return Err(EnvelopeError::NotBuilt("dsn"));
+        }
         let x = XText::from_plain(envid)?;
         let mut sink = [0u8; 0];
         check(

@@ -4,8 +4,8 @@
 
 use crate::support::client_script as script;
 
-use embedded_smtp::client::Step;
-use embedded_smtp::client::{ClientError, ContentError, Envelope, Recipient};
+use embedded_smtp::built;
+use embedded_smtp::client::{ClientError, ContentError};
 use embedded_smtp::syntax::params::Body;
 use embedded_smtp::wire::stuff::{BodyError, StuffPolicy};
 use script::{
@@ -137,6 +137,7 @@ const EHLO_CHUNKING: &[u8] =
 
 /// BDT-09: after a refused chunk no further BDAT; RSET follows. The BDAT
 /// size equals the octets sent: no stuffing, no appended CRLF.
+#[cfg(feature = "chunking")]
 #[test]
 fn bdt09_no_chunk_after_a_refused_one() {
     let body: &'static [u8] = &[b'.'; 150];
@@ -199,6 +200,7 @@ fn bdt09_no_chunk_after_a_refused_one() {
     );
 }
 
+#[cfg(feature = "chunking")]
 #[test]
 fn bdat_whole_message_and_binarymime() {
     let mut c = plain_config();
@@ -245,6 +247,7 @@ fn bdat_whole_message_and_binarymime() {
 
 /// BDAT needs canonical text (RFC 3030 §3): a CR at the end of a piece is
 /// held until its LF is seen; a bare one is refused.
+#[cfg(feature = "chunking")]
 #[test]
 fn bdat_holds_a_trailing_cr_and_refuses_bare_ones() {
     let mut c = plain_config();
@@ -285,8 +288,10 @@ fn bdat_holds_a_trailing_cr_and_refuses_bare_ones() {
     assert_eq!(tail(&run), b"");
 }
 
+#[cfg(feature = "lmtp")]
 #[test]
 fn lmtp_one_final_reply_per_accepted_recipient() {
+    use embedded_smtp::client::{Envelope, Recipient};
     let mut c = plain_config();
     c.lmtp = true;
     let rcpts = [
@@ -321,6 +326,49 @@ fn lmtp_one_final_reply_per_accepted_recipient() {
             .iter()
             .any(|e| e.contains("Transient") && e.contains("recipient: Some(2)"))
     );
+}
+
+/// Without the `chunking` feature the client never uses BDAT: offered
+/// CHUNKING (and BINARYMIME), it sends DATA, stuffing the body; an envelope
+/// with BODY=BINARYMIME is refused before anything is sent.
+#[cfg(not(feature = "chunking"))]
+#[test]
+fn without_the_chunking_feature_chunking_offered_still_gets_data() {
+    use embedded_smtp::client::EnvelopeError;
+    let body: &[u8] = b"a\r\n.\r\nQUIT\r\n";
+    let s = Script::new(
+        plain_config(),
+        vec![
+            (b"", GREETING),
+            (b"EHLO c.example\r\n", EHLO_CHUNKING),
+            (
+                b"MAIL FROM:<a@c.example>\r\nRCPT TO:<b@s.example>\r\nDATA\r\n",
+                b"250 ok\r\n250 ok\r\n354 go\r\n",
+            ),
+            (b"a\r\n..\r\nQUIT\r\n.\r\n", b"250 queued\r\n"),
+            (b"QUIT\r\n", b"221 bye\r\n"),
+        ],
+    )
+    .message(env(), body);
+    let run = check(&s);
+    assert_eq!(run.delivered(), 1);
+    assert!(!run.has_event("ChunkAccepted"));
+
+    let s = Script::new(
+        plain_config(),
+        vec![
+            (b"", GREETING),
+            (b"EHLO c.example\r\n", EHLO_CHUNKING),
+            (b"QUIT\r\n", b"221 bye\r\n"),
+        ],
+    )
+    .message(env().body(Body::BinaryMime), b"\x00\r\xff\n");
+    let run = check(&s);
+    assert_eq!(
+        run.errors,
+        [ClientError::Envelope(EnvelopeError::NotBuilt("chunking"))]
+    );
+    assert_eq!(run.delivered(), 0);
 }
 
 #[test]
@@ -364,7 +412,9 @@ fn several_transactions_rset_after_a_failed_one() {
 }
 
 /// Drives a lock-step CHUNKING session up to the content by hand.
+#[cfg(feature = "chunking")]
 fn bdat_client() -> embedded_smtp::Client<'static> {
+    use embedded_smtp::client::Step;
     let mut c = plain_config();
     c.pipelining = false;
     let mut client = embedded_smtp::Client::new(c).unwrap();
@@ -387,9 +437,10 @@ fn bdat_client() -> embedded_smtp::Client<'static> {
 
 /// CNF-02 from the client side: RFC 3030's `BDAT 69 LAST`, and
 /// `BDAT 100000` then `BDAT 324 LAST`; one reply per chunk.
+#[cfg(feature = "chunking")]
 #[test]
 fn cnf02_rfc3030_bdat_examples() {
-    use embedded_smtp::client::Event as ClientEvent;
+    use embedded_smtp::client::{Event as ClientEvent, Step};
     let mut msg69 = vec![b'x'; 67];
     msg69.extend_from_slice(b"\r\n");
     let mut client = bdat_client();
@@ -427,6 +478,12 @@ fn cnf02_rfc3030_bdat_examples() {
     let Step { event: ev, .. } = client.feed(b"250 2.0.0 ok\r\n").unwrap();
     assert!(matches!(ev, ClientEvent::Delivered { .. }));
     assert!(client.is_ready());
+}
+
+/// DATA, and BDAT when this build has CHUNKING: the `chunking` argument
+/// of [`content_client`].
+fn transfers() -> impl Iterator<Item = bool> {
+    [false, true].into_iter().filter(|&c| !c || built::CHUNKING)
 }
 
 /// A lock-step session (no PIPELINING) up to its content, by DATA or by
@@ -511,7 +568,7 @@ fn ext10_eight_bit_octet_refused_wherever_it_is_handed_in() {
     let mut body = b"plain line\r\n".repeat(50);
     body.extend_from_slice("caf\u{e9}\r\n".as_bytes());
     body.extend_from_slice(&b"more\r\n".repeat(50));
-    for chunking in [false, true] {
+    for chunking in transfers() {
         for (piece, out_len) in [
             (usize::MAX, 4096),
             (usize::MAX, 64),
@@ -549,7 +606,7 @@ fn ext10_large_ascii_body_handed_in_whole_goes_out_exactly() {
         .cycle()
         .take(8 * 1024 * 1024 / line.len() * line.len())
         .collect();
-    for chunking in [false, true] {
+    for chunking in transfers() {
         let mut client = content_client(chunking);
         let (wire, result) = stream_body(&mut client, &body, usize::MAX, 4096);
         assert_eq!(result, Ok(()), "chunking {chunking}");

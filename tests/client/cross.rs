@@ -10,10 +10,11 @@
 use crate::support::client_script as script;
 
 use embedded_smtp::Client;
-use embedded_smtp::client::{ClientConfig, Envelope, Event, Recipient, Step};
+use embedded_smtp::client::{ClientConfig, Event, Step};
 use script::{EHLO_PIPE, GREETING, Run, Script, check, env, plain_config};
 
 const ENVELOPE: &[u8] = b"MAIL FROM:<a@c.example>\r\nRCPT TO:<b@s.example>\r\nDATA\r\n";
+#[cfg(feature = "chunking")]
 const EHLO_CHUNKING: &[u8] = b"250-s.example\r\n250-PIPELINING\r\n250 CHUNKING\r\n";
 
 /// Concatenation of byte strings, kept for the life of the test.
@@ -76,6 +77,7 @@ fn data_the_next_envelope_goes_with_the_dot() {
     assert!(first.unwrap() < mails[1], "{:#?}", run.events);
 }
 
+#[cfg(feature = "chunking")]
 #[test]
 fn bdat_the_next_envelope_goes_with_the_last_chunk() {
     let s = two_messages(
@@ -167,8 +169,10 @@ fn pip09_a_refused_mail_in_a_cross_transaction_group() {
     );
 }
 
+#[cfg(feature = "lmtp")]
 #[test]
 fn lmtp_every_final_reply_of_the_previous_message_comes_first() {
+    use embedded_smtp::client::{Envelope, Recipient};
     static R: std::sync::OnceLock<[Recipient<'static>; 2]> = std::sync::OnceLock::new();
     let rcpts =
         R.get_or_init(|| ["b@s.example", "c@s.example"].map(|a| Recipient::new(a).unwrap()));

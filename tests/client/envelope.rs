@@ -4,6 +4,7 @@
 
 use crate::support::client_script as script;
 
+use embedded_smtp::built;
 use embedded_smtp::client::Step;
 use embedded_smtp::client::{
     ClientConfig, ClientError, ContentError, Envelope, EnvelopeError, Recipient,
@@ -175,6 +176,7 @@ fn pip08_no_mail_behind_auth_login() {
     assert_eq!(check(&s).delivered(), 1);
 }
 
+#[cfg(feature = "smtputf8")]
 #[test]
 fn ext06_smtputf8_only_when_needed_and_advertised() {
     let utf8 = [Recipient::new("ü@x.example").unwrap()];
@@ -204,8 +206,23 @@ fn ext07_size_declared_only_when_advertised_and_refused_over_limit() {
     assert_eq!(mail_line(EHLO_PLAIN, &e), "MAIL FROM:<a@c.example>");
 }
 
+/// Without the `smtputf8` feature a UTF-8 address is refused before
+/// anything is sent, even when the server offers SMTPUTF8; an ASCII
+/// envelope goes as usual, without the keyword.
+#[cfg(not(feature = "smtputf8"))]
 #[test]
-fn ext10_dsn_xtext_and_eight_bit() {
+fn without_the_smtputf8_feature_a_utf8_address_is_not_built() {
+    let utf8 = [Recipient::new("ü@x.example").unwrap()];
+    let e = Envelope::new("a@c.example", &utf8).unwrap();
+    let ehlo = b"250-s.example\r\n250 SMTPUTF8\r\n";
+    refused(ehlo, &e, EnvelopeError::NotBuilt("smtputf8"));
+    refused(EHLO_PLAIN, &e, EnvelopeError::NotBuilt("smtputf8"));
+    assert_eq!(mail_line(ehlo, &env()), "MAIL FROM:<a@c.example>");
+}
+
+#[cfg(feature = "dsn")]
+#[test]
+fn ext10_dsn_xtext() {
     let rc = [Recipient::new("b@s.example")
         .unwrap()
         .notify(Notify::SUCCESS | Notify::FAILURE)
@@ -242,6 +259,38 @@ fn ext10_dsn_xtext_and_eight_bit() {
             .orcpt("rfc822", b"x\ny")
             .is_err()
     );
+}
+
+/// Without the `dsn` feature NOTIFY and RET are refused before anything is
+/// sent, even when the server offers DSN; ORCPT and ENVID cannot even be
+/// built (their writer refuses them).
+#[cfg(not(feature = "dsn"))]
+#[test]
+fn without_the_dsn_feature_dsn_parameters_are_not_built() {
+    let ehlo = b"250-s.example\r\n250 DSN\r\n";
+    let rc = [Recipient::new("b@s.example")
+        .unwrap()
+        .notify(Notify::SUCCESS)];
+    let e = Envelope::new("a@c.example", &rc).unwrap();
+    refused(ehlo, &e, EnvelopeError::NotBuilt("dsn"));
+    refused(EHLO_PLAIN, &e, EnvelopeError::NotBuilt("dsn"));
+    refused(ehlo, &env().ret(Ret::Hdrs), EnvelopeError::NotBuilt("dsn"));
+    assert_eq!(
+        Recipient::new("b@s.example")
+            .unwrap()
+            .orcpt("rfc822", b"x@z")
+            .unwrap_err(),
+        EnvelopeError::NotBuilt("dsn")
+    );
+    assert_eq!(
+        env().envid(b"abc").unwrap_err(),
+        EnvelopeError::NotBuilt("dsn")
+    );
+    assert_eq!(mail_line(ehlo, &env()), "MAIL FROM:<a@c.example>");
+}
+
+#[test]
+fn ext10_eight_bit_and_binarymime() {
     // 8BITMIME needs the keyword; an 8-bit body needs BODY=8BITMIME.
     refused(
         EHLO_PLAIN,
@@ -255,15 +304,18 @@ fn ext10_dsn_xtext_and_eight_bit() {
         ),
         "MAIL FROM:<a@c.example> BODY=8BITMIME"
     );
-    refused(
-        EHLO_PLAIN,
-        &env().body(Body::BinaryMime),
-        EnvelopeError::BinaryMime,
-    );
+    // BINARYMIME needs CHUNKING too; without the `chunking` feature it is
+    // never used.
+    let binary = if built::CHUNKING {
+        EnvelopeError::BinaryMime
+    } else {
+        EnvelopeError::NotBuilt("chunking")
+    };
+    refused(EHLO_PLAIN, &env().body(Body::BinaryMime), binary);
     refused(
         b"250-s.example\r\n250 BINARYMIME\r\n",
         &env().body(Body::BinaryMime),
-        EnvelopeError::BinaryMime,
+        binary,
     );
     let s = Script::new(
         plain_config(),
@@ -368,7 +420,41 @@ fn inj07_credentials_with_nul_cr_lf_are_refused() {
         user: "a@b",
         token: "t\x01",
     });
-    assert_eq!(Client::new(c).err(), Some(ConfigError::Credentials));
+    // Without the `xoauth2` feature any XOAUTH2 credentials are refused.
+    let err = if built::XOAUTH2 {
+        ConfigError::Credentials
+    } else {
+        ConfigError::NotBuilt("xoauth2")
+    };
+    assert_eq!(Client::new(c).err(), Some(err));
+}
+
+/// Without the `xoauth2` feature, good XOAUTH2 credentials are refused by
+/// the configuration check; PLAIN/LOGIN credentials are not.
+#[cfg(not(feature = "xoauth2"))]
+#[test]
+fn without_the_xoauth2_feature_xoauth2_credentials_are_refused() {
+    use embedded_smtp::client::{AuthConfig, ConfigError};
+    let mut c = plain_config();
+    c.auth = Some(AuthConfig::XOAuth2 {
+        user: "a@b",
+        token: "tok",
+    });
+    assert_eq!(c.validate(), Err(ConfigError::NotBuilt("xoauth2")));
+    assert_eq!(Client::new(c).err(), Some(ConfigError::NotBuilt("xoauth2")));
+    c.auth = Some(AuthConfig::password("a", "p"));
+    assert!(Client::new(c).is_ok());
+}
+
+/// Without the `lmtp` feature a client configured for LMTP is refused.
+#[cfg(not(feature = "lmtp"))]
+#[test]
+fn without_the_lmtp_feature_an_lmtp_client_is_refused() {
+    use embedded_smtp::client::ConfigError;
+    let mut c = plain_config();
+    c.lmtp = true;
+    assert_eq!(c.validate(), Err(ConfigError::NotBuilt("lmtp")));
+    assert_eq!(Client::new(c).err(), Some(ConfigError::NotBuilt("lmtp")));
 }
 
 /// `transmit` never writes part of a command: with a small buffer the
@@ -438,10 +524,15 @@ fn config_limits_are_checked() {
     let mut c = plain_config();
     c.max_recipients = 0;
     assert_eq!(Client::new(c).err(), Some(ConfigError::Limit));
-    let mut c = plain_config();
-    c.lmtp = true;
-    c.max_recipients = 257;
-    assert_eq!(Client::new(c).err(), Some(ConfigError::Limit));
+    // LMTP tracks up to 256 recipients (in a build with LMTP).
+    if built::LMTP {
+        let mut c = plain_config();
+        c.lmtp = true;
+        c.max_recipients = 257;
+        assert_eq!(Client::new(c).err(), Some(ConfigError::Limit));
+        c.max_recipients = 256;
+        assert!(Client::new(c).is_ok());
+    }
     let mut c = plain_config();
     c.reply_limits.max_line = 511;
     assert_eq!(Client::new(c).err(), Some(ConfigError::Limit));
@@ -458,6 +549,7 @@ fn three_rcpts() -> &'static [Recipient<'static>] {
 const MAIL3: &[u8] = b"MAIL FROM:<a@c.example>\r\n";
 const GROUP3: &[u8] = b"MAIL FROM:<a@c.example>\r\nRCPT TO:<b@s.example>\r\n\
 RCPT TO:<c@s.example>\r\nRCPT TO:<d@s.example>\r\nDATA\r\n";
+#[cfg(feature = "chunking")]
 const EHLO_CHUNKING: &[u8] = b"250-s.example\r\n250-PIPELINING\r\n250 CHUNKING\r\n";
 
 /// The failure and what became of the recipients, from a run's events.
@@ -529,6 +621,7 @@ fn pip09_a_refused_mail_fails_the_message_with_its_own_reply() {
     }
 }
 
+#[cfg(feature = "chunking")]
 #[test]
 fn pip09_a_refused_mail_under_bdat_and_a_server_that_accepts_rcpts_anyway() {
     // CHUNKING: no DATA in the group, the failure comes after the last RCPT

@@ -62,17 +62,23 @@ fn mutated_seeds_never_break_the_client() {
 }
 
 /// The seeds named `*delivered*` do deliver, so the mutations above start
-/// from sessions that reach the content.
+/// from sessions that reach the content (those of the extensions built).
 #[test]
 fn delivering_seeds_deliver() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus/client");
-    for name in [
-        "plain_lockstep_delivered",
-        "pipelined_delivered",
-        "bdat_pipelined",
-        "lmtp_per_recipient",
-        "ehlo_500_helo",
+    // The seeds of an extension this build leaves out do not deliver: the
+    // harness (like the client) does not use it, so the scripted server's
+    // replies no longer fit.
+    for (name, built) in [
+        ("plain_lockstep_delivered", true),
+        ("pipelined_delivered", true),
+        ("bdat_pipelined", embedded_smtp::built::CHUNKING),
+        ("lmtp_per_recipient", embedded_smtp::built::LMTP),
+        ("ehlo_500_helo", true),
     ] {
+        if !built {
+            continue;
+        }
         let data = std::fs::read(dir.join(name)).unwrap();
         assert!(checks::client_session(&data) > 0, "{name}");
     }

@@ -324,6 +324,7 @@ fn aut01_plain_initial_response_and_fallback_over_512() {
     assert!(run.has_event("Authenticated"));
 }
 
+#[cfg(feature = "xoauth2")]
 #[test]
 fn aut_xoauth2_error_challenge_gets_an_empty_line() {
     let a = AuthConfig::XOAuth2 {

@@ -8,9 +8,7 @@
 use std::thread;
 
 use crate::support::io_blocking::*;
-use embedded_smtp::client::{
-    AuthConfig, ChunkingPolicy, ClientConfig, FailureKind, Stage, TlsPolicy,
-};
+use embedded_smtp::client::{AuthConfig, ClientConfig, FailureKind, Stage, TlsPolicy};
 use embedded_smtp::io::Error;
 use embedded_smtp::io::blocking::{SmtpClient, serve};
 use embedded_smtp::server::{ServerConfig, Service};
@@ -44,6 +42,7 @@ fn data_three(chunk: usize) {
     assert!(!o.plain.contains("BDAT"), "{}", o.plain);
 }
 
+#[cfg(feature = "chunking")]
 fn bdat_three(chunk: usize) {
     let o = three_messages(Setup::new(chunk));
     check_three(&o);
@@ -61,6 +60,7 @@ fn bdat_three(chunk: usize) {
 }
 
 /// LMTP (RFC 2033): LHLO, one final reply per accepted recipient.
+#[cfg(feature = "lmtp")]
 fn lmtp(chunk: usize, chunking: bool) {
     let o = scenario(
         Setup {
@@ -336,7 +336,9 @@ fn tls_required_but_missing(chunk: usize) {
 }
 
 /// The client refuses to use CHUNKING when told so, even when offered.
+#[cfg(feature = "chunking")]
 fn chunking_never(chunk: usize) {
+    use embedded_smtp::client::ChunkingPolicy;
     let o = scenario(Setup::new(chunk), |end, mut config, _| {
         config.chunking = ChunkingPolicy::Never;
         let (mut rx, mut tx) = ([0u8; 1024], [0u8; 1024]);
@@ -390,23 +392,27 @@ fn big_body(chunk: usize, chunking: bool) {
 }
 
 /// Each scenario, whole (4 KiB reads and writes) and at 1-byte chunks.
+/// A scenario preceded by `#[cfg(...)]` needs that extension.
 macro_rules! both {
-    ($($name:ident => $f:expr;)*) => {
+    ($($(#[$m:meta])* $name:ident => $f:expr;)*) => {
         mod whole {
             use super::*;
-            $(#[test] fn $name() { ($f)(4096) })*
+            $($(#[$m])* #[test] fn $name() { ($f)(4096) })*
         }
         mod one_byte {
             use super::*;
-            $(#[test] fn $name() { ($f)(1) })*
+            $($(#[$m])* #[test] fn $name() { ($f)(1) })*
         }
     };
 }
 
 both! {
     data_several_messages => data_three;
+    #[cfg(feature = "chunking")]
     bdat_several_messages => bdat_three;
+    #[cfg(feature = "lmtp")]
     lmtp_per_recipient_replies_data => |c| lmtp(c, false);
+    #[cfg(all(feature = "lmtp", feature = "chunking"))]
     lmtp_per_recipient_replies_bdat => |c| lmtp(c, true);
     rejected_mail_then_next_message => rejected_mail;
     every_recipient_refused => all_recipients_refused;
@@ -416,8 +422,10 @@ both! {
     auth_refused_session_goes_on => auth_wrong_password;
     starttls_resets_the_session => starttls;
     tls_required_but_not_offered => tls_required_but_missing;
+    #[cfg(feature = "chunking")]
     chunking_never_uses_data => chunking_never;
     big_body_over_data_with_1k_buffers => |c| big_body(c, false);
+    #[cfg(feature = "chunking")]
     big_body_over_bdat_with_1k_buffers => |c| big_body(c, true);
 }
 

@@ -127,6 +127,7 @@ fn failing_body_over_data_is_discarded() {
     failing_body(1, false);
 }
 
+#[cfg(feature = "chunking")]
 #[test]
 fn failing_body_over_bdat_is_discarded() {
     failing_body(4096, true);
@@ -154,6 +155,7 @@ fn lock_step_data() {
     lock_step(1, false);
 }
 
+#[cfg(feature = "chunking")]
 #[test]
 fn lock_step_bdat() {
     lock_step(4096, true);
@@ -302,11 +304,14 @@ fn a_pipelined_group_is_answered_in_one_write_with_a_1_kib_transmit_buffer() {
 #[test]
 fn a_receive_buffer_below_input_room_is_refused_before_the_greeting() {
     let mut config = ServerConfig::new("mx.example");
-    config.smtputf8 = true; // RFC 6531 §3.1 item 5: +10 octets on MAIL
+    // RFC 6531 §3.1 item 5: +10 octets on MAIL, when this build has
+    // SMTPUTF8.
+    config.smtputf8 = embedded_smtp::built::SMTPUTF8;
     let room = embedded_smtp::server::Server::new(config)
         .unwrap()
         .input_room();
-    assert_eq!(room, 2048 + 10);
+    let utf8 = if config.smtputf8 { 10 } else { 0 };
+    assert_eq!(room, 2048 + utf8);
     let io = Scripted {
         reads: [&b"EHLO client.example\r\n"[..]].into(),
         writes: Vec::new(),
@@ -318,7 +323,8 @@ fn a_receive_buffer_below_input_room_is_refused_before_the_greeting() {
     // With exactly `input_room`, a MAIL line at its limit is read whole and
     // answered (501: its local part is over 64 octets, §4.5.3.1.1 — not
     // 500 "line too long"), and the session goes on.
-    let path = format!("MAIL FROM:<{}@example.org> SMTPUTF8", "a".repeat(2000));
+    let param = if config.smtputf8 { " SMTPUTF8" } else { "" };
+    let path = format!("MAIL FROM:<{}@example.org>{param}", "a".repeat(2000));
     let pad = " ".repeat(room - 2 - path.len());
     let line: &'static [u8] = format!("{path}{pad}\r\n").leak().as_bytes();
     assert_eq!(line.len(), room);
@@ -415,6 +421,7 @@ fn the_blocking_handler_refuses_at_connect_and_at_helo() {
 /// The blocking driver behind a PROXY-protocol proxy, unchanged: the
 /// greeting waits for the header (sent here 5 bytes at a time), then the
 /// session is an ordinary one.
+#[cfg(feature = "proxy")]
 #[test]
 fn the_greeting_waits_for_the_proxy_header() {
     let (heard, hellos) = bounded(|| {
@@ -454,4 +461,36 @@ fn the_greeting_waits_for_the_proxy_header() {
         "220 mx.example ESMTP\r\n250 mx.example\r\n221 2.0.0 Bye\r\n"
     );
     assert_eq!(hellos, 1);
+}
+
+/// Without the `proxy` feature the driver refuses a configuration that
+/// expects a PROXY header before serving anything, naming the feature; the
+/// same session without it is served.
+#[cfg(not(feature = "proxy"))]
+#[test]
+fn without_the_proxy_feature_serve_refuses_proxy_protocol() {
+    use embedded_smtp::server::ConfigError;
+    let mut config = ServerConfig::new("mx.example");
+    config.proxy_protocol = true;
+    let io = Scripted {
+        reads: [&b"PROXY TCP4 192.0.2.7 198.51.100.1 50123 25\r\n"[..]].into(),
+        writes: Vec::new(),
+    };
+    let (mut rx, mut tx) = (vec![0u8; 2048], vec![0u8; 1024]);
+    let r = serve(io, None, config, &mut rx, &mut tx, &mut Store::default());
+    assert_eq!(
+        r.err(),
+        Some(Error::ServerConfig(ConfigError::NotBuilt("proxy")))
+    );
+
+    config.proxy_protocol = false;
+    let io = Scripted {
+        reads: [&b"QUIT\r\n"[..]].into(),
+        writes: Vec::new(),
+    };
+    let io = serve(io, None, config, &mut rx, &mut tx, &mut Store::default()).unwrap();
+    assert_eq!(
+        String::from_utf8(io.writes.concat()).unwrap(),
+        "220 mx.example ESMTP\r\n221 2.0.0 Bye\r\n"
+    );
 }

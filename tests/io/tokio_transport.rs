@@ -14,7 +14,6 @@ use embedded_smtp::client::{Envelope, Recipient, TlsPolicy};
 use embedded_smtp::io::Error;
 use embedded_smtp::io::asynch::{SmtpClient, serve};
 use embedded_smtp::server::ServerConfig;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 #[tokio::test]
@@ -304,13 +303,16 @@ async fn refused_auth_is_an_event_of_connect_with_events() {
 }
 
 /// The v1 header a proxy would send for the client 192.0.2.7:50123.
+#[cfg(feature = "proxy")]
 const PROXY_V1: &[u8] = b"PROXY TCP4 192.0.2.7 198.51.100.1 50123 25\r\n";
 
 /// `serve` behind a proxy: the client's bytes start with the PROXY header,
 /// the greeting waits for it, the session is an ordinary one, and the
 /// header reaches the handler (`proxied`).
+#[cfg(feature = "proxy")]
 #[tokio::test]
 async fn the_proxy_header_is_read_before_the_greeting_and_reaches_the_handler() {
+    use tokio::io::AsyncWriteExt;
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let mut config = ServerConfig::new("mx.example");
@@ -363,8 +365,10 @@ async fn the_proxy_header_is_read_before_the_greeting_and_reaches_the_handler() 
 
 /// Without the header the connection is closed before any byte is sent,
 /// and the handler never gets a header.
+#[cfg(feature = "proxy")]
 #[tokio::test]
 async fn a_connection_without_the_proxy_header_is_closed() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let mut config = ServerConfig::new("mx.example");

@@ -123,6 +123,7 @@ fn ten_megabytes_through_1k_buffers_over_data() {
     bounded(|| send_big(false));
 }
 
+#[cfg(feature = "chunking")]
 #[test]
 fn ten_megabytes_through_1k_buffers_over_bdat() {
     bounded(|| send_big(true));
@@ -279,6 +280,7 @@ fn a_failing_source_never_delivers_a_truncated_message_over_data() {
     bounded(|| failing_source(false));
 }
 
+#[cfg(feature = "chunking")]
 #[test]
 fn a_failing_source_never_delivers_a_truncated_message_over_bdat() {
     bounded(|| failing_source(true));

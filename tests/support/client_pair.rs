@@ -309,6 +309,14 @@ impl<'c> Pair<'c> {
     }
 }
 
+/// The server's CHUNKING settings a test goes through: off, and on when
+/// this build has it (a server without the `chunking` feature refuses it).
+pub fn chunking_choices() -> impl Iterator<Item = bool> {
+    [false, true]
+        .into_iter()
+        .filter(|&on| !on || embedded_smtp::built::CHUNKING)
+}
+
 pub fn client_config() -> ClientConfig<'static> {
     let mut c = ClientConfig::new("c.example");
     c.tls = TlsPolicy::Never;

@@ -10,6 +10,7 @@ use std::thread;
 use std::time::Duration;
 
 use embedded_io::{ErrorKind, ErrorType, Read, Write};
+use embedded_smtp::built;
 use embedded_smtp::client::{ClientConfig, Envelope, Event as ClientEvent, Recipient, TlsPolicy};
 use embedded_smtp::io::blocking::{SmtpClient, serve, serve_tls};
 use embedded_smtp::io::{Delivery, Transport};
@@ -168,7 +169,9 @@ impl Setup {
     pub fn new(chunk: usize) -> Self {
         Setup {
             chunk,
-            chunking: true,
+            // CHUNKING when this build has it (a server without the
+            // `chunking` feature refuses it: `NotBuilt`).
+            chunking: built::CHUNKING,
             lmtp: false,
             service: Service::Ready,
             auth: AuthMechanisms::empty(),

@@ -1,6 +1,6 @@
 //! Gmail: submission with STARTTLS and PLAIN, XOAUTH2 as Google documents it, the MX.
 
-use embedded_smtp::client::{AuthConfig, TlsPolicy};
+use embedded_smtp::client::TlsPolicy;
 use embedded_smtp::syntax::{AuthMechanism, Extension};
 
 use super::*;
@@ -57,7 +57,9 @@ fn gmail_submission_starttls_then_plain_refused() {
     assert!(run.closed);
 }
 
-fn google_doc_xoauth2() -> Option<AuthConfig<'static>> {
+#[cfg(feature = "xoauth2")]
+fn google_doc_xoauth2() -> Option<embedded_smtp::client::AuthConfig<'static>> {
+    use embedded_smtp::client::AuthConfig;
     // The user and token of Google's example.
     Some(AuthConfig::XOAuth2 {
         user: "someuser@example.com",
@@ -65,6 +67,7 @@ fn google_doc_xoauth2() -> Option<AuthConfig<'static>> {
     })
 }
 
+#[cfg(feature = "xoauth2")]
 #[test]
 fn gmail_xoauth2_initial_response_is_googles() {
     let t = load("gmail-xoauth2-accepted");
@@ -87,6 +90,7 @@ fn gmail_xoauth2_initial_response_is_googles() {
     assert_eq!(ok.lines, [b"Accepted".to_vec()]);
 }
 
+#[cfg(feature = "xoauth2")]
 #[test]
 fn gmail_xoauth2_error_challenge_gets_an_empty_line() {
     let t = load("gmail-xoauth2-error");
@@ -104,6 +108,7 @@ fn gmail_xoauth2_error_challenge_gets_an_empty_line() {
     assert!(!run.has_event("Authenticated"));
 }
 
+#[cfg(feature = "chunking")]
 #[test]
 fn gmail_mx_unknown_recipient_reaches_the_caller() {
     let t = load("gmail-mx-no-such-user");

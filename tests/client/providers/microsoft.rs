@@ -1,11 +1,9 @@
 //! Microsoft 365 (Exchange Online) and Exchange Server on premises.
 
-use embedded_smtp::client::{
-    AuthConfig, AuthUnavailable, ClientError, Envelope, Recipient, TlsPolicy,
-};
-use embedded_smtp::syntax::{AuthMechanism, Body, Capabilities, Extension};
+use embedded_smtp::client::{AuthUnavailable, ClientError, TlsPolicy};
+use embedded_smtp::syntax::{AuthMechanism, Capabilities, Extension};
 
-use super::script::{Run, esc, tail};
+use super::script::Run;
 use super::*;
 
 fn microsoft_caps(run: &Run) -> (Capabilities, Capabilities) {
@@ -37,8 +35,10 @@ fn microsoft_caps(run: &Run) -> (Capabilities, Capabilities) {
     (pre, post)
 }
 
+#[cfg(feature = "xoauth2")]
 #[test]
 fn microsoft365_xoauth2_after_starttls() {
+    use embedded_smtp::client::AuthConfig;
     let t = load("microsoft365-xoauth2");
     let auth = Some(AuthConfig::XOAuth2 {
         user: USER,
@@ -155,8 +155,12 @@ fn exchange_ntlm_only_is_auth_unavailable_before_mail() {
     assert_eq!(caps, without_exchange_keywords(step(&t, 1)));
 }
 
+#[cfg(feature = "chunking")]
 #[test]
 fn exchange_binarymime_goes_by_bdat() {
+    use super::script::{esc, tail};
+    use embedded_smtp::client::{Envelope, Recipient};
+    use embedded_smtp::syntax::Body;
     let t = load("exchange-ntlm-only");
     let rcpts: &'static [Recipient<'static>] = vec![Recipient::new("b@s.example").unwrap()].leak();
     let env = Envelope::new("a@c.example", rcpts)
