@@ -18,7 +18,11 @@
 //!   SIZE is compared below 10^12 only.
 //! - MT-PRIORITY, BY, HOLDFOR, HOLDUNTIL, ENVID, AUTH=, ORCPT and unknown
 //!   parameters are not compared (smtp-proto decodes some and ignores others).
+//! - SMTPUTF8 (without the `smtputf8` feature) and RET and NOTIFY (without
+//!   `dsn`) are unknown parameters to us: then we must not have set them,
+//!   whatever smtp-proto read.
 
+use embedded_smtp::built;
 use embedded_smtp::syntax::{Body, Command, ForwardPath, Host, Mailbox, Ret, ReversePath};
 
 fn plain_address(m: &Mailbox<'_>) -> Option<String> {
@@ -93,22 +97,33 @@ pub fn differential(data: &[u8]) {
                 flag(smtp_proto::MAIL_BODY_BINARYMIME),
                 "BINARYMIME"
             );
-            assert_eq!(params.smtputf8, flag(smtp_proto::MAIL_SMTPUTF8), "SMTPUTF8");
+            if built::SMTPUTF8 {
+                assert_eq!(params.smtputf8, flag(smtp_proto::MAIL_SMTPUTF8), "SMTPUTF8");
+            } else {
+                assert!(!params.smtputf8, "SMTPUTF8 not built");
+            }
             assert_eq!(
                 params.requiretls,
                 flag(smtp_proto::MAIL_REQUIRETLS),
                 "REQUIRETLS"
             );
-            assert_eq!(
-                params.ret == Some(Ret::Full),
-                flag(smtp_proto::MAIL_RET_FULL),
-                "RET=FULL"
-            );
-            assert_eq!(
-                params.ret == Some(Ret::Hdrs),
-                flag(smtp_proto::MAIL_RET_HDRS),
-                "RET=HDRS"
-            );
+            if built::DSN {
+                assert_eq!(
+                    params.ret == Some(Ret::Full),
+                    flag(smtp_proto::MAIL_RET_FULL),
+                    "RET=FULL"
+                );
+                assert_eq!(
+                    params.ret == Some(Ret::Hdrs),
+                    flag(smtp_proto::MAIL_RET_HDRS),
+                    "RET=HDRS"
+                );
+            } else {
+                assert!(
+                    params.ret.is_none() && params.envid.is_none(),
+                    "DSN not built"
+                );
+            }
         }
         (Command::Rcpt { to, params }, smtp_proto::Request::Rcpt { to: theirs }) => {
             let ours_addr = match to {
@@ -117,6 +132,12 @@ pub fn differential(data: &[u8]) {
             };
             if let Some(a) = ours_addr {
                 assert_eq!(a, theirs.address, "RCPT address");
+            }
+            if !built::DSN {
+                assert!(
+                    params.notify.is_none() && params.orcpt.is_none(),
+                    "DSN not built"
+                );
             }
             if let Some(n) = params.notify {
                 let flag = |f: u64| theirs.flags & f != 0;

@@ -529,6 +529,10 @@ pub fn proxy(data: &[u8]) {
         }
     }
     if !built::PROXY {
+        // A build without the `proxy` feature refuses to expect a header.
+        let mut c = server::ServerConfig::new("mx.example");
+        c.proxy_protocol = true;
+        assert_eq!(c.validate(), Err(server::ConfigError::NotBuilt("proxy")));
         return;
     }
     let mut c = server::ServerConfig::new("mx.example");

@@ -211,12 +211,17 @@ impl core::error::Error for ConfigError {}
 /// a `SIZE=` parameter is always understood.
 ///
 /// ```
-/// use embedded_smtp::server::{ServerConfig, Server};
+/// use embedded_smtp::{built, server::{ConfigError, Server, ServerConfig}};
 /// let mut config = ServerConfig::new("mx.example");
 /// config.chunking = true;
 /// config.max_message_size = 1 << 20;
-/// let server = Server::new(config).unwrap();
-/// assert!(!server.is_closed());
+/// if built::CHUNKING {
+///     let server = Server::new(config).unwrap();
+///     assert!(!server.is_closed());
+/// } else {
+///     // A build without the `chunking` feature refuses it.
+///     assert!(matches!(Server::new(config), Err(ConfigError::NotBuilt("chunking"))));
+/// }
 /// assert!(Server::new(ServerConfig::new("bad host")).is_err());
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -154,7 +154,11 @@ fn cmd11_spaces_around_the_colon_and_missing_brackets() {
     else {
         panic!()
     };
+    // NOTIFY with the `dsn` feature; without it, an unknown parameter.
+    #[cfg(feature = "dsn")]
     assert!(params.notify.unwrap().is_never());
+    #[cfg(not(feature = "dsn"))]
+    assert_eq!(params.unknown.map(|u| u.keyword), Some("NOTIFY"));
     // Never a space before the colon, even lenient.
     assert!(Command::parse(b"MAIL FROM :<a@b.example>", LENIENT).is_err());
 }
@@ -248,7 +252,8 @@ fn cmd18_nul_and_eight_bit_bytes() {
         code("RCPT TO:<ü@x.example>".as_bytes(), STRICT),
         (553, "5.6.7".into())
     );
-    // SMTPUTF8 mode: parsed; the server checks the SMTPUTF8 parameter itself (EXT-04).
+    // SMTPUTF8 mode: parsed; the server checks the SMTPUTF8 parameter itself
+    // (EXT-04). Without the `smtputf8` feature the parameter is unknown.
     let Ok(Command::Mail {
         from: ReversePath::Mailbox(m),
         params,
@@ -259,7 +264,9 @@ fn cmd18_nul_and_eight_bit_bytes() {
     else {
         panic!()
     };
-    assert!(!m.is_ascii() && params.smtputf8);
+    assert!(!m.is_ascii());
+    assert_eq!(params.smtputf8, embedded_smtp::built::SMTPUTF8);
+    assert_eq!(params.unknown.is_some(), !embedded_smtp::built::SMTPUTF8);
 }
 
 #[test]
@@ -387,10 +394,21 @@ fn ext03_ext04_parameters_through_the_command() {
         );
         assert_eq!(code(bad.as_bytes(), STRICT), (501, "5.5.4".into()), "{bad}");
     }
+    // A value on SMTPUTF8 is an error with the `smtputf8` feature; without
+    // it SMTPUTF8 is one more unknown parameter (a server answers 555).
+    let smtputf8_yes = "MAIL FROM:<a@b.example> SMTPUTF8=yes";
+    #[cfg(feature = "smtputf8")]
     assert!(matches!(
-        kind("MAIL FROM:<a@b.example> SMTPUTF8=yes", STRICT),
+        kind(smtputf8_yes, STRICT),
         CommandErrorKind::Parameter(_)
     ));
+    #[cfg(not(feature = "smtputf8"))]
+    {
+        let Ok(Command::Mail { params, .. }) = parse(smtputf8_yes) else {
+            panic!()
+        };
+        assert_eq!(params.unknown.map(|u| u.keyword), Some("SMTPUTF8"));
+    }
     // AUT-09: AUTH= on MAIL, xtext decoded.
     let Ok(Command::Mail { params, .. }) =
         parse("MAIL FROM:<a@b.example> AUTH=e+3Dmc2@example.com")

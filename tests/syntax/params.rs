@@ -1,13 +1,24 @@
 //! MAIL/RCPT parameter parsing: RFC tables and docs/rules.md rows EXT-01,
 //! EXT-03, EXT-04, EXT-08 and AUT-09. Writers are in `params_write.rs`,
 //! round trips in `params_props.rs`.
+//!
+//! RET, ENVID, NOTIFY and ORCPT are known only with the `dsn` feature,
+//! SMTPUTF8 only with `smtputf8`: their tests are gated on it, and the
+//! `*_without_*` tests check that a build without it takes them as unknown
+//! parameters (a server answers 555).
 
+use embedded_smtp::built;
+use embedded_smtp::syntax::ParseOptions;
+#[cfg(feature = "dsn")]
+use embedded_smtp::syntax::WriteError;
+#[cfg(feature = "dsn")]
+use embedded_smtp::syntax::params::Ret;
+#[cfg(feature = "dsn")]
 use embedded_smtp::syntax::params::xtext::XText;
 use embedded_smtp::syntax::params::{
-    Body, By, ByMode, Hold, MailAuth, MailParameters, Notify, ParamError, RcptParameters, Ret,
+    Body, By, ByMode, Hold, MailAuth, MailParameters, Notify, ParamError, RcptParameters,
     UnknownParam,
 };
-use embedded_smtp::syntax::{ParseOptions, WriteError};
 
 const STRICT: ParseOptions = ParseOptions::STRICT;
 
@@ -23,16 +34,19 @@ fn rcpt(s: &str) -> Result<RcptParameters<'_>, ParamError> {
     RcptParameters::parse(s, STRICT)
 }
 
+#[cfg(feature = "dsn")]
 fn xt(plain: &[u8]) -> XText<'_> {
     XText::from_plain(plain).unwrap()
 }
 
+#[cfg(feature = "dsn")]
 fn write_mail(p: &MailParameters<'_>) -> Result<String, WriteError> {
     let mut buf = [0u8; 2048];
     let n = p.write(&mut buf)?;
     Ok(String::from_utf8(buf[..n].to_vec()).unwrap())
 }
 
+#[cfg(feature = "dsn")]
 fn write_rcpt(p: &RcptParameters<'_>) -> Result<String, WriteError> {
     let mut buf = [0u8; 2048];
     let n = p.write(&mut buf)?;
@@ -155,16 +169,57 @@ fn parameters_of_the_other_command_are_unknown() {
 
 #[test]
 fn ext04_flags_take_no_value() {
-    assert_eq!(mail(" SMTPUTF8=yes"), Err(ParamError::InvalidValue));
     assert_eq!(mail(" REQUIRETLS=1"), Err(ParamError::InvalidValue));
-    assert_eq!(mail(" SMTPUTF8 SMTPUTF8"), Err(ParamError::Duplicate));
     assert_eq!(mail(" REQUIRETLS requiretls"), Err(ParamError::Duplicate));
+    let p = mail(" REQUIRETLS").unwrap();
+    assert!(p.requiretls && p.unknown.is_none());
+}
+
+#[cfg(feature = "smtputf8")]
+#[test]
+fn ext04_smtputf8_takes_no_value() {
+    assert_eq!(mail(" SMTPUTF8=yes"), Err(ParamError::InvalidValue));
+    assert_eq!(mail(" SMTPUTF8 SMTPUTF8"), Err(ParamError::Duplicate));
     let p = mail(" SMTPUTF8 REQUIRETLS").unwrap();
     assert!(p.smtputf8 && p.requiretls);
 }
 
+/// Without the `smtputf8` feature SMTPUTF8 is an unknown parameter: kept
+/// (the server answers 555), never a flag, and the writer refuses the flag.
+#[cfg(not(feature = "smtputf8"))]
+#[test]
+fn smtputf8_is_unknown_without_smtputf8() {
+    let p = mail(" SMTPUTF8 REQUIRETLS").unwrap();
+    assert!(!p.smtputf8 && p.requiretls);
+    assert_eq!(
+        p.unknown,
+        Some(UnknownParam {
+            keyword: "SMTPUTF8",
+            value: None
+        })
+    );
+    // No value check, no duplicate check: an unknown keyword may repeat.
+    let p = mail(" smtputf8=yes SMTPUTF8").unwrap();
+    assert!(!p.smtputf8);
+    assert_eq!(p.unknown.unwrap().value, Some("yes"));
+    let utf8 = ParseOptions::STRICT.utf8(true);
+    assert!(!MailParameters::parse(" SMTPUTF8", utf8).unwrap().smtputf8);
+    let flag = MailParameters {
+        smtputf8: true,
+        ..Default::default()
+    };
+    let mut buf = [0u8; 64];
+    assert_eq!(
+        flag.write(&mut buf),
+        Err(embedded_smtp::syntax::WriteError::Invalid(
+            embedded_smtp::syntax::Invalid::NotBuilt
+        ))
+    );
+}
+
 // ---- EXT-08: NOTIFY -------------------------------------------------------
 
+#[cfg(feature = "dsn")]
 #[test]
 fn ext08_notify() {
     for bad in [
@@ -239,6 +294,7 @@ fn aut09_mail_auth() {
 
 // ---- RFC 3461 §9 example envelope ------------------------------------------
 
+#[cfg(feature = "dsn")]
 #[test]
 fn rfc3461_examples() {
     let m = mail(" RET=HDRS ENVID=QQ314159").unwrap();
@@ -272,6 +328,7 @@ fn rfc3461_examples() {
     }
 }
 
+#[cfg(feature = "dsn")]
 #[test]
 fn ret_envid_orcpt_values() {
     assert_eq!(mail(" RET=full").unwrap().ret, Some(Ret::Full));
@@ -463,7 +520,12 @@ fn strict_and_lenient_spacing() {
         assert_eq!(p.size, size, "{s:?}");
     }
     let r = RcptParameters::parse("  NOTIFY=NEVER   ", lenient()).unwrap();
+    #[cfg(feature = "dsn")]
     assert_eq!(r.notify, Some(Notify::NEVER));
+    #[cfg(not(feature = "dsn"))]
+    assert_eq!(r.unknown.map(|u| u.value), Some(Some("NEVER")));
+    let r = RcptParameters::parse("  X-A=1   X-B  ", lenient()).unwrap();
+    assert_eq!(r.unknown.map(|u| u.keyword), Some("X-A"));
     assert_eq!(
         MailParameters::parse("SIZE=1", lenient()),
         Err(ParamError::Syntax)
@@ -476,19 +538,23 @@ fn strict_and_lenient_spacing() {
 
 #[test]
 fn every_keyword_in_every_case() {
+    // The keywords this build knows (the others are unknown parameters:
+    // see the `*_without_*` tests).
     let mail_rows = [
-        "SIZE=1",
-        "BODY=7BIT",
-        "SMTPUTF8",
-        "RET=FULL",
-        "ENVID=x",
-        "AUTH=<>",
-        "REQUIRETLS",
-        "MT-PRIORITY=1",
-        "BY=1;R",
-        "HOLDFOR=1",
-        "HOLDUNTIL=2026-11-25T12:00:00Z",
-    ];
+        ("SIZE=1", true),
+        ("BODY=7BIT", true),
+        ("SMTPUTF8", built::SMTPUTF8),
+        ("RET=FULL", built::DSN),
+        ("ENVID=x", built::DSN),
+        ("AUTH=<>", true),
+        ("REQUIRETLS", true),
+        ("MT-PRIORITY=1", true),
+        ("BY=1;R", true),
+        ("HOLDFOR=1", true),
+        ("HOLDUNTIL=2026-11-25T12:00:00Z", true),
+    ]
+    .into_iter()
+    .filter_map(|(row, known)| known.then_some(row));
     let mixed = |s: &str| -> String {
         s.chars()
             .enumerate()
@@ -513,7 +579,12 @@ fn every_keyword_in_every_case() {
             }
         }
     }
-    for row in ["NOTIFY=SUCCESS,DELAY", "ORCPT=rfc822;a@b"] {
+    let rcpt_rows = if built::DSN {
+        &["NOTIFY=SUCCESS,DELAY", "ORCPT=rfc822;a@b"][..]
+    } else {
+        &[]
+    };
+    for row in rcpt_rows {
         for variant in [row.to_ascii_lowercase(), mixed(row)] {
             let line = format!(" {variant}");
             let p = rcpt(&line).unwrap();
@@ -535,9 +606,18 @@ fn non_ascii() {
             value: Some("ü")
         })
     );
+    #[cfg(feature = "dsn")]
     assert_eq!(
         MailParameters::parse(" ENVID=ü", utf8),
         Err(ParamError::InvalidValue)
+    );
+    #[cfg(not(feature = "dsn"))]
+    assert_eq!(
+        MailParameters::parse(" ENVID=ü", utf8).map(|p| p.unknown),
+        Ok(Some(UnknownParam {
+            keyword: "ENVID",
+            value: Some("ü")
+        }))
     );
     assert_eq!(
         MailParameters::parse(" SIZE=١", utf8),
@@ -560,4 +640,75 @@ fn error_display() {
         assert!(!e.to_string().is_empty());
         let _: &dyn core::error::Error = &e;
     }
+}
+
+/// Without the `dsn` feature RET, ENVID, NOTIFY and ORCPT are unknown
+/// parameters: kept as they came (the server answers 555 5.5.4), their
+/// values unchecked; the writers refuse the typed fields.
+#[cfg(not(feature = "dsn"))]
+#[test]
+fn dsn_parameters_are_unknown_without_dsn() {
+    use embedded_smtp::syntax::params::xtext::XText;
+    use embedded_smtp::syntax::params::{Orcpt, Ret};
+    use embedded_smtp::syntax::{Invalid, WriteError};
+    let p = mail(" RET=HDRS ENVID=QQ314159").unwrap();
+    assert_eq!((p.ret, p.envid), (None, None));
+    assert_eq!(
+        p.unknown,
+        Some(UnknownParam {
+            keyword: "RET",
+            value: Some("HDRS")
+        })
+    );
+    assert_eq!(mail(" ENVID=x").unwrap().unknown.unwrap().keyword, "ENVID");
+    // Values outside the RFC 3461 grammar and repeats are not errors then.
+    assert!(mail(" RET=BODY RET=FULL").is_ok());
+    let r = rcpt(" NOTIFY=NEVER,SUCCESS ORCPT=rfc822;a@b").unwrap();
+    assert_eq!((r.notify, r.orcpt), (None, None));
+    assert_eq!(
+        r.unknown,
+        Some(UnknownParam {
+            keyword: "NOTIFY",
+            value: Some("NEVER,SUCCESS")
+        })
+    );
+    assert_eq!(rcpt(" orcpt=x").unwrap().unknown.unwrap().keyword, "orcpt");
+
+    let refused = Err(WriteError::Invalid(Invalid::NotBuilt));
+    let mut buf = [0u8; 128];
+    let xt = XText::from_plain(b"id").unwrap();
+    let ret = MailParameters {
+        ret: Some(Ret::Full),
+        ..Default::default()
+    };
+    assert_eq!(ret.write(&mut buf), refused);
+    let envid = MailParameters {
+        size: Some(1),
+        envid: Some(xt),
+        ..Default::default()
+    };
+    assert_eq!(envid.write(&mut buf), refused);
+    let notify = RcptParameters {
+        notify: Some(Notify::NEVER),
+        ..Default::default()
+    };
+    assert_eq!(notify.write(&mut buf), refused);
+    let orcpt = RcptParameters {
+        orcpt: Some(Orcpt {
+            addr_type: "rfc822",
+            address: xt,
+        }),
+        ..Default::default()
+    };
+    assert_eq!(orcpt.write(&mut buf), refused);
+    // As unknown parameters they are written as they are.
+    let unknown = RcptParameters {
+        unknown: Some(UnknownParam {
+            keyword: "NOTIFY",
+            value: Some("NEVER"),
+        }),
+        ..Default::default()
+    };
+    let n = unknown.write(&mut buf).unwrap();
+    assert_eq!(&buf[..n], b" NOTIFY=NEVER");
 }

@@ -1,6 +1,10 @@
 //! Property tests: write→parse is the identity for generated MAIL/RCPT
 //! parameters and xtext values, and parsing arbitrary text never panics.
+//! The generated parameters are those this build has: SMTPUTF8 with the
+//! `smtputf8` feature, RET, ENVID, NOTIFY and ORCPT with `dsn` (without
+//! them the keywords are unknown parameters, generated as such).
 
+use embedded_smtp::built;
 use embedded_smtp::syntax::params::xtext::XText;
 use embedded_smtp::syntax::params::{
     Body, By, ByMode, Hold, MailAuth, MailParameters, Notify, Orcpt, ParamError, RcptParameters,
@@ -90,11 +94,15 @@ fn unknown_param(
         })
 }
 
+/// The MAIL keywords this build knows (an unknown parameter is none of them).
 const MAIL_KNOWN: &[&str] = &[
     "SIZE",
     "BODY",
+    #[cfg(feature = "smtputf8")]
     "SMTPUTF8",
+    #[cfg(feature = "dsn")]
     "RET",
+    #[cfg(feature = "dsn")]
     "ENVID",
     "AUTH",
     "REQUIRETLS",
@@ -103,7 +111,13 @@ const MAIL_KNOWN: &[&str] = &[
     "HOLDFOR",
     "HOLDUNTIL",
 ];
-const RCPT_KNOWN: &[&str] = &["NOTIFY", "ORCPT"];
+/// The RCPT keywords this build knows.
+const RCPT_KNOWN: &[&str] = &[
+    #[cfg(feature = "dsn")]
+    "NOTIFY",
+    #[cfg(feature = "dsn")]
+    "ORCPT",
+];
 
 fn mail_spec() -> impl Strategy<Value = MailSpec> {
     let body = prop_oneof![
@@ -155,9 +169,9 @@ fn mail_spec() -> impl Strategy<Value = MailSpec> {
                 MailSpec {
                     size,
                     body,
-                    smtputf8,
-                    ret,
-                    envid,
+                    smtputf8: built::SMTPUTF8 && smtputf8,
+                    ret: ret.filter(|_| built::DSN),
+                    envid: envid.filter(|_| built::DSN),
                     auth,
                     requiretls,
                     mt_priority,
@@ -249,8 +263,8 @@ proptest! {
         unknown in proptest::option::of(unknown_param(RCPT_KNOWN)),
     ) {
         let p = RcptParameters {
-            notify,
-            orcpt: orcpt.as_ref().map(|(t, a)| Orcpt { addr_type: t, address: xt(a) }),
+            notify: notify.filter(|_| built::DSN),
+            orcpt: orcpt.as_ref().filter(|_| built::DSN).map(|(t, a)| Orcpt { addr_type: t, address: xt(a) }),
             unknown: unknown.as_ref().map(|(k, v)| UnknownParam { keyword: k, value: v.as_deref() }),
         };
         let wire = write_rcpt(&p).unwrap();

@@ -1,6 +1,10 @@
 //! xtext (RFC 3461 §4, docs/rules.md EXT-10) and the parameter writers
 //! (rule D5: values outside their grammar are refused, nothing is written).
+//! The DSN parameters (RET, ENVID, NOTIFY, ORCPT) and SMTPUTF8 are written
+//! only in a build with their feature (`params.rs` checks the refusal
+//! without it).
 
+use embedded_smtp::built;
 use embedded_smtp::syntax::params::xtext::XText;
 use embedded_smtp::syntax::params::{
     Body, By, ByMode, Hold, MailAuth, MailParameters, Notify, Orcpt, ParamError, RcptParameters,
@@ -55,7 +59,11 @@ fn ext10_xtext_encoding() {
     }
     let n = xt(&[0x80, 0xff, b'~', b'!']).write(&mut buf).unwrap();
     assert_eq!(&buf[..n], b"+80+FF~!");
-    // Through the parameter writers.
+}
+
+#[cfg(feature = "dsn")]
+#[test]
+fn ext10_xtext_through_the_parameter_writers() {
     let p = MailParameters {
         envid: Some(xt(b"a b=c+d")),
         ..Default::default()
@@ -114,12 +122,13 @@ fn xtext_grammar_and_equality() {
 
 #[test]
 fn writer_order_and_forms() {
+    // SMTPUTF8, RET and ENVID where this build has them.
     let p = MailParameters {
         size: Some(12345),
         body: Some(Body::BinaryMime),
-        smtputf8: true,
-        ret: Some(Ret::Full),
-        envid: Some(xt(b"id=1")),
+        smtputf8: built::SMTPUTF8,
+        ret: built::DSN.then_some(Ret::Full),
+        envid: built::DSN.then(|| xt(b"id=1")),
         auth: Some(MailAuth::Mailbox(xt(b"a+b@c"))),
         requiretls: true,
         mt_priority: Some(-3),
@@ -134,14 +143,23 @@ fn writer_order_and_forms() {
             value: None,
         }),
     };
-    let want = " SIZE=12345 BODY=BINARYMIME SMTPUTF8 RET=FULL ENVID=id+3D1 AUTH=a+2Bb@c \
-                REQUIRETLS MT-PRIORITY=-3 BY=-60;NT HOLDFOR=0 X-Y";
+    let want = format!(
+        " SIZE=12345 BODY=BINARYMIME{}{} AUTH=a+2Bb@c \
+         REQUIRETLS MT-PRIORITY=-3 BY=-60;NT HOLDFOR=0 X-Y",
+        if built::SMTPUTF8 { " SMTPUTF8" } else { "" },
+        if built::DSN {
+            " RET=FULL ENVID=id+3D1"
+        } else {
+            ""
+        },
+    );
     assert_eq!(write_mail(&p).unwrap(), want);
-    assert_eq!(mail(want).unwrap(), p);
+    assert_eq!(mail(&want).unwrap(), p);
     assert_eq!(write_mail(&MailParameters::default()).unwrap(), "");
+    // NOTIFY and ORCPT where this build has them.
     let r = RcptParameters {
-        notify: Some(Notify::DELAY | Notify::SUCCESS),
-        orcpt: Some(Orcpt {
+        notify: built::DSN.then_some(Notify::DELAY | Notify::SUCCESS),
+        orcpt: built::DSN.then(|| Orcpt {
             addr_type: "rfc822",
             address: xt(b"a@b"),
         }),
@@ -150,14 +168,13 @@ fn writer_order_and_forms() {
             value: Some("1"),
         }),
     };
-    assert_eq!(
-        write_rcpt(&r).unwrap(),
+    let want = if built::DSN {
         " NOTIFY=SUCCESS,DELAY ORCPT=rfc822;a@b SIZE=1"
-    );
-    assert_eq!(
-        rcpt(" NOTIFY=SUCCESS,DELAY ORCPT=rfc822;a@b SIZE=1").unwrap(),
-        r
-    );
+    } else {
+        " SIZE=1"
+    };
+    assert_eq!(write_rcpt(&r).unwrap(), want);
+    assert_eq!(rcpt(want).unwrap(), r);
     let mut small = [0u8; 8];
     let s = MailParameters {
         size: Some(1000),
@@ -180,6 +197,8 @@ fn writer_refusals() {
     assert_eq!(m(unknown("", None)), invalid(Invalid::Parameter));
     assert_eq!(m(unknown("A B", None)), invalid(Invalid::Parameter));
     assert_eq!(m(unknown("SIZE", Some("1"))), invalid(Invalid::Parameter));
+    assert_eq!(m(unknown("requiretls", None)), invalid(Invalid::Parameter));
+    #[cfg(feature = "smtputf8")]
     assert_eq!(m(unknown("smtputf8", None)), invalid(Invalid::Parameter));
     assert_eq!(m(unknown("X", Some(""))), invalid(Invalid::Parameter));
     assert_eq!(m(unknown("X", Some("a=b"))), invalid(Invalid::Parameter));
@@ -193,15 +212,6 @@ fn writer_refusals() {
         m(unknown("NOTIFY", Some("NEVER"))).unwrap(),
         " NOTIFY=NEVER"
     );
-
-    let envid = |x| MailParameters {
-        envid: Some(x),
-        ..Default::default()
-    };
-    assert_eq!(m(envid(xt(b""))), invalid(Invalid::Parameter));
-    assert_eq!(m(envid(xt(&[b'a'; 100]))).unwrap().len(), 107);
-    assert_eq!(m(envid(xt(&[b'a'; 101]))), invalid(Invalid::TooLong));
-    assert_eq!(m(envid(xt(&[b' '; 34]))), invalid(Invalid::TooLong));
 
     let auth = |a| MailParameters {
         auth: Some(a),
@@ -266,6 +276,20 @@ fn writer_refusals() {
         m(hold(Hold::Until("2026-11-25T12:00:00Z"))).unwrap(),
         " HOLDUNTIL=2026-11-25T12:00:00Z"
     );
+}
+
+#[cfg(feature = "dsn")]
+#[test]
+fn writer_refusals_dsn() {
+    let m = |p: MailParameters<'static>| write_mail(&p);
+    let envid = |x| MailParameters {
+        envid: Some(x),
+        ..Default::default()
+    };
+    assert_eq!(m(envid(xt(b""))), invalid(Invalid::Parameter));
+    assert_eq!(m(envid(xt(&[b'a'; 100]))).unwrap().len(), 107);
+    assert_eq!(m(envid(xt(&[b'a'; 101]))), invalid(Invalid::TooLong));
+    assert_eq!(m(envid(xt(&[b' '; 34]))), invalid(Invalid::TooLong));
 
     let r = |addr_type, address| {
         write_rcpt(&RcptParameters {
