@@ -346,7 +346,9 @@ impl<'b, 'c> ClientPump<'b, 'c> {
 
 /// The event callback of the drivers' methods that take none (`connect`,
 /// `start_tls`, `quit`): one type for all of them, so that a generic driver
-/// compiles its loop for it once, not once per closure.
+/// compiles its loop for it once, not once per closure (the async driver's:
+/// the blocking one takes its callback as a trait object).
+#[cfg(feature = "async")]
 pub(crate) fn no_events(_: &Event<'_>) {}
 
 /// What a driver's I/O loop drives: the pump's work towards one goal, or a
