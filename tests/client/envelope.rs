@@ -10,10 +10,7 @@ use embedded_smtp::client::{
     ClientConfig, ClientError, ContentError, Envelope, EnvelopeError, Recipient,
 };
 use embedded_smtp::syntax::params::{Body, Notify, Ret};
-use embedded_smtp::{
-    Client,
-    syntax::{AddressError, Invalid},
-};
+use embedded_smtp::{Client, syntax::AddressError};
 use script::{
     EHLO_PIPE, EHLO_PLAIN, GREETING, Script, check, data_script, env, esc, one_rcpt, plain_config,
     tail,
@@ -251,7 +248,7 @@ fn ext10_dsn_xtext() {
     // CR/LF in an ENVID or ORCPT is refused, not encoded.
     assert_eq!(
         env().envid(b"a\r\nb").unwrap_err(),
-        EnvelopeError::Invalid(Invalid::ControlByte)
+        EnvelopeError::Invalid(embedded_smtp::syntax::Invalid::ControlByte)
     );
     assert!(
         Recipient::new("b@s.example")
