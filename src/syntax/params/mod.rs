@@ -334,7 +334,7 @@ impl<'a> MailParameters<'a> {
     /// HOLDFOR/HOLDUNTIL, then the unknown parameter. Values outside their
     /// grammar are refused and nothing is written, and so are SMTPUTF8,
     /// RET and ENVID in a build without their feature
-    /// ([`Invalid::NotBuilt`](crate::syntax::Invalid::NotBuilt)).
+    /// ([`Invalid::NotBuilt`]).
     ///
     /// An unknown parameter's value may hold UTF-8 (RFC 6531); sending it
     /// only when SMTPUTF8 is in use is the caller's business.
