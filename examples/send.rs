@@ -551,7 +551,10 @@ async fn session(plan: &Plan<'_>) -> (u8, usize) {
     // TCP, TLS (STARTTLS, or implicit with `--tls`), greeting, EHLO and
     // AUTH: one call. The engine's deadlines bound every wait
     // (`TokioTimer`, RFC 5321 §4.5.3.2).
-    let (mut rx, mut tx) = (vec![0u8; CLIENT_BUFFER], vec![0u8; CLIENT_BUFFER]);
+    // A larger transmit buffer than the driver's default: a message of a
+    // few KiB goes out with its end mark (and, pipelined, the next
+    // envelope) in one write.
+    let (mut rx, mut tx) = (vec![0u8; CLIENT_BUFFER], vec![0u8; 4 * CLIENT_BUFFER]);
     // The server's refusal of the credentials (RFC 4954 §4), if any.
     let mut auth_refused = None;
     let note = |event: &Event<'_>| {

@@ -37,7 +37,7 @@
 use memchr::{memchr, memchr2};
 
 use super::line::BareLfPolicy;
-use super::plain::{BLOCK, plain_pairs, resume_at, window_at};
+use super::plain::{BLOCK, Periods, paired, plain_pairs, resume_at, window_at};
 
 /// What [`DotUnstuffer::feed`] found.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -172,6 +172,7 @@ impl DotUnstuffer {
         // at `pos`, and `self.state` is the state after `input[..pos]`.
         let mut run: Option<usize> = None;
         let mut pos = 0;
+        let mut periods = Periods::new();
         while let Some(&b) = input.get(pos) {
             match self.state {
                 State::Done => return (0, None),
@@ -258,7 +259,12 @@ impl DotUnstuffer {
                             let Some(window) = window_at(input, pos) else {
                                 break;
                             };
-                            if !plain_pairs(window) {
+                            let plain = if periods.clear(input, pos) {
+                                paired(window)
+                            } else {
+                                plain_pairs(window)
+                            };
+                            if !plain {
                                 retry_at = pos + BLOCK;
                                 break;
                             }
