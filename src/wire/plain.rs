@@ -49,15 +49,22 @@ fn breaks(a: u8, b: u8) -> u8 {
     (u8::from(a == b'\r') ^ u8::from(b == b'\n')) | (u8::from(a == b'\n') & u8::from(b == b'.'))
 }
 
+/// True if `rule` holds (gives 0) for each of the [`BLOCK`] pairs of `w`:
+/// one loop with no early exit, which the compiler vectorises.
+#[inline(always)]
+fn all_pairs(w: &[u8; BLOCK + 1], rule: impl Fn(u8, u8) -> u8) -> bool {
+    let mut acc = 0u8;
+    for (&a, &b) in w[..BLOCK].iter().zip(&w[1..]) {
+        acc |= rule(a, b);
+    }
+    acc == 0
+}
+
 /// True if the [`BLOCK`] pairs of `w` (its first byte has been handled, the
 /// others are to come) are all plain. The last byte may be a CR or an LF.
 #[inline]
 pub(crate) fn plain_pairs(w: &[u8; BLOCK + 1]) -> bool {
-    let mut acc = 0u8;
-    for (&a, &b) in w[..BLOCK].iter().zip(&w[1..]) {
-        acc |= breaks(a, b);
-    }
-    acc == 0
+    all_pairs(w, breaks)
 }
 
 /// [`plain_pairs`], and for plain pairs whether one of the [`BLOCK`] bytes to
@@ -84,11 +91,7 @@ fn unpaired(a: u8, b: u8) -> u8 {
 /// ([`Periods::clear`]): only CR and LF pairing is left to check.
 #[inline]
 pub(crate) fn paired(w: &[u8; BLOCK + 1]) -> bool {
-    let mut acc = 0u8;
-    for (&a, &b) in w[..BLOCK].iter().zip(&w[1..]) {
-        acc |= unpaired(a, b);
-    }
-    acc == 0
+    all_pairs(w, unpaired)
 }
 
 /// How far one look of [`Periods`] goes.
