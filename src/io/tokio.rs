@@ -345,11 +345,20 @@ pub async fn serve_starttls<H: Handler>(
         return (true, Err(e));
     }
     let result = super::asynch::serve_until(&mut io, &mut timer, &mut pump, handler).await;
-    if result.is_ok() {
-        io.shutdown().await;
+    // The session ended on our side (QUIT, a closing reply, or the `421` of
+    // a deadline): TLS ends with close_notify (RFC 8446 §6.1), so that the
+    // client reads the end of the stream, not a truncation. Bounded: a
+    // client that stopped reading could hold the write. After a transport
+    // error there is nothing left to close.
+    if matches!(result, Ok(_) | Err(Error::Timeout)) {
+        let _ = tokio::time::timeout(CLOSE_NOTIFY_WAIT, io.shutdown()).await;
     }
     (true, result.map(drop))
 }
+
+/// How long [`serve_starttls`] waits for its `close_notify` to go out.
+#[cfg(feature = "rustls")]
+const CLOSE_NOTIFY_WAIT: Duration = Duration::from_secs(10);
 
 /// Opens a TCP connection to `addr`.
 async fn tcp(addr: impl ToSocketAddrs) -> Result<TcpStream, Error> {

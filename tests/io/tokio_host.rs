@@ -264,3 +264,56 @@ async fn serve_tcp_keeps_its_deadlines_while_idle() {
     assert!(elapsed >= Duration::from_secs(305), "{elapsed:?}");
     assert!(elapsed < Duration::from_secs(306), "{elapsed:?}");
 }
+
+/// Inside STARTTLS, a client that stays silent past the command deadline
+/// gets `421 4.4.2` and then the server's TLS close_notify (RFC 8446
+/// §6.1): rustls reads the end of the stream, not "peer closed connection
+/// without sending TLS close_notify". On the paused clock, as
+/// `serve_tcp_keeps_its_deadlines_while_idle`.
+#[tokio::test(start_paused = true)]
+async fn a_silent_client_inside_tls_gets_421_then_close_notify() {
+    use embedded_smtp::io::Error;
+    use tokio::io::AsyncReadExt;
+
+    let (acceptor, connector) = tls_pair();
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = async {
+        let (tcp, peer) = listener.accept().await.unwrap();
+        let mut config = ServerConfig::new("mx.example");
+        config.tls_available = true;
+        let mut store = Store::default();
+        serve_starttls(tcp, peer, &config, &acceptor, &mut store).await
+    };
+    let client = async {
+        let tcp = TcpStream::connect(addr).await.unwrap();
+        let mut plain = BufReader::new(tcp);
+        let mut reply = String::new();
+        plain.read_line(&mut reply).await.unwrap();
+        assert!(reply.starts_with("220 "), "{reply}");
+        plain.get_mut().write_all(b"STARTTLS\r\n").await.unwrap();
+        reply.clear();
+        plain.read_line(&mut reply).await.unwrap();
+        assert!(reply.starts_with("220 "), "{reply}");
+        let mut tls = connector
+            .connect(server_name(), plain.into_inner())
+            .await
+            .unwrap();
+        // Silence: everything until the server ends the stream.
+        let mut heard = Vec::new();
+        let end = tls.read_to_end(&mut heard).await;
+        (
+            end.map(drop).map_err(|e| e.to_string()),
+            String::from_utf8(heard).unwrap(),
+        )
+    };
+    // Virtual time: past the 300 s deadline.
+    let both = async { tokio::join!(server, client) };
+    let ((tls, served), (end, heard)) = tokio::time::timeout(Duration::from_secs(1000), both)
+        .await
+        .expect("the session ends at its deadline");
+    assert!(tls);
+    assert_eq!(served, Err(Error::Timeout));
+    assert_eq!(heard, "421 4.4.2 mx.example Error: timeout exceeded\r\n");
+    assert_eq!(end, Ok(()), "the stream ended without close_notify");
+}
